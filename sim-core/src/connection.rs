@@ -1,0 +1,250 @@
+//! Static synapses at run time, stored by presynaptic neuron (compressed sparse rows).
+//!
+//! A worker keeps only the synapses onto its own neurons, so `propagate` writes local
+//! memory only. Rows are indexed by the presynaptic neuron's index within its population;
+//! each row lists local postsynaptic indices in ascending order with their weights.
+
+use std::ops::Range;
+
+use crate::model::{Channel, ConnectionSpec, Connectivity, Network};
+use crate::mtx::Entry;
+use crate::real::Real;
+use crate::rng::{stream, CounterRng};
+
+#[derive(Debug, Clone)]
+pub struct Connection<R> {
+    pub pre: usize,
+    pub post: usize,
+    pub channel: Channel,
+    pub delay_steps: usize,
+    /// Global id of the first presynaptic neuron.
+    pub pre_offset: u32,
+    row_start: Vec<u32>,
+    targets: Vec<u32>,
+    weights: Vec<R>,
+}
+
+impl<R: Real> Connection<R> {
+    /// Builds the synapses of `spec` onto the postsynaptic neurons `post_range` (indices
+    /// within the postsynaptic population). The result does not depend on how the
+    /// postsynaptic population is split: each neuron's partners are drawn from its own
+    /// key (seed, post gid, connection stream).
+    pub fn build(
+        net: &Network,
+        index: usize,
+        post_range: Range<usize>,
+        rng: &CounterRng,
+    ) -> Self {
+        let spec = &net.connections[index];
+        let offsets = net.offsets();
+        let n_pre = net.populations[spec.pre].size;
+        let mut entries = synapses_onto(net, spec, index, post_range.clone(), rng, &offsets);
+        // Counting sort by presynaptic index (stable, so each row stays sorted by post).
+        let mut row_start = vec![0u32; n_pre + 1];
+        for &(i, _, _) in &entries {
+            row_start[i as usize + 1] += 1;
+        }
+        for i in 0..n_pre {
+            row_start[i + 1] += row_start[i];
+        }
+        let mut fill = row_start.clone();
+        let mut targets = vec![0u32; entries.len()];
+        let mut weights = vec![R::ZERO; entries.len()];
+        for &(i, j, w) in &entries {
+            let k = fill[i as usize] as usize;
+            fill[i as usize] += 1;
+            targets[k] = j - post_range.start as u32;
+            weights[k] = R::of(w);
+        }
+        entries.clear();
+        Connection {
+            pre: spec.pre,
+            post: spec.post,
+            channel: spec.channel,
+            delay_steps: net.delay_steps(spec).expect("validated network"),
+            pre_offset: offsets[spec.pre] as u32,
+            row_start,
+            targets,
+            weights,
+        }
+    }
+
+    /// Size of the presynaptic population.
+    pub fn n_pre(&self) -> usize {
+        self.row_start.len() - 1
+    }
+
+    pub fn synapse_count(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Synapses as (pre, local post, weight), in row-major order.
+    pub fn entries(&self) -> impl Iterator<Item = (u32, u32, R)> + '_ {
+        (0..self.row_start.len() - 1).flat_map(move |i| {
+            let row = self.row_start[i] as usize..self.row_start[i + 1] as usize;
+            row.map(move |k| (i as u32, self.targets[k], self.weights[k]))
+        })
+    }
+
+    /// Delivers the spikes of presynaptic neurons (indices within their population) to
+    /// `input`, the postsynaptic variable. Returns the number of synaptic events.
+    #[inline]
+    pub fn propagate(&self, spikes: impl Iterator<Item = u32>, input: &mut [R]) -> u64 {
+        let mut events = 0;
+        for i in spikes {
+            let (a, b) = (
+                self.row_start[i as usize] as usize,
+                self.row_start[i as usize + 1] as usize,
+            );
+            let (targets, weights) = (&self.targets[a..b], &self.weights[a..b]);
+            for (&j, &w) in targets.iter().zip(weights) {
+                input[j as usize] += w;
+            }
+            events += (b - a) as u64;
+        }
+        events
+    }
+}
+
+/// The synapses of connection `index` onto postsynaptic neurons in `post_range`, as
+/// (pre, post, weight) with post the index within its population; sorted by post.
+fn synapses_onto(
+    net: &Network,
+    spec: &ConnectionSpec,
+    index: usize,
+    post_range: Range<usize>,
+    rng: &CounterRng,
+    offsets: &[usize],
+) -> Vec<Entry> {
+    let n_pre = net.populations[spec.pre].size;
+    match &spec.connectivity {
+        Connectivity::FixedProbability { p, weight } => {
+            let mut out = Vec::with_capacity((post_range.len() as f64 * n_pre as f64 * p * 1.1) as usize);
+            if *p <= 0.0 {
+                return out;
+            }
+            // Geometric skipping: the gap to the next connected presynaptic neuron is
+            // geometric with parameter p, so the cost is O(synapses), not O(pairs).
+            let log_q = (1.0 - p).ln();
+            for j in post_range {
+                let gid = (offsets[spec.post] + j) as u32;
+                let mut draws = rng.sequence(gid, stream::CONNECTIVITY + index as u32);
+                let mut i: i64 = -1;
+                loop {
+                    let skip = if *p >= 1.0 {
+                        0.0
+                    } else {
+                        (draws.uniform_open().ln() / log_q).floor()
+                    };
+                    i += 1 + skip.min(n_pre as f64) as i64;
+                    if i >= n_pre as i64 {
+                        break;
+                    }
+                    out.push((i as u32, j as u32, *weight));
+                }
+            }
+            out
+        }
+        Connectivity::Explicit(all) => {
+            let mut out: Vec<Entry> = all
+                .iter()
+                .filter(|&&(_, j, _)| post_range.contains(&(j as usize)))
+                .copied()
+                .collect();
+            out.sort_by_key(|&(i, j, _)| (j, i));
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{CobaParams, InitialV, NeuronModel, PopulationSpec};
+
+    fn net(p: f64) -> Network {
+        let pop = |name: &str, size| PopulationSpec {
+            name: name.into(),
+            size,
+            model: NeuronModel::Coba(CobaParams {
+                tau_m: 0.02,
+                e_leak: -0.06,
+                v_reset: -0.06,
+                threshold: -0.05,
+                e_exc: 0.0,
+                e_inh: -0.08,
+                tau_exc: 0.005,
+                tau_inh: 0.01,
+                refractory: 0.005,
+                i_bg: 0.0,
+            }),
+            initial_v: InitialV::Fixed(-0.06),
+        };
+        Network {
+            name: "t".into(),
+            dt: 1e-4,
+            seed: 5,
+            populations: vec![pop("A", 300), pop("B", 200)],
+            connections: vec![ConnectionSpec {
+                name: "AB".into(),
+                pre: 0,
+                post: 1,
+                channel: Channel::Excitatory,
+                delay: 8e-4,
+                connectivity: Connectivity::FixedProbability { p, weight: 0.5 },
+            }],
+        }
+    }
+
+    fn global(c: &Connection<f64>, first: u32) -> Vec<(u32, u32, f64)> {
+        c.entries().map(|(i, j, w)| (i, j + first, w)).collect()
+    }
+
+    #[test]
+    fn synapses_do_not_depend_on_the_split() {
+        let n = net(0.05);
+        let rng = CounterRng::new(n.seed);
+        let whole = Connection::<f64>::build(&n, 0, 0..200, &rng);
+        let a = Connection::<f64>::build(&n, 0, 0..77, &rng);
+        let b = Connection::<f64>::build(&n, 0, 77..200, &rng);
+        let mut parts = global(&a, 0);
+        parts.extend(global(&b, 77));
+        parts.sort_by_key(|&(i, j, _)| (i, j));
+        assert_eq!(global(&whole, 0), parts);
+    }
+
+    #[test]
+    fn connection_probability_is_respected() {
+        let n = net(0.05);
+        let c = Connection::<f64>::build(&n, 0, 0..200, &CounterRng::new(1));
+        let expected = 0.05 * 300.0 * 200.0;
+        let sd = (expected * 0.95f64).sqrt();
+        let got = c.synapse_count() as f64;
+        assert!((got - expected).abs() < 4.0 * sd, "{got} synapses, expected {expected}");
+        // No pair twice, rows sorted by post.
+        let e: Vec<_> = c.entries().map(|(i, j, _)| (i, j)).collect();
+        assert!(e.windows(2).all(|w| w[0] < w[1]));
+        let full = Connection::<f64>::build(&net(1.0), 0, 0..200, &CounterRng::new(1));
+        assert_eq!(full.synapse_count(), 300 * 200);
+        let none = Connection::<f64>::build(&net(0.0), 0, 0..200, &CounterRng::new(1));
+        assert_eq!(none.synapse_count(), 0);
+    }
+
+    #[test]
+    fn propagate_adds_weights_of_the_spiking_rows() {
+        let n = net(0.05);
+        let c = Connection::<f64>::build(&n, 0, 0..200, &CounterRng::new(2));
+        let mut g = vec![0.0; 200];
+        let events = c.propagate([3u32, 10].into_iter(), &mut g);
+        let mut expected = vec![0.0; 200];
+        let mut count = 0;
+        for (i, j, w) in c.entries() {
+            if i == 3 || i == 10 {
+                expected[j as usize] += w;
+                count += 1;
+            }
+        }
+        assert_eq!(g, expected);
+        assert_eq!(events, count);
+    }
+}

@@ -1,0 +1,570 @@
+//! The step loop of one worker and the driver that runs all workers in lockstep.
+//!
+//! One step: `evolve` (integrate the local neurons, collect their spikes) →
+//! `propagate` (deliver spikes emitted one delay ago through the local synapses) →
+//! `plasticity`. Every `min_delay` steps: `barrier` (wait for the slowest worker) and
+//! `sync` (allgather the block's spikes into the delay ring).
+//!
+//! A spike emitted at step s reaches its target's input at step s + delay (in that
+//! step's `propagate`), i.e. it acts on the membrane from step s + delay + 1 on. Since
+//! every delay is at least `min_delay`, a block's spikes are exchanged before any worker
+//! needs them.
+
+use std::time::Instant;
+
+use crate::comm::{Communicator, SharedMemory, SingleWorker, Spike};
+use crate::connection::Connection;
+use crate::model::{ModelError, Network};
+use crate::neuron::Population;
+use crate::partition::Partition;
+use crate::real::Real;
+use crate::rng::CounterRng;
+use crate::stats::SpikeStats;
+use crate::timers::{Clock, Off, On, PhaseTimes};
+
+/// How a run is executed (nothing here changes what the network is).
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// Worker threads, each owning one partition.
+    pub workers: usize,
+    pub steps: u64,
+    /// Phase timers; `false` only to measure the timers' own overhead.
+    pub timers: bool,
+    /// Keep every spike (step, gid) for output.
+    pub record_spikes: bool,
+    /// Call [`Observer::progress`] about every this many steps (0: never).
+    pub progress_every: u64,
+}
+
+/// Hooks called by worker 0 (e.g. for a progress bar and CPU-time marks).
+pub trait Observer: Sync {
+    /// All workers have built their partitions; the timed run starts now.
+    fn run_started(&self) {}
+    /// `spikes` is the number of spikes exchanged so far, network-wide.
+    fn progress(&self, _step: u64, _spikes: u64) {}
+    fn run_finished(&self) {}
+}
+
+/// An observer that does nothing.
+pub struct Quiet;
+impl Observer for Quiet {}
+
+/// What one worker did.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct WorkerReport {
+    pub neurons: usize,
+    pub synapses: usize,
+    pub phases: PhaseTimes,
+    pub spikes: u64,
+    pub events: u64,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub steps: u64,
+    pub min_delay_steps: usize,
+    pub communicator: &'static str,
+    /// Building the network (connectivity, state), seconds of wall time.
+    pub setup_wall: f64,
+    /// The step loop, seconds of wall time.
+    pub run_wall: f64,
+    pub workers: Vec<WorkerReport>,
+    /// Per-neuron statistics, indexed by global id.
+    pub stats: SpikeStats,
+    /// Every spike, sorted by (step, gid), if recorded.
+    pub spikes: Option<Vec<Spike>>,
+}
+
+impl RunResult {
+    pub fn synapses(&self) -> usize {
+        self.workers.iter().map(|w| w.synapses).sum()
+    }
+    pub fn spike_count(&self) -> u64 {
+        self.workers.iter().map(|w| w.spikes).sum()
+    }
+    pub fn events(&self) -> u64 {
+        self.workers.iter().map(|w| w.events).sum()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("workers = {0}: expected at least 1")]
+    NoWorkers(usize),
+}
+
+const EVOLVE: usize = 0;
+const PROPAGATE: usize = 1;
+const BARRIER: usize = 3;
+const SYNC: usize = 4;
+
+/// One partition of the network and the loop that advances it.
+pub struct Worker<R: Real, C: Communicator, K: Clock> {
+    partition: Partition,
+    /// Global id of each population's first neuron.
+    pop_offsets: Vec<u32>,
+    /// Index into the local statistics of each population's first local neuron.
+    local_offsets: Vec<usize>,
+    populations: Vec<Population<R>>,
+    connections: Vec<Connection<R>>,
+    /// Global ids that spiked at step s, in slot s % len, sorted.
+    history: Vec<Vec<u32>>,
+    min_delay: u64,
+    step: u64,
+    block_start: u64,
+    emitted: Vec<Spike>,
+    received: Vec<Spike>,
+    spiked: Vec<u32>,
+    comm: C,
+    clock: K,
+    ticks: [u64; 5],
+    spikes: u64,
+    events: u64,
+    exchanged: u64,
+    stats: SpikeStats,
+    record: Option<Vec<Spike>>,
+}
+
+impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
+    /// Builds the partition `comm.rank()` of `comm.size()`. `net` must be validated.
+    pub fn new(net: &Network, comm: C, clock: K, record_spikes: bool) -> Self {
+        let partition = Partition::block(net, comm.rank(), comm.size());
+        let rng = CounterRng::new(net.seed);
+        let offsets = net.offsets();
+        let populations: Vec<Population<R>> = net
+            .populations
+            .iter()
+            .zip(&partition.ranges)
+            .zip(&offsets)
+            .map(|((spec, r), &off)| Population::new(spec, net.dt, off + r.start, r.len(), &rng))
+            .collect();
+        let connections = (0..net.connections.len())
+            .map(|c| {
+                let post = net.connections[c].post;
+                Connection::build(net, c, partition.ranges[post].clone(), &rng)
+            })
+            .collect();
+        let min_delay = net.min_delay_steps().expect("validated network");
+        let ring = net.max_delay_steps().expect("validated network") + min_delay;
+        let mut local_offsets = Vec::new();
+        let mut acc = 0;
+        for r in &partition.ranges {
+            local_offsets.push(acc);
+            acc += r.len();
+        }
+        Worker {
+            pop_offsets: offsets
+                .iter()
+                .zip(&partition.ranges)
+                .map(|(&o, r)| (o + r.start) as u32)
+                .collect(),
+            local_offsets,
+            stats: SpikeStats::new(partition.neuron_count()),
+            partition,
+            populations,
+            connections,
+            history: vec![Vec::new(); ring],
+            min_delay: min_delay as u64,
+            step: 0,
+            block_start: 0,
+            emitted: Vec::new(),
+            received: Vec::new(),
+            spiked: Vec::new(),
+            comm,
+            clock,
+            ticks: [0; 5],
+            spikes: 0,
+            events: 0,
+            exchanged: 0,
+            record: record_spikes.then(Vec::new),
+        }
+    }
+
+    /// Advances the partition by one time step (and exchanges spikes at block ends).
+    pub fn step(&mut self) {
+        let t0 = self.clock.now();
+        let step = self.step;
+        for (p, pop) in self.populations.iter_mut().enumerate() {
+            self.spiked.clear();
+            pop.evolve(&mut self.spiked);
+            let (base, local) = (self.pop_offsets[p], self.local_offsets[p]);
+            for &i in &self.spiked {
+                self.emitted.push(Spike { step, gid: base + i });
+                self.stats.record(local + i as usize, step);
+            }
+            self.spikes += self.spiked.len() as u64;
+        }
+        let t1 = self.clock.now();
+        let ring = self.history.len() as u64;
+        for c in &self.connections {
+            let Some(emitted_at) = step.checked_sub(c.delay_steps as u64) else {
+                continue;
+            };
+            let slot = &self.history[(emitted_at % ring) as usize];
+            let lo = slot.partition_point(|&g| g < c.pre_offset);
+            let hi = lo + slot[lo..].partition_point(|&g| g < c.pre_offset + c.n_pre() as u32);
+            let input = self.populations[c.post].input(c.channel);
+            self.events += c.propagate(slot[lo..hi].iter().map(|&g| g - c.pre_offset), input);
+        }
+        let t2 = self.clock.now();
+        // Plasticity: no plastic connection exists yet, so the phase does no work and its
+        // timer is not read (it stays at zero in the records).
+        self.ticks[EVOLVE] += t1 - t0;
+        self.ticks[PROPAGATE] += t2 - t1;
+        self.step += 1;
+        if self.step % self.min_delay == 0 {
+            self.exchange();
+        }
+    }
+
+    /// Exchanges the spikes of the current block: called every `min_delay` steps by
+    /// [`Worker::step`], and once more by [`Worker::flush`] for a partial last block.
+    fn exchange(&mut self) {
+        let t0 = self.clock.now();
+        self.comm.barrier();
+        let t1 = self.clock.now();
+        self.comm.allgather(&self.emitted, &mut self.received);
+        let ring = self.history.len() as u64;
+        for s in self.block_start..self.step {
+            self.history[(s % ring) as usize].clear();
+        }
+        for sp in &self.received {
+            self.history[(sp.step % ring) as usize].push(sp.gid);
+        }
+        // Workers' blocks interleave populations, so sort to get the one order in which
+        // every neuron, whatever the partition, accumulates its inputs.
+        for s in self.block_start..self.step {
+            self.history[(s % ring) as usize].sort_unstable();
+        }
+        self.exchanged += self.received.len() as u64;
+        if let Some(rec) = &mut self.record {
+            rec.extend_from_slice(&self.emitted);
+        }
+        self.emitted.clear();
+        self.block_start = self.step;
+        let t2 = self.clock.now();
+        self.ticks[BARRIER] += t1 - t0;
+        self.ticks[SYNC] += t2 - t1;
+    }
+
+    /// Exchanges the spikes of an unfinished block (end of a run whose length is not a
+    /// multiple of the minimum delay), so that every spike is gathered.
+    pub fn flush(&mut self) {
+        if self.step > self.block_start {
+            self.exchange();
+        }
+    }
+
+    /// Waits for every worker.
+    pub fn barrier(&mut self) {
+        self.comm.barrier();
+    }
+
+    pub fn steps_done(&self) -> u64 {
+        self.step
+    }
+
+    /// Spikes exchanged so far, network-wide.
+    pub fn spikes_exchanged(&self) -> u64 {
+        self.exchanged
+    }
+
+    pub fn partition(&self) -> &Partition {
+        &self.partition
+    }
+
+    /// The local slice of population `p` (for probes and tests).
+    pub fn population(&self, p: usize) -> &Population<R> {
+        &self.populations[p]
+    }
+
+    pub fn population_mut(&mut self, p: usize) -> &mut Population<R> {
+        &mut self.populations[p]
+    }
+
+    pub fn connection(&self, c: usize) -> &Connection<R> {
+        &self.connections[c]
+    }
+
+    pub fn report(&self) -> WorkerReport {
+        let s = |k: usize| self.clock.nanos(self.ticks[k]) as f64 * 1e-9;
+        WorkerReport {
+            neurons: self.partition.neuron_count(),
+            synapses: self.connections.iter().map(|c| c.synapse_count()).sum(),
+            phases: PhaseTimes {
+                evolve: s(EVOLVE),
+                propagate: s(PROPAGATE),
+                plasticity: 0.0,
+                barrier: s(BARRIER),
+                sync: s(SYNC),
+            },
+            spikes: self.spikes,
+            events: self.events,
+        }
+    }
+
+    /// Spikes recorded by this worker (its own neurons), if recording.
+    pub fn recorded(&self) -> Option<&[Spike]> {
+        self.record.as_deref()
+    }
+}
+
+/// Runs `net` for `cfg.steps` steps on `cfg.workers` threads.
+pub fn simulate<R: Real>(
+    net: &Network,
+    cfg: &RunConfig,
+    observer: &dyn Observer,
+) -> Result<RunResult, SimError> {
+    net.validate()?;
+    if cfg.workers == 0 {
+        return Err(SimError::NoWorkers(0));
+    }
+    Ok(if cfg.timers {
+        run_with::<R, On>(net, cfg, observer, On::default())
+    } else {
+        run_with::<R, Off>(net, cfg, observer, Off)
+    })
+}
+
+struct Outcome {
+    report: WorkerReport,
+    stats: SpikeStats,
+    partition: Partition,
+    spikes: Option<Vec<Spike>>,
+    /// (setup end, run end), measured by worker 0 only.
+    marks: Option<(Instant, Instant)>,
+}
+
+fn run_worker<R: Real, C: Communicator, K: Clock>(
+    net: &Network,
+    cfg: &RunConfig,
+    comm: C,
+    clock: K,
+    observer: &dyn Observer,
+) -> Outcome {
+    let lead = comm.rank() == 0;
+    let mut w = Worker::<R, C, K>::new(net, comm, clock, cfg.record_spikes);
+    w.barrier();
+    let setup_end = Instant::now();
+    if lead {
+        observer.run_started();
+    }
+    let mut next_progress = cfg.progress_every;
+    for _ in 0..cfg.steps {
+        w.step();
+        if lead && cfg.progress_every > 0 && w.step >= next_progress {
+            observer.progress(w.step, w.exchanged);
+            next_progress += cfg.progress_every;
+        }
+    }
+    w.flush();
+    w.barrier();
+    let run_end = Instant::now();
+    if lead {
+        observer.run_finished();
+    }
+    Outcome {
+        report: w.report(),
+        spikes: w.record.take(),
+        stats: std::mem::take(&mut w.stats),
+        partition: w.partition.clone(),
+        marks: lead.then_some((setup_end, run_end)),
+    }
+}
+
+fn run_with<R: Real, K: Clock + 'static>(
+    net: &Network,
+    cfg: &RunConfig,
+    observer: &dyn Observer,
+    clock: K,
+) -> RunResult {
+    let start = Instant::now();
+    let (outcomes, communicator) = if cfg.workers == 1 {
+        let o = run_worker::<R, _, K>(net, cfg, SingleWorker, clock, observer);
+        (vec![o], SingleWorker.name())
+    } else {
+        let endpoints = SharedMemory::endpoints(cfg.workers);
+        let name = endpoints[0].name();
+        let outcomes = std::thread::scope(|s| {
+            let handles: Vec<_> = endpoints
+                .into_iter()
+                .map(|ep| {
+                    let clock = clock.clone();
+                    s.spawn(move || {
+                        let _guard = PoisonOnPanic(ep.poison_handle());
+                        run_worker::<R, _, K>(net, cfg, ep, clock, observer)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect::<Vec<_>>()
+        });
+        (outcomes, name)
+    };
+    let (setup_end, run_end) = outcomes[0].marks.expect("worker 0 marks");
+    let offsets = net.offsets();
+    let mut stats = SpikeStats::new(net.neuron_count());
+    let mut spikes = cfg.record_spikes.then(Vec::new);
+    for o in &outcomes {
+        let mut local = 0;
+        for (p, r) in o.partition.ranges.iter().enumerate() {
+            stats.place(offsets[p] + r.start, &o.stats, local..local + r.len());
+            local += r.len();
+        }
+        if let (Some(all), Some(mine)) = (&mut spikes, &o.spikes) {
+            all.extend_from_slice(mine);
+        }
+    }
+    if let Some(all) = &mut spikes {
+        all.sort_unstable();
+    }
+    RunResult {
+        steps: cfg.steps,
+        min_delay_steps: net.min_delay_steps().expect("validated"),
+        communicator,
+        setup_wall: (setup_end - start).as_secs_f64(),
+        run_wall: (run_end - setup_end).as_secs_f64(),
+        workers: outcomes.into_iter().map(|o| o.report).collect(),
+        stats,
+        spikes,
+    }
+}
+
+/// Poisons the shared barrier if the owning worker thread unwinds, so that the other
+/// workers stop instead of spinning forever.
+struct PoisonOnPanic(crate::comm::PoisonHandle);
+
+impl Drop for PoisonOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.poison();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Channel, CobaParams, ConnectionSpec, Connectivity, InitialV, NeuronModel, PopulationSpec,
+    };
+
+    fn coba(i_bg: f64) -> NeuronModel {
+        NeuronModel::Coba(CobaParams {
+            tau_m: 20e-3,
+            e_leak: -60e-3,
+            v_reset: -60e-3,
+            threshold: -50e-3,
+            e_exc: 0.0,
+            e_inh: -80e-3,
+            tau_exc: 5e-3,
+            tau_inh: 10e-3,
+            refractory: 5e-3,
+            i_bg,
+        })
+    }
+
+    /// A driven neuron A projects onto B (excitatory, 0.8 ms) and C (inhibitory, 1.5 ms).
+    fn chain() -> Network {
+        let pop = |name: &str, i_bg| PopulationSpec {
+            name: name.into(),
+            size: 1,
+            model: coba(i_bg),
+            initial_v: InitialV::Fixed(-60e-3),
+        };
+        let conn = |name: &str, post, channel, delay| ConnectionSpec {
+            name: name.into(),
+            pre: 0,
+            post,
+            channel,
+            delay,
+            connectivity: Connectivity::FixedProbability { p: 1.0, weight: 0.25 },
+        };
+        Network {
+            name: "chain".into(),
+            dt: 1e-4,
+            seed: 3,
+            populations: vec![pop("A", 30e-3), pop("B", 0.0), pop("C", 0.0)],
+            connections: vec![
+                conn("AB", 1, Channel::Excitatory, 0.8e-3),
+                conn("AC", 2, Channel::Inhibitory, 1.5e-3),
+            ],
+        }
+    }
+
+    fn inputs(w: &mut Worker<f64, SingleWorker, Off>) -> (f64, f64) {
+        (
+            w.population_mut(1).input(Channel::Excitatory)[0],
+            w.population_mut(2).input(Channel::Inhibitory)[0],
+        )
+    }
+
+    #[test]
+    fn a_spike_arrives_exactly_one_delay_later() {
+        let net = chain();
+        net.validate().unwrap();
+        let mut w = Worker::<f64, SingleWorker, Off>::new(&net, SingleWorker, Off, true);
+        let mut ge = Vec::new();
+        let mut gi = Vec::new();
+        for _ in 0..400 {
+            w.step();
+            let (e, i) = inputs(&mut w);
+            ge.push(e);
+            gi.push(i);
+        }
+        w.flush();
+        let spikes = w.recorded().unwrap().to_vec();
+        let first = spikes.iter().find(|s| s.gid == 0).expect("A spikes").step as usize;
+        // Before arrival the conductances are exactly zero; at step s + 8 (s + 15) the
+        // weight is added after that step's decay, so the value is exactly the weight.
+        assert!(ge[..first + 8].iter().all(|&g| g == 0.0), "no early excitation");
+        assert_eq!(ge[first + 8], 0.25, "EPSP conductance at s + 8");
+        assert!(gi[..first + 15].iter().all(|&g| g == 0.0), "no early inhibition");
+        assert_eq!(gi[first + 15], 0.25, "IPSP conductance at s + 15");
+        assert_eq!(ge[first + 9], 0.25 * (-1e-4f64 / 5e-3).exp());
+        assert!(spikes.iter().all(|s| s.gid == 0), "B and C never spike");
+    }
+
+    /// Simulating in one go equals stepping by hand, for 1, 2 and 3 threads.
+    #[test]
+    fn driver_matches_manual_stepping_for_any_worker_count() {
+        let net = chain();
+        let mut w = Worker::<f64, SingleWorker, Off>::new(&net, SingleWorker, Off, true);
+        for _ in 0..1003 {
+            w.step();
+        }
+        w.flush();
+        let manual = w.recorded().unwrap().to_vec();
+        for workers in 1..=3 {
+            let cfg = RunConfig {
+                workers,
+                steps: 1003,
+                timers: true,
+                record_spikes: true,
+                progress_every: 0,
+            };
+            let r = simulate::<f64>(&net, &cfg, &Quiet).unwrap();
+            assert_eq!(r.spikes.as_ref().unwrap(), &manual, "{workers} workers");
+            assert_eq!(r.spike_count(), manual.len() as u64);
+            assert_eq!(r.stats.count[0] as usize, manual.len());
+        }
+    }
+
+    #[test]
+    fn zero_workers_is_an_error() {
+        let cfg = RunConfig {
+            workers: 0,
+            steps: 1,
+            timers: true,
+            record_spikes: false,
+            progress_every: 0,
+        };
+        let e = simulate::<f32>(&chain(), &cfg, &Quiet).unwrap_err();
+        assert!(e.to_string().contains("workers = 0"), "{e}");
+    }
+}

@@ -1,0 +1,247 @@
+//! The network description (the "recipe"): what populations and connections exist and
+//! with which parameters. Nothing here knows how many workers will run it.
+//!
+//! Units are SI throughout: seconds, volts; conductances are in units of the leak
+//! conductance (dimensionless), as in Auryn.
+
+use std::sync::Arc;
+
+use crate::mtx::Entry;
+
+/// A whole network: populations, connections, time step, seed.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub name: String,
+    /// Integration time step in seconds.
+    pub dt: f64,
+    pub seed: u64,
+    pub populations: Vec<PopulationSpec>,
+    pub connections: Vec<ConnectionSpec>,
+}
+
+/// Neurons of one model.
+#[derive(Debug, Clone)]
+pub struct PopulationSpec {
+    pub name: String,
+    pub size: usize,
+    pub model: NeuronModel,
+    pub initial_v: InitialV,
+}
+
+/// The neuron models the engine can integrate.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NeuronModel {
+    /// Conductance-based integrate-and-fire (Vogels–Abbott COBA).
+    Coba(CobaParams),
+}
+
+/// Parameters of the conductance-based integrate-and-fire neuron:
+/// `τ_m dV/dt = (E_L − V) − g_e (V − E_e) − g_i (V − E_i) + I_bg`, forward Euler;
+/// conductances decay exactly, `g ← g·exp(−dt/τ)`; after a spike V is reset and then
+/// clamped at E_L for the refractory period.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CobaParams {
+    pub tau_m: f64,
+    pub e_leak: f64,
+    pub v_reset: f64,
+    pub threshold: f64,
+    pub e_exc: f64,
+    pub e_inh: f64,
+    pub tau_exc: f64,
+    pub tau_inh: f64,
+    pub refractory: f64,
+    /// Background input expressed as a voltage (I·R): 20 mV = 200 pA at 200 pF / 20 ms.
+    pub i_bg: f64,
+}
+
+/// How membrane potentials start.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum InitialV {
+    /// Every neuron at one value (Auryn starts at E_L: a synchronous first volley).
+    Fixed(f64),
+    /// Uniform in [lo, hi), drawn from the seed per global neuron id.
+    Uniform { lo: f64, hi: f64 },
+}
+
+/// Which input of the postsynaptic neuron a connection drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Excitatory,
+    Inhibitory,
+}
+
+/// A connection (pathway) between two populations.
+#[derive(Debug, Clone)]
+pub struct ConnectionSpec {
+    /// Pathway name, e.g. "EE" (presynaptic E, postsynaptic E); names the weight file.
+    pub name: String,
+    pub pre: usize,
+    pub post: usize,
+    pub channel: Channel,
+    /// Axonal delay in seconds: a multiple of dt, at least dt.
+    pub delay: f64,
+    pub connectivity: Connectivity,
+}
+
+/// Where the synapses of a connection come from.
+#[derive(Debug, Clone)]
+pub enum Connectivity {
+    /// Each (pre, post) pair connected with probability `p`, drawn from the seed, all
+    /// with the same weight. Autapses are allowed, as in PyNN's and Brian's defaults.
+    FixedProbability { p: f64, weight: f64 },
+    /// Explicit synapses (0-based pre, 0-based post, weight), sorted by (pre, post),
+    /// e.g. loaded from a Matrix Market file.
+    Explicit(Arc<Vec<Entry>>),
+}
+
+/// A network that does not make sense, with what was expected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    #[error("time step dt = {0} s: expected a positive, finite number of seconds")]
+    BadDt(f64),
+    #[error("connection {name}: delay {delay} s is {problem} (dt = {dt} s)")]
+    BadDelay {
+        name: String,
+        delay: f64,
+        dt: f64,
+        problem: &'static str,
+    },
+    #[error("connection {name}: {what}")]
+    BadConnection { name: String, what: String },
+    #[error("population {name}: {what}")]
+    BadPopulation { name: String, what: String },
+    #[error("the network has {0} neurons; at most 2^32 - 1 are supported")]
+    TooLarge(usize),
+}
+
+impl Network {
+    pub fn neuron_count(&self) -> usize {
+        self.populations.iter().map(|p| p.size).sum()
+    }
+
+    /// Global id of the first neuron of each population (populations are numbered in order).
+    pub fn offsets(&self) -> Vec<usize> {
+        let mut acc = 0;
+        self.populations
+            .iter()
+            .map(|p| {
+                let o = acc;
+                acc += p.size;
+                o
+            })
+            .collect()
+    }
+
+    /// Delay of a connection in whole time steps, after checking it is a multiple of dt.
+    pub fn delay_steps(&self, c: &ConnectionSpec) -> Result<usize, ModelError> {
+        let bad = |problem| ModelError::BadDelay {
+            name: c.name.clone(),
+            delay: c.delay,
+            dt: self.dt,
+            problem,
+        };
+        if !c.delay.is_finite() || c.delay <= 0.0 {
+            return Err(bad("not a positive number of seconds"));
+        }
+        let ratio = c.delay / self.dt;
+        let steps = ratio.round();
+        if (ratio - steps).abs() > 1e-6 * ratio.max(1.0) {
+            return Err(bad("not a multiple of dt"));
+        }
+        if steps < 1.0 {
+            return Err(bad("below dt"));
+        }
+        Ok(steps as usize)
+    }
+
+    /// The minimum delay in steps: spikes are exchanged every that many steps. A network
+    /// without connections exchanges every step.
+    pub fn min_delay_steps(&self) -> Result<usize, ModelError> {
+        let mut min = usize::MAX;
+        for c in &self.connections {
+            min = min.min(self.delay_steps(c)?);
+        }
+        Ok(if min == usize::MAX { 1 } else { min })
+    }
+
+    pub fn max_delay_steps(&self) -> Result<usize, ModelError> {
+        let mut max = 1;
+        for c in &self.connections {
+            max = max.max(self.delay_steps(c)?);
+        }
+        Ok(max)
+    }
+
+    /// Checks everything a run relies on; the messages name the part and the value.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        if !(self.dt.is_finite() && self.dt > 0.0) {
+            return Err(ModelError::BadDt(self.dt));
+        }
+        let n = self.neuron_count();
+        if n >= u32::MAX as usize {
+            return Err(ModelError::TooLarge(n));
+        }
+        for p in &self.populations {
+            let bad = |what: String| ModelError::BadPopulation {
+                name: p.name.clone(),
+                what,
+            };
+            match &p.model {
+                NeuronModel::Coba(c) => {
+                    for (field, v) in [
+                        ("tau_m", c.tau_m),
+                        ("tau_exc", c.tau_exc),
+                        ("tau_inh", c.tau_inh),
+                    ] {
+                        if !(v.is_finite() && v > 0.0) {
+                            return Err(bad(format!("{field} = {v} s: expected > 0")));
+                        }
+                    }
+                    if !(c.refractory.is_finite() && c.refractory >= 0.0) {
+                        return Err(bad(format!(
+                            "refractory = {} s: expected >= 0",
+                            c.refractory
+                        )));
+                    }
+                }
+            }
+        }
+        for c in &self.connections {
+            let bad = |what: String| ModelError::BadConnection {
+                name: c.name.clone(),
+                what,
+            };
+            if c.pre >= self.populations.len() || c.post >= self.populations.len() {
+                return Err(bad(format!(
+                    "population index {} -> {} out of range (there are {})",
+                    c.pre,
+                    c.post,
+                    self.populations.len()
+                )));
+            }
+            self.delay_steps(c)?;
+            let (n_pre, n_post) = (self.populations[c.pre].size, self.populations[c.post].size);
+            match &c.connectivity {
+                Connectivity::FixedProbability { p, weight } => {
+                    if !(0.0..=1.0).contains(p) {
+                        return Err(bad(format!("probability {p}: expected in [0, 1]")));
+                    }
+                    if !weight.is_finite() {
+                        return Err(bad(format!("weight {weight}: expected a finite number")));
+                    }
+                }
+                Connectivity::Explicit(entries) => {
+                    if let Some(&(i, j, _)) = entries
+                        .iter()
+                        .find(|&&(i, j, _)| i as usize >= n_pre || j as usize >= n_post)
+                    {
+                        return Err(bad(format!(
+                            "synapse ({i}, {j}) outside the {n_pre} x {n_post} pathway"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
