@@ -437,7 +437,7 @@ mod tests {
         // SAFETY: `timespec` is plain old data; the pointer is valid for the call.
         let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
         let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-        (rc == 0).then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+        (rc == 0).then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
     }
 
     #[test]
@@ -468,7 +468,11 @@ mod tests {
         );
         assert!(grown >= 0.2, "process CPU grew only {grown} s");
         // Seconds, not microseconds or ticks.
-        assert!(after.cpu_s() < 1e6, "implausible CPU time {}", after.cpu_s());
+        assert!(
+            after.cpu_s() < 1e6,
+            "implausible CPU time {}",
+            after.cpu_s()
+        );
     }
 
     #[test]
@@ -582,7 +586,10 @@ core id\t\t: 0
             Some("Debian GNU/Linux 12 (bookworm)")
         );
         assert_eq!(parse_os_release("NAME='Arch'\n").as_deref(), Some("Arch"));
-        assert_eq!(parse_os_release("PRETTY_NAME=Plain\n").as_deref(), Some("Plain"));
+        assert_eq!(
+            parse_os_release("PRETTY_NAME=Plain\n").as_deref(),
+            Some("Plain")
+        );
         assert_eq!(parse_os_release("ID=x\n"), None);
     }
 }

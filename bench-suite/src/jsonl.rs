@@ -257,7 +257,10 @@ mod tests {
         append(&path, &json!({"b": 2})).unwrap();
 
         let out = read(&path).unwrap();
-        assert_eq!(out.records, vec![(1, json!({"a": 1})), (3, json!({"b": 2}))]);
+        assert_eq!(
+            out.records,
+            vec![(1, json!({"a": 1})), (3, json!({"b": 2}))]
+        );
         assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
         assert!(out.warnings[0].contains(":2: "), "{}", out.warnings[0]);
     }

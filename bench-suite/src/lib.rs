@@ -1,0 +1,11 @@
+//! The study's networks and the `snn-bench` harness: running a network, writing its
+//! results record, running the workstation suite and printing tables.
+
+pub mod host;
+pub mod jsonl;
+pub mod networks;
+pub mod record;
+pub mod run;
+pub mod spikes;
+pub mod table;
+pub mod weights;

@@ -1,0 +1,140 @@
+//! `snn-bench`: run the study's networks, the workstation suite, and print tables.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use bench_suite::record::Record;
+use bench_suite::run::{execute, RunArgs};
+use bench_suite::{host, jsonl, table};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "snn-bench", version, about = "Spiking-network simulation benchmarks (Zenke & Gerstner 2014, reproduced)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Simulate one network once and record the run.
+    Run(RunArgs),
+    /// The workstation suite: va on 1 and 2 threads in f32 and f64, repeated, each run in
+    /// its own process; records appended to --out, then a table of medians.
+    Suite(SuiteArgs),
+    /// Print a table (medians over repetitions) of the records in a JSON Lines file.
+    Table {
+        file: PathBuf,
+        /// Only the last N records.
+        #[arg(long)]
+        last: Option<usize>,
+    },
+}
+
+#[derive(clap::Args)]
+struct SuiteArgs {
+    /// Model time of each run, seconds.
+    #[arg(long, default_value_t = 60.0)]
+    simtime: f64,
+    /// Repetitions of each configuration (medians are reported).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    repeats: u32,
+    /// Thread counts.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<u32>,
+    /// Precisions.
+    #[arg(long, value_delimiter = ',', default_value = "f32,f64")]
+    precisions: Vec<String>,
+    /// Also run each configuration with timers off (to measure their overhead).
+    #[arg(long)]
+    timer_overhead: bool,
+    /// Records file; default results/<host>/runs.jsonl.
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Run(args) => execute(&args).map(|_| ()),
+        Command::Suite(args) => suite(&args),
+        Command::Table { file, last } => print_table(&file, last),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read_records(file: &std::path::Path) -> Result<Vec<Record>, String> {
+    let outcome = jsonl::read(file).map_err(|e| e.to_string())?;
+    for w in &outcome.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut records = Vec::new();
+    for (line, value) in outcome.records {
+        match serde_json::from_value::<Record>(value) {
+            Ok(r) => records.push(r),
+            Err(e) => eprintln!(
+                "warning: {}:{line}: not a results record ({e}); skipped",
+                file.display()
+            ),
+        }
+    }
+    Ok(records)
+}
+
+fn print_table(file: &std::path::Path, last: Option<usize>) -> Result<(), String> {
+    let records = read_records(file)?;
+    if records.is_empty() {
+        return Err(format!("{}: no records", file.display()));
+    }
+    let from = last.map_or(0, |n| records.len().saturating_sub(n));
+    print!("{}", table::table(&records[from..]));
+    Ok(())
+}
+
+fn suite(a: &SuiteArgs) -> Result<(), String> {
+    let out = a.out.clone().unwrap_or_else(|| {
+        PathBuf::from("results")
+            .join(host::host_dir_name(&host::Host::detect().hostname))
+            .join("runs.jsonl")
+    });
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
+    let before = read_records(&out)?.len();
+    let timers: &[&str] = if a.timer_overhead { &["on", "off"] } else { &["on"] };
+    let total = a.repeats as usize * a.threads.len() * a.precisions.len() * timers.len();
+    let mut done = 0;
+    // Repetitions outermost, so slow drifts of the shared machine hit every configuration.
+    for rep in 0..a.repeats {
+        for prec in &a.precisions {
+            for threads in &a.threads {
+                for t in timers {
+                    done += 1;
+                    eprintln!(
+                        "[{done}/{total}] va {prec} {threads} thread(s) timers {t} (repetition {})",
+                        rep + 1
+                    );
+                    let status = std::process::Command::new(&exe)
+                        .args(["run", "va", "--quiet", "--simtime"])
+                        .arg(a.simtime.to_string())
+                        .args(["--threads", &threads.to_string(), "--precision", prec])
+                        .args(["--timers", t, "--out"])
+                        .arg(&out)
+                        .status()
+                        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+                    if !status.success() {
+                        return Err(format!("run va {prec} {threads} threads failed ({status})"));
+                    }
+                }
+            }
+        }
+    }
+    let records = read_records(&out)?;
+    println!("records appended to {}", out.display());
+    print!("{}", table::table(&records[before.min(records.len())..]));
+    Ok(())
+}

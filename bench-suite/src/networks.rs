@@ -1,0 +1,90 @@
+//! The study's networks, built from the paper's parameters (shared/DESIGN.md).
+
+use sim_core::model::{CobaParams, NeuronModel};
+use sim_core::{Channel, ConnectionSpec, Connectivity, InitialV, Network, PopulationSpec};
+
+/// Names accepted by `snn-bench run`.
+pub const NAMES: [&str; 1] = ["va"];
+
+/// How membrane potentials start (recorded in every result).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InitV {
+    /// Uniform in [E_L, θ) from the seed: the network starts asynchronous.
+    Uniform,
+    /// Every neuron at E_L, as Auryn's sim_coba_benchmark: a synchronous first volley.
+    Rest,
+}
+
+/// What can be chosen about a network from the command line.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub dt: f64,
+    /// Axonal delay of every connection, seconds.
+    pub delay: f64,
+    pub seed: u64,
+    pub init_v: InitV,
+}
+
+/// Builds a network by name.
+pub fn by_name(name: &str, o: &Options) -> Result<Network, String> {
+    match name {
+        "va" => Ok(vogels_abbott(o)),
+        other => Err(format!(
+            "unknown network '{other}': expected one of {}",
+            NAMES.join(", ")
+        )),
+    }
+}
+
+/// The Vogels–Abbott COBA benchmark as in the paper (§2.3.1): 3200 E + 800 I
+/// conductance-based integrate-and-fire neurons, p = 0.02 in all four pathways
+/// (≈ 320 k synapses), w_e = 0.4, w_i = 5.1 in units of the leak conductance.
+pub fn vogels_abbott(o: &Options) -> Network {
+    let neuron = CobaParams {
+        tau_m: 20e-3,
+        e_leak: -60e-3,
+        v_reset: -60e-3,
+        threshold: -50e-3,
+        e_exc: 0.0,
+        e_inh: -80e-3,
+        tau_exc: 5e-3,
+        tau_inh: 10e-3,
+        refractory: 5e-3,
+        i_bg: 20e-3,
+    };
+    let initial_v = match o.init_v {
+        InitV::Uniform => InitialV::Uniform {
+            lo: neuron.e_leak,
+            hi: neuron.threshold,
+        },
+        InitV::Rest => InitialV::Fixed(neuron.e_leak),
+    };
+    let pop = |name: &str, size| PopulationSpec {
+        name: name.into(),
+        size,
+        model: NeuronModel::Coba(neuron),
+        initial_v,
+    };
+    let conn = |name: &str, pre, post, channel, weight| ConnectionSpec {
+        name: name.into(),
+        pre,
+        post,
+        channel,
+        delay: o.delay,
+        connectivity: Connectivity::FixedProbability { p: 0.02, weight },
+    };
+    use Channel::{Excitatory as Exc, Inhibitory as Inh};
+    Network {
+        name: "va".into(),
+        dt: o.dt,
+        seed: o.seed,
+        populations: vec![pop("E", 3200), pop("I", 800)],
+        connections: vec![
+            conn("EE", 0, 0, Exc, 0.4),
+            conn("EI", 0, 1, Exc, 0.4),
+            conn("IE", 1, 0, Inh, 5.1),
+            conn("II", 1, 1, Inh, 5.1),
+        ],
+    }
+}

@@ -1,0 +1,127 @@
+//! The results record: one JSON object per run (shared/DESIGN.md, "Results"):
+//! what ran, where, and what happened.
+
+use serde::{Deserialize, Serialize};
+use sim_core::stats::Summary;
+use sim_core::{Network, PhaseStats, PhaseTimes, RunResult};
+
+use crate::host::{Build, Host, Usage};
+
+/// Version of this layout; bump when a field changes meaning.
+pub const SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Record {
+    pub schema: u32,
+    pub date: String,
+    pub config: Config,
+    pub host: Host,
+    pub build: Build,
+    pub result: Outcome,
+}
+
+/// What ran.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub network: String,
+    pub neurons: usize,
+    pub seed: u64,
+    pub dt_s: f64,
+    pub delay_s: f64,
+    pub min_delay_steps: usize,
+    pub precision: String,
+    pub simtime_s: f64,
+    pub steps: u64,
+    pub partitions: usize,
+    pub threads: usize,
+    pub ranks: usize,
+    pub hosts: usize,
+    pub communicator: String,
+    pub partitioner: String,
+    pub injected_latency_us: f64,
+    pub timers: bool,
+    pub initial_v: String,
+    /// "generated from seed" or the directory the weights were loaded from.
+    pub weights: String,
+}
+
+/// Wall and CPU seconds of one part of the run.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Times {
+    pub wall_s: f64,
+    pub cpu_s: f64,
+}
+
+/// What happened.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Outcome {
+    pub setup: Times,
+    pub run: Times,
+    /// Real-time factor: run wall time / model time (< 1 is faster than real time).
+    pub rtf: f64,
+    /// Each phase's min/mean/max over workers, seconds.
+    pub phases: PhaseStats,
+    pub phases_per_worker: Vec<PhaseTimes>,
+    pub synapses: usize,
+    pub spikes: u64,
+    pub synaptic_events: u64,
+    /// Evolve time summed over workers per neuron update (core-nanoseconds).
+    pub ns_per_neuron_step: f64,
+    /// Propagate time summed over workers per synaptic event (core-nanoseconds).
+    pub ns_per_synaptic_event: f64,
+    pub peak_rss_bytes: u64,
+    /// Rate and CV-ISI of the whole network and of each population.
+    pub rates: Vec<(String, Summary)>,
+}
+
+/// CPU-time marks taken around the run.
+#[derive(Debug, Clone, Copy)]
+pub struct Marks {
+    pub start: Usage,
+    pub run_start: Usage,
+    pub run_end: Usage,
+}
+
+impl Outcome {
+    pub fn new(net: &Network, r: &RunResult, m: &Marks) -> Outcome {
+        let simtime = r.steps as f64 * net.dt;
+        let per_worker: Vec<PhaseTimes> = r.workers.iter().map(|w| w.phases).collect();
+        let evolve_sum: f64 = per_worker.iter().map(|p| p.evolve).sum();
+        let propagate_sum: f64 = per_worker.iter().map(|p| p.propagate).sum();
+        let neuron_steps = net.neuron_count() as f64 * r.steps as f64;
+        let events = r.events();
+        let mut rates = vec![("all".to_string(), r.stats.summary(0..net.neuron_count(), simtime))];
+        for (p, off) in net.populations.iter().zip(net.offsets()) {
+            rates.push((p.name.clone(), r.stats.summary(off..off + p.size, simtime)));
+        }
+        Outcome {
+            setup: Times {
+                wall_s: r.setup_wall,
+                cpu_s: m.run_start.cpu_s() - m.start.cpu_s(),
+            },
+            run: Times {
+                wall_s: r.run_wall,
+                cpu_s: m.run_end.cpu_s() - m.run_start.cpu_s(),
+            },
+            rtf: r.run_wall / simtime,
+            phases: PhaseStats::over(&per_worker),
+            phases_per_worker: per_worker,
+            synapses: r.synapses(),
+            spikes: r.spike_count(),
+            synaptic_events: events,
+            ns_per_neuron_step: 1e9 * evolve_sum / neuron_steps.max(1.0),
+            ns_per_synaptic_event: if events > 0 {
+                1e9 * propagate_sum / events as f64
+            } else {
+                0.0
+            },
+            peak_rss_bytes: m.run_end.peak_rss_bytes,
+            rates,
+        }
+    }
+
+    /// The whole network's rate summary.
+    pub fn overall(&self) -> &Summary {
+        &self.rates[0].1
+    }
+}

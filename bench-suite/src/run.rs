@@ -1,0 +1,232 @@
+//! `snn-bench run`: build a network, simulate it, report and record what happened.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sim_core::{simulate, Network, Observer, Precision, Real, RunConfig};
+
+use crate::host::{self, Build, Host, Usage};
+use crate::networks::{self, InitV};
+use crate::record::{Config, Marks, Outcome, Record, SCHEMA};
+use crate::{jsonl, spikes, weights};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Network to simulate (va).
+    pub network: String,
+    /// Model time to simulate, in seconds.
+    #[arg(long, default_value_t = 60.0, allow_negative_numbers = true)]
+    pub simtime: f64,
+    /// Worker threads in this process (each owns one partition).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub threads: u32,
+    #[arg(long, default_value = "f32", value_parser = parse_precision)]
+    pub precision: Precision,
+    /// Axonal delay of every connection in ms: a multiple of dt, at least dt.
+    #[arg(long, default_value_t = 0.8, allow_negative_numbers = true)]
+    pub delay: f64,
+    /// Integration time step in ms.
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    pub dt: f64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Initial membrane potentials.
+    #[arg(long, value_enum, default_value_t = InitV::Uniform)]
+    pub init_v: InitV,
+    /// Append the results record (JSON Lines) to this file.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Write every spike to this .npy file (int64, columns step and neuron id).
+    #[arg(long)]
+    pub spikes: Option<PathBuf>,
+    /// Save the weight matrices (Matrix Market, one file per pathway) to this directory.
+    #[arg(long)]
+    pub save_weights: Option<PathBuf>,
+    /// Load the weight matrices from this directory instead of drawing them.
+    #[arg(long)]
+    pub load_weights: Option<PathBuf>,
+    /// Phase timers; "off" only to measure their overhead.
+    #[arg(long, default_value = "on", value_parser = ["on", "off"])]
+    pub timers: String,
+    /// No progress bar and no summary table on stdout.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn parse_precision(s: &str) -> Result<Precision, String> {
+    s.parse()
+}
+
+/// Checks a time given in ms and returns it in seconds.
+fn seconds_from_ms(flag: &str, ms: f64, dt_ms: Option<f64>) -> Result<f64, String> {
+    if !ms.is_finite() || ms <= 0.0 {
+        return Err(format!("--{flag} {ms}: expected a positive number of milliseconds"));
+    }
+    if let Some(dt) = dt_ms {
+        let ratio = ms / dt;
+        if ratio < 1.0 - 1e-9 {
+            return Err(format!("--{flag} {ms} ms: expected at least dt = {dt} ms"));
+        }
+        if (ratio - ratio.round()).abs() > 1e-6 * ratio {
+            return Err(format!("--{flag} {ms} ms: expected a multiple of dt = {dt} ms"));
+        }
+    }
+    Ok(ms * 1e-3)
+}
+
+/// Builds the network the arguments describe (loading weights if asked).
+pub fn network(args: &RunArgs) -> Result<Network, String> {
+    let dt = seconds_from_ms("dt", args.dt, None)?;
+    let delay = seconds_from_ms("delay", args.delay, Some(args.dt))?;
+    let opts = networks::Options {
+        dt,
+        delay,
+        seed: args.seed,
+        init_v: args.init_v,
+    };
+    let mut net = networks::by_name(&args.network, &opts)?;
+    if let Some(dir) = &args.load_weights {
+        weights::load(&mut net, dir).map_err(|e| e.to_string())?;
+    }
+    net.validate().map_err(|e| e.to_string())?;
+    Ok(net)
+}
+
+/// Runs and returns the record (also appended to `--out` and printed unless quiet).
+pub fn execute(args: &RunArgs) -> Result<Record, String> {
+    if !args.simtime.is_finite() || args.simtime <= 0.0 {
+        return Err(format!(
+            "--simtime {}: expected a positive number of seconds",
+            args.simtime
+        ));
+    }
+    let start = Usage::now();
+    let net = network(args)?;
+    let steps = (args.simtime / net.dt).round() as u64;
+    match args.precision {
+        Precision::F32 => run_in::<f32>(args, &net, steps, start),
+        Precision::F64 => run_in::<f64>(args, &net, steps, start),
+    }
+}
+
+fn run_in<R: Real>(args: &RunArgs, net: &Network, steps: u64, start: Usage) -> Result<Record, String> {
+    if let Some(dir) = &args.save_weights {
+        weights::save::<R>(net, dir).map_err(|e| e.to_string())?;
+    }
+    let cfg = RunConfig {
+        workers: args.threads as usize,
+        steps,
+        timers: args.timers == "on",
+        record_spikes: args.spikes.is_some(),
+        progress_every: (0.1 / net.dt).round().max(1.0) as u64,
+    };
+    let progress = Progress::new(net, steps, args.quiet);
+    let result = simulate::<R>(net, &cfg, &progress).map_err(|e| e.to_string())?;
+    progress.bar.finish_and_clear();
+    let marks = Marks {
+        start,
+        run_start: progress.run_start.lock().unwrap().unwrap_or(start),
+        run_end: progress.run_end.lock().unwrap().unwrap_or_else(Usage::now),
+    };
+    if let (Some(path), Some(sp)) = (&args.spikes, &result.spikes) {
+        spikes::write_npy(path, sp)?;
+    }
+    let delay = net.connections.first().map_or(net.dt, |c| c.delay);
+    let record = Record {
+        schema: SCHEMA,
+        date: host::now_rfc3339(),
+        config: Config {
+            network: net.name.clone(),
+            neurons: net.neuron_count(),
+            seed: net.seed,
+            dt_s: net.dt,
+            delay_s: delay,
+            min_delay_steps: result.min_delay_steps,
+            precision: R::PRECISION.to_string(),
+            simtime_s: steps as f64 * net.dt,
+            steps,
+            partitions: cfg.workers,
+            threads: cfg.workers,
+            ranks: 1,
+            hosts: 1,
+            communicator: result.communicator.to_string(),
+            partitioner: "block".into(),
+            injected_latency_us: 0.0,
+            timers: cfg.timers,
+            initial_v: format!("{:?}", args.init_v).to_lowercase(),
+            weights: match &args.load_weights {
+                Some(d) => format!("loaded from {}", d.display()),
+                None => "generated from seed".into(),
+            },
+        },
+        host: Host::detect(),
+        build: Build::current(),
+        result: Outcome::new(net, &result, &marks),
+    };
+    if let Some(path) = &args.out {
+        let value = serde_json::to_value(&record).map_err(|e| e.to_string())?;
+        jsonl::append(path, &value).map_err(|e| e.to_string())?;
+    }
+    if !args.quiet {
+        println!("{}", crate::table::summary(&record));
+    }
+    Ok(record)
+}
+
+/// Progress bar over model time with the recent population rate, and CPU-time marks.
+struct Progress {
+    bar: ProgressBar,
+    neurons: f64,
+    dt: f64,
+    last: Mutex<(u64, u64)>,
+    run_start: Mutex<Option<Usage>>,
+    run_end: Mutex<Option<Usage>>,
+}
+
+impl Progress {
+    fn new(net: &Network, steps: u64, quiet: bool) -> Self {
+        let bar = if quiet || !std::io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            let b = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
+            b.set_style(
+                ProgressStyle::with_template("{bar:40} {msg} [{elapsed_precise}, eta {eta}]")
+                    .expect("valid template"),
+            );
+            b
+        };
+        Progress {
+            bar,
+            neurons: net.neuron_count() as f64,
+            dt: net.dt,
+            last: Mutex::new((0, 0)),
+            run_start: Mutex::new(None),
+            run_end: Mutex::new(None),
+        }
+    }
+}
+
+impl Observer for Progress {
+    fn run_started(&self) {
+        *self.run_start.lock().unwrap() = Some(Usage::now());
+    }
+    fn progress(&self, step: u64, spikes: u64) {
+        if self.bar.is_hidden() {
+            return;
+        }
+        let mut last = self.last.lock().unwrap();
+        let window = (step - last.0) as f64 * self.dt;
+        let rate = (spikes - last.1) as f64 / (self.neurons * window.max(f64::MIN_POSITIVE));
+        *last = (step, spikes);
+        self.bar.set_position(step);
+        self.bar.set_message(format!(
+            "t = {:.1} s, rate {rate:.1} Hz",
+            step as f64 * self.dt
+        ));
+    }
+    fn run_finished(&self) {
+        *self.run_end.lock().unwrap() = Some(Usage::now());
+    }
+}

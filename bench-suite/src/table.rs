@@ -1,0 +1,100 @@
+//! Human-readable summaries of records: one run, or a table of configurations with
+//! medians over repetitions.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::record::Record;
+
+/// A few lines describing one run.
+pub fn summary(r: &Record) -> String {
+    let c = &r.config;
+    let o = &r.result;
+    let all = o.overall();
+    let mut s = format!(
+        "{} {} {} thread(s), {} s model time: run {:.3} s wall (RTF {:.4}), setup {:.3} s\n",
+        c.network, c.precision, c.threads, c.simtime_s, o.run.wall_s, o.rtf, o.setup.wall_s
+    );
+    let _ = writeln!(
+        s,
+        "rate {:.2} Hz, {:.1} % active, CV-ISI {}, {} spikes, {} synaptic events, {} synapses, peak {:.0} MB",
+        all.mean_rate_hz,
+        100.0 * all.active_fraction,
+        all.mean_cv_isi.map_or("-".into(), |v| format!("{v:.3}")),
+        o.spikes,
+        o.synaptic_events,
+        o.synapses,
+        o.peak_rss_bytes as f64 / 1e6
+    );
+    let _ = writeln!(
+        s,
+        "{:.2} ns per neuron-step (evolve), {:.2} ns per synaptic event (propagate)",
+        o.ns_per_neuron_step, o.ns_per_synaptic_event
+    );
+    let _ = write!(s, "{}", o.phases);
+    s
+}
+
+fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(|a, b| a.total_cmp(b));
+    let n = xs.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        0.5 * (xs[n / 2 - 1] + xs[n / 2])
+    }
+}
+
+/// One row per configuration (network, precision, threads, model time, timers), with
+/// the median over its repetitions of wall time, RTF, each phase's share of the summed
+/// phase time (mean over workers) and the mean rate.
+pub fn table(records: &[Record]) -> String {
+    type Key = (String, String, usize, String, bool);
+    let mut groups: BTreeMap<Key, Vec<&Record>> = BTreeMap::new();
+    for r in records {
+        let c = &r.config;
+        let key = (
+            c.network.clone(),
+            c.precision.clone(),
+            c.threads,
+            format!("{}", c.simtime_s),
+            c.timers,
+        );
+        groups.entry(key).or_default().push(r);
+    }
+    let mut s = format!(
+        "{:<8} {:<5} {:>7} {:>7} {:>6} {:>3} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
+        "network", "prec", "threads", "model s", "timers", "n", "wall s", "RTF", "evolve%",
+        "propag%", "plast%", "barrier%", "sync%", "rate Hz"
+    );
+    for ((net, prec, threads, simtime, timers), rs) in &groups {
+        let med = |f: &dyn Fn(&Record) -> f64| median(&mut rs.iter().map(|r| f(r)).collect::<Vec<_>>());
+        let share = |k: usize| {
+            med(&|r: &Record| {
+                let m = r.result.phases.means();
+                100.0 * m.values()[k] / m.total().max(f64::MIN_POSITIVE)
+            })
+        };
+        let _ = writeln!(
+            s,
+            "{:<8} {:<5} {:>7} {:>7} {:>6} {:>3} {:>8.3} {:>8.4} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7.2}",
+            net,
+            prec,
+            threads,
+            simtime,
+            if *timers { "on" } else { "off" },
+            rs.len(),
+            med(&|r| r.result.run.wall_s),
+            med(&|r| r.result.rtf),
+            share(0),
+            share(1),
+            share(2),
+            share(3),
+            share(4),
+            med(&|r| r.result.overall().mean_rate_hz),
+        );
+    }
+    s
+}
