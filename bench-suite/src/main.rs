@@ -9,7 +9,11 @@ use bench_suite::{host, jsonl, table};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "snn-bench", version, about = "Spiking-network simulation benchmarks (Zenke & Gerstner 2014, reproduced)")]
+#[command(
+    name = "snn-bench",
+    version,
+    about = "Spiking-network simulation benchmarks (Zenke & Gerstner 2014, reproduced)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -105,7 +109,11 @@ fn suite(a: &SuiteArgs) -> Result<(), String> {
     });
     let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
     let before = read_records(&out)?.len();
-    let timers: &[&str] = if a.timer_overhead { &["on", "off"] } else { &["on"] };
+    let timers: &[&str] = if a.timer_overhead {
+        &["on", "off"]
+    } else {
+        &["on"]
+    };
     let total = a.repeats as usize * a.threads.len() * a.precisions.len() * timers.len();
     let mut done = 0;
     // Repetitions outermost, so slow drifts of the shared machine hit every configuration.

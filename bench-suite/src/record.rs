@@ -90,7 +90,10 @@ impl Outcome {
         let propagate_sum: f64 = per_worker.iter().map(|p| p.propagate).sum();
         let neuron_steps = net.neuron_count() as f64 * r.steps as f64;
         let events = r.events();
-        let mut rates = vec![("all".to_string(), r.stats.summary(0..net.neuron_count(), simtime))];
+        let mut rates = vec![(
+            "all".to_string(),
+            r.stats.summary(0..net.neuron_count(), simtime),
+        )];
         for (p, off) in net.populations.iter().zip(net.offsets()) {
             rates.push((p.name.clone(), r.stats.summary(off..off + p.size, simtime)));
         }

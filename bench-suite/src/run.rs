@@ -62,7 +62,9 @@ fn parse_precision(s: &str) -> Result<Precision, String> {
 /// Checks a time given in ms and returns it in seconds.
 fn seconds_from_ms(flag: &str, ms: f64, dt_ms: Option<f64>) -> Result<f64, String> {
     if !ms.is_finite() || ms <= 0.0 {
-        return Err(format!("--{flag} {ms}: expected a positive number of milliseconds"));
+        return Err(format!(
+            "--{flag} {ms}: expected a positive number of milliseconds"
+        ));
     }
     if let Some(dt) = dt_ms {
         let ratio = ms / dt;
@@ -70,7 +72,9 @@ fn seconds_from_ms(flag: &str, ms: f64, dt_ms: Option<f64>) -> Result<f64, Strin
             return Err(format!("--{flag} {ms} ms: expected at least dt = {dt} ms"));
         }
         if (ratio - ratio.round()).abs() > 1e-6 * ratio {
-            return Err(format!("--{flag} {ms} ms: expected a multiple of dt = {dt} ms"));
+            return Err(format!(
+                "--{flag} {ms} ms: expected a multiple of dt = {dt} ms"
+            ));
         }
     }
     Ok(ms * 1e-3)
@@ -111,7 +115,12 @@ pub fn execute(args: &RunArgs) -> Result<Record, String> {
     }
 }
 
-fn run_in<R: Real>(args: &RunArgs, net: &Network, steps: u64, start: Usage) -> Result<Record, String> {
+fn run_in<R: Real>(
+    args: &RunArgs,
+    net: &Network,
+    steps: u64,
+    start: Usage,
+) -> Result<Record, String> {
     if let Some(dir) = &args.save_weights {
         weights::save::<R>(net, dir).map_err(|e| e.to_string())?;
     }

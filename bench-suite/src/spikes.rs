@@ -36,7 +36,8 @@ pub fn write_npy(path: &Path, spikes: &[Spike]) -> Result<(), String> {
 
 /// Reads a file written by [`write_npy`] (for tests and tools).
 pub fn read_npy(path: &Path) -> Result<Vec<Spike>, String> {
-    let err = |e: &dyn std::fmt::Display| format!("cannot read spikes from {}: {e}", path.display());
+    let err =
+        |e: &dyn std::fmt::Display| format!("cannot read spikes from {}: {e}", path.display());
     let bytes = std::fs::read(path).map_err(|e| err(&e))?;
     let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| err(&e))?;
     if npy.shape().len() != 2 || npy.shape()[1] != 2 {
@@ -60,7 +61,13 @@ mod tests {
     fn round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.npy");
-        let spikes = vec![Spike { step: 3, gid: 7 }, Spike { step: 600_000, gid: 3999 }];
+        let spikes = vec![
+            Spike { step: 3, gid: 7 },
+            Spike {
+                step: 600_000,
+                gid: 3999,
+            },
+        ];
         write_npy(&p, &spikes).unwrap();
         assert_eq!(read_npy(&p).unwrap(), spikes);
         let bytes = std::fs::read(&p).unwrap();

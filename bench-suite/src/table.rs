@@ -66,11 +66,24 @@ pub fn table(records: &[Record]) -> String {
     }
     let mut s = format!(
         "{:<8} {:<5} {:>7} {:>7} {:>6} {:>3} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
-        "network", "prec", "threads", "model s", "timers", "n", "wall s", "RTF", "evolve%",
-        "propag%", "plast%", "barrier%", "sync%", "rate Hz"
+        "network",
+        "prec",
+        "threads",
+        "model s",
+        "timers",
+        "n",
+        "wall s",
+        "RTF",
+        "evolve%",
+        "propag%",
+        "plast%",
+        "barrier%",
+        "sync%",
+        "rate Hz"
     );
     for ((net, prec, threads, simtime, timers), rs) in &groups {
-        let med = |f: &dyn Fn(&Record) -> f64| median(&mut rs.iter().map(|r| f(r)).collect::<Vec<_>>());
+        let med =
+            |f: &dyn Fn(&Record) -> f64| median(&mut rs.iter().map(|r| f(r)).collect::<Vec<_>>());
         let share = |k: usize| {
             med(&|r: &Record| {
                 let m = r.result.phases.means();

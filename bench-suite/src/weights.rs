@@ -24,7 +24,13 @@ pub fn save<R: Real>(net: &Network, dir: &Path) -> Result<Vec<std::path::PathBuf
         let conn = Connection::<R>::build(net, c, 0..n_post, &rng);
         let entries: Vec<Entry> = conn.entries().map(|(i, j, w)| (i, j, w.to_f64())).collect();
         let path = dir.join(mtx::file_name(&spec.name));
-        mtx::write(&path, &spec.name, net.populations[spec.pre].size, n_post, &entries)?;
+        mtx::write(
+            &path,
+            &spec.name,
+            net.populations[spec.pre].size,
+            n_post,
+            &entries,
+        )?;
         written.push(path);
     }
     Ok(written)

@@ -230,6 +230,9 @@ mod tests {
         let waiter = std::thread::spawn(move || b2.wait());
         std::thread::sleep(std::time::Duration::from_millis(20));
         b.poison();
-        assert!(waiter.join().is_err(), "the waiter panics instead of hanging");
+        assert!(
+            waiter.join().is_err(),
+            "the waiter panics instead of hanging"
+        );
     }
 }

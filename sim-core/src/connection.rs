@@ -29,12 +29,7 @@ impl<R: Real> Connection<R> {
     /// within the postsynaptic population). The result does not depend on how the
     /// postsynaptic population is split: each neuron's partners are drawn from its own
     /// key (seed, post gid, connection stream).
-    pub fn build(
-        net: &Network,
-        index: usize,
-        post_range: Range<usize>,
-        rng: &CounterRng,
-    ) -> Self {
+    pub fn build(net: &Network, index: usize, post_range: Range<usize>, rng: &CounterRng) -> Self {
         let spec = &net.connections[index];
         let offsets = net.offsets();
         let n_pre = net.populations[spec.pre].size;
@@ -119,7 +114,8 @@ fn synapses_onto(
     let n_pre = net.populations[spec.pre].size;
     match &spec.connectivity {
         Connectivity::FixedProbability { p, weight } => {
-            let mut out = Vec::with_capacity((post_range.len() as f64 * n_pre as f64 * p * 1.1) as usize);
+            let mut out =
+                Vec::with_capacity((post_range.len() as f64 * n_pre as f64 * p * 1.1) as usize);
             if *p <= 0.0 {
                 return out;
             }
@@ -220,7 +216,10 @@ mod tests {
         let expected = 0.05 * 300.0 * 200.0;
         let sd = (expected * 0.95f64).sqrt();
         let got = c.synapse_count() as f64;
-        assert!((got - expected).abs() < 4.0 * sd, "{got} synapses, expected {expected}");
+        assert!(
+            (got - expected).abs() < 4.0 * sd,
+            "{got} synapses, expected {expected}"
+        );
         // No pair twice, rows sorted by post.
         let e: Vec<_> = c.entries().map(|(i, j, _)| (i, j)).collect();
         assert!(e.windows(2).all(|w| w[0] < w[1]));

@@ -192,7 +192,10 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             pop.evolve(&mut self.spiked);
             let (base, local) = (self.pop_offsets[p], self.local_offsets[p]);
             for &i in &self.spiked {
-                self.emitted.push(Spike { step, gid: base + i });
+                self.emitted.push(Spike {
+                    step,
+                    gid: base + i,
+                });
                 self.stats.record(local + i as usize, step);
             }
             self.spikes += self.spiked.len() as u64;
@@ -483,7 +486,10 @@ mod tests {
             post,
             channel,
             delay,
-            connectivity: Connectivity::FixedProbability { p: 1.0, weight: 0.25 },
+            connectivity: Connectivity::FixedProbability {
+                p: 1.0,
+                weight: 0.25,
+            },
         };
         Network {
             name: "chain".into(),
@@ -522,9 +528,15 @@ mod tests {
         let first = spikes.iter().find(|s| s.gid == 0).expect("A spikes").step as usize;
         // Before arrival the conductances are exactly zero; at step s + 8 (s + 15) the
         // weight is added after that step's decay, so the value is exactly the weight.
-        assert!(ge[..first + 8].iter().all(|&g| g == 0.0), "no early excitation");
+        assert!(
+            ge[..first + 8].iter().all(|&g| g == 0.0),
+            "no early excitation"
+        );
         assert_eq!(ge[first + 8], 0.25, "EPSP conductance at s + 8");
-        assert!(gi[..first + 15].iter().all(|&g| g == 0.0), "no early inhibition");
+        assert!(
+            gi[..first + 15].iter().all(|&g| g == 0.0),
+            "no early inhibition"
+        );
         assert_eq!(gi[first + 15], 0.25, "IPSP conductance at s + 15");
         assert_eq!(ge[first + 9], 0.25 * (-1e-4f64 / 5e-3).exp());
         assert!(spikes.iter().all(|s| s.gid == 0), "B and C never spike");

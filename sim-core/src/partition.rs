@@ -69,7 +69,9 @@ mod tests {
             connections: vec![],
         };
         for count in 1..=5 {
-            let parts: Vec<_> = (0..count).map(|w| Partition::block(&net, w, count)).collect();
+            let parts: Vec<_> = (0..count)
+                .map(|w| Partition::block(&net, w, count))
+                .collect();
             for p in 0..2 {
                 let mut next = 0;
                 for part in &parts {

@@ -78,7 +78,10 @@ impl SpikeStats {
     pub fn summary(&self, neurons: Range<usize>, duration_s: f64) -> Summary {
         let n = neurons.len();
         let spikes: u64 = self.count[neurons.clone()].iter().map(|&c| c as u64).sum();
-        let active = self.count[neurons.clone()].iter().filter(|&&c| c > 0).count();
+        let active = self.count[neurons.clone()]
+            .iter()
+            .filter(|&&c| c > 0)
+            .count();
         let cvs: Vec<f64> = neurons.filter_map(|i| self.cv_isi(i)).collect();
         Summary {
             neurons: n,

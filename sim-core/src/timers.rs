@@ -141,7 +141,11 @@ impl PhaseStats {
 
 impl fmt::Display for PhaseStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{:>10}  {:>9} {:>9} {:>9}", "phase", "min s", "mean s", "max s")?;
+        writeln!(
+            f,
+            "{:>10}  {:>9} {:>9} {:>9}",
+            "phase", "min s", "mean s", "max s"
+        )?;
         for (name, s) in PhaseTimes::NAMES.iter().zip([
             self.evolve,
             self.propagate,
@@ -172,7 +176,14 @@ mod tests {
             ..Default::default()
         };
         let s = PhaseStats::over(&[a, b]);
-        assert_eq!(s.evolve, Spread { min: 1.0, mean: 2.0, max: 3.0 });
+        assert_eq!(
+            s.evolve,
+            Spread {
+                min: 1.0,
+                mean: 2.0,
+                max: 3.0
+            }
+        );
         assert_eq!(s.barrier.max, 0.5);
         assert_eq!(s.means().evolve, 2.0);
         assert!(s.to_string().contains("evolve"));

@@ -16,7 +16,13 @@ pub enum Population<R: Real> {
 
 impl<R: Real> Population<R> {
     /// State for the neurons `first_gid .. first_gid + len` of `spec`.
-    pub fn new(spec: &PopulationSpec, dt: f64, first_gid: usize, len: usize, rng: &CounterRng) -> Self {
+    pub fn new(
+        spec: &PopulationSpec,
+        dt: f64,
+        first_gid: usize,
+        len: usize,
+        rng: &CounterRng,
+    ) -> Self {
         let v0: Vec<R> = (0..len)
             .map(|i| {
                 R::of(match spec.initial_v {
