@@ -7,7 +7,8 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crossbeam_utils::Backoff;
+/// Spin-loop iterations (≈ 10–50 µs) before a waiting worker starts yielding its core.
+const SPINS_BEFORE_YIELD: u32 = 20_000;
 
 /// One spike: the step it was emitted in and the neuron's global id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -55,9 +56,8 @@ impl Communicator for SingleWorker {
 ///
 /// Written by hand because `std::sync::Barrier` parks waiters on a futex: waking them
 /// costs tens of microseconds, as much as the 8 steps between two exchanges of the
-/// Vogels–Abbott network take. Waiters spin with exponential backoff and then yield
-/// (crossbeam's `Backoff`), so oversubscribed runs (more workers than cores) still
-/// progress. If a worker panics the barrier is poisoned and the others panic instead of
+/// Vogels–Abbott network take. Waiters spin and then yield, so oversubscribed runs
+/// (more workers than cores) still progress. If a worker panics the barrier is poisoned and the others panic instead of
 /// waiting forever.
 #[derive(Debug)]
 pub struct SpinBarrier {
@@ -84,12 +84,20 @@ impl SpinBarrier {
             self.generation.fetch_add(1, Ordering::Release);
             return;
         }
-        let backoff = Backoff::new();
+        // Spin first: between two exchanges of a small network the other workers arrive
+        // within microseconds, and yielding to the kernel costs about as much. Only a
+        // long wait (an oversubscribed machine) falls back to yielding the core.
+        let mut spins = 0u32;
         while self.generation.load(Ordering::Acquire) == generation {
             if self.poisoned.load(Ordering::Relaxed) {
                 panic!("another worker panicked; abandoning the barrier");
             }
-            backoff.snooze();
+            if spins < SPINS_BEFORE_YIELD {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
         }
     }
 
