@@ -92,6 +92,9 @@ fn read_records(file: &std::path::Path) -> Result<Vec<Record>, String> {
 }
 
 fn print_table(file: &std::path::Path, last: Option<usize>) -> Result<(), String> {
+    if !file.exists() {
+        return Err(format!("{}: no such file", file.display()));
+    }
     let records = read_records(file)?;
     if records.is_empty() {
         return Err(format!("{}: no records", file.display()));

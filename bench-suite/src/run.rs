@@ -108,7 +108,14 @@ pub fn execute(args: &RunArgs) -> Result<Record, String> {
     }
     let start = Usage::now();
     let net = network(args)?;
+    // Model time is rounded to whole steps; the record gives the time actually simulated.
     let steps = (args.simtime / net.dt).round() as u64;
+    if steps == 0 {
+        return Err(format!(
+            "--simtime {:?} s: expected at least one time step (dt = {} ms)",
+            args.simtime, args.dt
+        ));
+    }
     match args.precision {
         Precision::F32 => run_in::<f32>(args, &net, steps, start),
         Precision::F64 => run_in::<f64>(args, &net, steps, start),
