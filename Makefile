@@ -18,7 +18,7 @@ build:
 
 ## Formatting, lints, a release build of the workspace, then every test.
 test: lint build
-	$(CARGO) test --workspace
+	$(CARGO) test --workspace --all-targets
 
 lint:
 	$(CARGO) fmt --all -- --check
