@@ -39,6 +39,9 @@ pub struct Config {
     pub communicator: String,
     pub partitioner: String,
     pub injected_latency_us: f64,
+    /// Which repetition of this configuration (sweeps count from 0).
+    #[serde(default)]
+    pub repetition: u32,
     pub timers: bool,
     pub initial_v: String,
     /// "generated from seed" or the directory the weights were loaded from.

@@ -50,6 +50,12 @@ pub struct RunArgs {
     /// Phase timers; "off" only to measure their overhead.
     #[arg(long, default_value = "on", value_parser = ["on", "off"])]
     pub timers: String,
+    /// A fixed wait added to every spike exchange, in µs (emulates a slower interconnect).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    pub comm_latency_us: f64,
+    /// Repetition index, recorded so that sweeps can tell repeated runs apart.
+    #[arg(long, default_value_t = 0)]
+    pub repetition: u32,
     /// No progress bar and no summary table on stdout.
     #[arg(long)]
     pub quiet: bool,
@@ -106,6 +112,12 @@ pub fn execute(args: &RunArgs) -> Result<Record, String> {
             args.simtime
         ));
     }
+    if !args.comm_latency_us.is_finite() || args.comm_latency_us < 0.0 {
+        return Err(format!(
+            "--comm-latency-us {}: expected a non-negative number of microseconds",
+            args.comm_latency_us
+        ));
+    }
     let start = Usage::now();
     let net = network(args)?;
     // Model time is rounded to whole steps; the record gives the time actually simulated.
@@ -137,6 +149,7 @@ fn run_in<R: Real>(
         timers: args.timers == "on",
         record_spikes: args.spikes.is_some(),
         progress_every: (0.1 / net.dt).round().max(1.0) as u64,
+        injected_latency: std::time::Duration::from_secs_f64(args.comm_latency_us * 1e-6),
     };
     let progress = Progress::new(net, steps, args.quiet);
     let result = simulate::<R>(net, &cfg, &progress).map_err(|e| e.to_string())?;
@@ -169,7 +182,8 @@ fn run_in<R: Real>(
             hosts: 1,
             communicator: result.communicator.to_string(),
             partitioner: "block".into(),
-            injected_latency_us: 0.0,
+            injected_latency_us: args.comm_latency_us,
+            repetition: args.repetition,
             timers: cfg.timers,
             initial_v: format!("{:?}", args.init_v).to_lowercase(),
             weights: match &args.load_weights {

@@ -34,6 +34,9 @@ pub struct RunConfig {
     pub record_spikes: bool,
     /// Call [`Observer::progress`] about every this many steps (0: never).
     pub progress_every: u64,
+    /// A fixed wait added to every exchange (in `sync`), standing in for a slower
+    /// interconnect: these VMs have no netem.
+    pub injected_latency: std::time::Duration,
 }
 
 /// Hooks called by worker 0 (e.g. for a progress bar and CPU-time marks).
@@ -130,11 +133,23 @@ pub struct Worker<R: Real, C: Communicator, K: Clock> {
     exchanged: u64,
     stats: SpikeStats,
     record: Option<Vec<Spike>>,
+    injected_latency: std::time::Duration,
 }
 
 impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
     /// Builds the partition `comm.rank()` of `comm.size()`. `net` must be validated.
     pub fn new(net: &Network, comm: C, clock: K, record_spikes: bool) -> Self {
+        Self::with_latency(net, comm, clock, record_spikes, std::time::Duration::ZERO)
+    }
+
+    /// As [`Worker::new`], with a fixed wait added to every exchange.
+    pub fn with_latency(
+        net: &Network,
+        comm: C,
+        clock: K,
+        record_spikes: bool,
+        injected_latency: std::time::Duration,
+    ) -> Self {
         let partition = Partition::block(net, comm.rank(), comm.size());
         let rng = CounterRng::new(net.seed);
         let offsets = net.offsets();
@@ -186,6 +201,7 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             events: 0,
             exchanged: 0,
             record: record_spikes.then(Vec::new),
+            injected_latency,
         }
     }
 
@@ -242,6 +258,14 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         self.compute_ticks += t0 - self.block_t0;
         self.comm.barrier();
         let t1 = self.clock.now();
+        if !self.injected_latency.is_zero() {
+            // Busy-wait: sleeping has a granularity of ~50 µs, far above the latencies
+            // of interest (0–200 µs).
+            let until = Instant::now() + self.injected_latency;
+            while Instant::now() < until {
+                std::hint::spin_loop();
+            }
+        }
         self.comm.allgather(&self.emitted, &mut self.received);
         let ring = self.history.len() as u64;
         for s in self.block_start..self.step {
@@ -376,7 +400,8 @@ fn run_worker<R: Real, C: Communicator, K: Clock>(
     observer: &dyn Observer,
 ) -> Outcome {
     let lead = comm.rank() == 0;
-    let mut w = Worker::<R, C, K>::new(net, comm, clock, cfg.record_spikes);
+    let mut w =
+        Worker::<R, C, K>::with_latency(net, comm, clock, cfg.record_spikes, cfg.injected_latency);
     w.barrier();
     let setup_end = Instant::now();
     if lead {
@@ -590,6 +615,7 @@ mod tests {
                 timers: true,
                 record_spikes: true,
                 progress_every: 0,
+                injected_latency: Default::default(),
             };
             let r = simulate::<f64>(&net, &cfg, &Quiet).unwrap();
             assert_eq!(r.spikes.as_ref().unwrap(), &manual, "{workers} workers");
@@ -606,6 +632,7 @@ mod tests {
             timers: true,
             record_spikes: false,
             progress_every: 0,
+            injected_latency: Default::default(),
         };
         let e = simulate::<f32>(&chain(), &cfg, &Quiet).unwrap_err();
         assert!(e.to_string().contains("workers = 0"), "{e}");
@@ -628,6 +655,7 @@ mod timing_tests {
                 timers: true,
                 record_spikes: false,
                 progress_every: 0,
+                injected_latency: Default::default(),
             };
             let r = simulate::<f32>(&net, &cfg, &Quiet).unwrap();
             for w in &r.workers {
