@@ -7,5 +7,6 @@ pub mod networks;
 pub mod record;
 pub mod run;
 pub mod spikes;
+pub mod sweep;
 pub mod table;
 pub mod weights;

@@ -26,6 +26,9 @@ enum Command {
     /// The workstation suite: va on 1 and 2 threads in f32 and f64, repeated, each run in
     /// its own process; records appended to --out, then a table of medians.
     Suite(SuiteArgs),
+    /// A declarative, resumable scaling sweep (TOML or JSON spec): each configuration in
+    /// its own process, configurations already recorded in the output file skipped.
+    Sweep(bench_suite::sweep::SweepArgs),
     /// Print a table (medians over repetitions) of the records in a JSON Lines file.
     Table {
         file: PathBuf,
@@ -60,8 +63,9 @@ struct SuiteArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Run(args) => execute(&args).map(|_| ()),
+        Command::Run(args) => run_here_or_under_mpi(&args),
         Command::Suite(args) => suite(&args),
+        Command::Sweep(args) => bench_suite::sweep::execute(&args),
         Command::Table { file, last } => print_table(&file, last),
     };
     match outcome {
@@ -148,4 +152,31 @@ fn suite(a: &SuiteArgs) -> Result<(), String> {
     println!("records appended to {}", out.display());
     print!("{}", table::table(&records[before.min(records.len())..]));
     Ok(())
+}
+
+/// How many processes the MPI launcher started, read from its environment (Open MPI,
+/// MPICH/Hydra and PMIx set these), or None outside mpirun.
+fn launched_ranks() -> Option<usize> {
+    ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok()?.parse().ok())
+}
+
+/// `run` in this process, or as one rank of an MPI job when started by mpirun.
+fn run_here_or_under_mpi(args: &bench_suite::run::RunArgs) -> Result<(), String> {
+    #[cfg(feature = "mpi")]
+    if launched_ranks().is_some() {
+        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Funneled)
+            .ok_or("MPI could not be initialised (was it initialised twice?)")?;
+        let world = mpi::topology::Communicator::duplicate(&universe.world());
+        return bench_suite::run::execute_on(args, Some(&world)).map(|_| ());
+    }
+    #[cfg(not(feature = "mpi"))]
+    if let Some(n) = launched_ranks().filter(|&n| n > 1) {
+        return Err(format!(
+            "started by mpirun with {n} ranks, but this snn-bench was built without MPI \
+             support: build it with `make build-mpi` (cargo feature `mpi`)"
+        ));
+    }
+    execute(args).map(|_| ())
 }

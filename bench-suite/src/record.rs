@@ -72,12 +72,16 @@ pub struct Outcome {
     pub ns_per_neuron_step: f64,
     /// Propagate time summed over workers per synaptic event (core-nanoseconds).
     pub ns_per_synaptic_event: f64,
+    /// The largest peak resident memory of any rank.
     pub peak_rss_bytes: u64,
+    /// CPU time and peak memory of each rank (one entry without MPI).
+    #[serde(default)]
+    pub per_rank: Vec<RankUsage>,
     /// Rate and CV-ISI of the whole network and of each population.
     pub rates: Vec<(String, Summary)>,
 }
 
-/// CPU-time marks taken around the run.
+/// CPU-time marks taken around the run in one process.
 #[derive(Debug, Clone, Copy)]
 pub struct Marks {
     pub start: Usage,
@@ -85,8 +89,31 @@ pub struct Marks {
     pub run_end: Usage,
 }
 
+/// What one rank (process) used.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct RankUsage {
+    pub rank: usize,
+    pub host: String,
+    pub setup_cpu_s: f64,
+    pub run_cpu_s: f64,
+    pub peak_rss_bytes: u64,
+}
+
+impl RankUsage {
+    pub fn new(rank: usize, host: String, m: &Marks) -> Self {
+        RankUsage {
+            rank,
+            host,
+            setup_cpu_s: m.run_start.cpu_s() - m.start.cpu_s(),
+            run_cpu_s: m.run_end.cpu_s() - m.run_start.cpu_s(),
+            peak_rss_bytes: m.run_end.peak_rss_bytes,
+        }
+    }
+}
+
 impl Outcome {
-    pub fn new(net: &Network, r: &RunResult, m: &Marks) -> Outcome {
+    /// `ranks` holds every rank's usage (CPU times are summed, memory is the maximum).
+    pub fn new(net: &Network, r: &RunResult, ranks: Vec<RankUsage>) -> Outcome {
         let simtime = r.steps as f64 * net.dt;
         let per_worker: Vec<PhaseTimes> = r.workers.iter().map(|w| w.phases).collect();
         let evolve_sum: f64 = per_worker.iter().map(|p| p.evolve).sum();
@@ -103,11 +130,11 @@ impl Outcome {
         Outcome {
             setup: Times {
                 wall_s: r.setup_wall,
-                cpu_s: m.run_start.cpu_s() - m.start.cpu_s(),
+                cpu_s: ranks.iter().map(|u| u.setup_cpu_s).sum(),
             },
             run: Times {
                 wall_s: r.run_wall,
-                cpu_s: m.run_end.cpu_s() - m.run_start.cpu_s(),
+                cpu_s: ranks.iter().map(|u| u.run_cpu_s).sum(),
             },
             rtf: r.run_wall / simtime,
             phases: PhaseStats::over(&per_worker),
@@ -121,7 +148,8 @@ impl Outcome {
             } else {
                 0.0
             },
-            peak_rss_bytes: m.run_end.peak_rss_bytes,
+            peak_rss_bytes: ranks.iter().map(|u| u.peak_rss_bytes).max().unwrap_or(0),
+            per_rank: ranks,
             rates,
         }
     }

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sim_core::{simulate, Network, Observer, Precision, Real, RunConfig};
+use sim_core::{simulate, Network, Observer, Precision, Real, RunConfig, RunResult};
 
 use crate::host::{self, Build, Host, Usage};
 use crate::networks::{self, InitV};
-use crate::record::{Config, Marks, Outcome, Record, SCHEMA};
+use crate::record::{Config, Marks, Outcome, RankUsage, Record, SCHEMA};
 use crate::{jsonl, spikes, weights};
 
 #[derive(Debug, Clone, clap::Args)]
@@ -53,6 +53,10 @@ pub struct RunArgs {
     /// A fixed wait added to every spike exchange, in µs (emulates a slower interconnect).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
     pub comm_latency_us: f64,
+    /// Fail unless the job has exactly this many MPI ranks (sweeps use it to catch an
+    /// mpirun that started the wrong number of processes, or a build without MPI).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub expect_ranks: Option<u32>,
     /// Repetition index, recorded so that sweeps can tell repeated runs apart.
     #[arg(long, default_value_t = 0)]
     pub repetition: u32,
@@ -106,6 +110,26 @@ pub fn network(args: &RunArgs) -> Result<Network, String> {
 
 /// Runs and returns the record (also appended to `--out` and printed unless quiet).
 pub fn execute(args: &RunArgs) -> Result<Record, String> {
+    Ok(execute_on(args, None)?.expect("a single process is rank 0"))
+}
+
+/// The MPI world of this process (a stand-in type that cannot exist without MPI).
+#[cfg(feature = "mpi")]
+pub type World = mpi::topology::SimpleCommunicator;
+#[cfg(not(feature = "mpi"))]
+pub type World = std::convert::Infallible;
+
+/// Runs in one process (`world` = None) or as one rank of an MPI job; returns the
+/// record on rank 0 (which alone writes the record and the spike file), None elsewhere.
+pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record>, String> {
+    if let Some(n) = args.expect_ranks {
+        let size = world_size(world);
+        if size != n as usize {
+            return Err(format!(
+                "--expect-ranks {n}: this job has {size} rank(s); start it with `mpirun -np {n}` and an MPI build (make build-mpi)"
+            ));
+        }
+    }
     if !args.simtime.is_finite() || args.simtime <= 0.0 {
         return Err(format!(
             "--simtime {}: expected a positive number of seconds",
@@ -129,8 +153,67 @@ pub fn execute(args: &RunArgs) -> Result<Record, String> {
         ));
     }
     match args.precision {
-        Precision::F32 => run_in::<f32>(args, &net, steps, start),
-        Precision::F64 => run_in::<f64>(args, &net, steps, start),
+        Precision::F32 => run_in::<f32>(args, &net, steps, start, world),
+        Precision::F64 => run_in::<f64>(args, &net, steps, start, world),
+    }
+}
+
+fn world_size(world: Option<&World>) -> usize {
+    match world {
+        None => 1,
+        #[cfg(feature = "mpi")]
+        Some(w) => mpi::topology::Communicator::size(w) as usize,
+        #[cfg(not(feature = "mpi"))]
+        Some(never) => match *never {},
+    }
+}
+
+fn world_rank(world: Option<&World>) -> usize {
+    match world {
+        None => 0,
+        #[cfg(feature = "mpi")]
+        Some(w) => mpi::topology::Communicator::rank(w) as usize,
+        #[cfg(not(feature = "mpi"))]
+        Some(never) => match *never {},
+    }
+}
+
+/// Simulates in this process or across the MPI job; Some on rank 0 only.
+fn simulate_on<R: Real>(
+    net: &Network,
+    cfg: &RunConfig,
+    world: Option<&World>,
+    observer: &dyn Observer,
+) -> Result<Option<RunResult>, String> {
+    match world {
+        None => simulate::<R>(net, cfg, observer)
+            .map(Some)
+            .map_err(|e| e.to_string()),
+        #[cfg(feature = "mpi")]
+        Some(w) => {
+            sim_core::mpi::simulate_mpi::<R>(net, cfg, w, observer).map_err(|e| e.to_string())
+        }
+        #[cfg(not(feature = "mpi"))]
+        Some(never) => match *never {},
+    }
+}
+
+/// Every rank's usage, at rank 0 (None elsewhere).
+fn gather_usage(world: Option<&World>, mine: RankUsage) -> Option<Vec<RankUsage>> {
+    match world {
+        None => Some(vec![mine]),
+        #[cfg(feature = "mpi")]
+        Some(w) => {
+            let bytes = serde_json::to_vec(&mine).expect("usage serialises");
+            sim_core::mpi::gather_bytes_to_root(w, &bytes).map(|parts| {
+                parts
+                    .iter()
+                    .map(|p| serde_json::from_slice(p).expect("usage from another rank"))
+                    .collect()
+            })
+        }
+        #[cfg(not(feature = "mpi"))]
+        Some(never) => match *never {},
     }
 }
 
@@ -139,8 +222,11 @@ fn run_in<R: Real>(
     net: &Network,
     steps: u64,
     start: Usage,
-) -> Result<Record, String> {
-    if let Some(dir) = &args.save_weights {
+    world: Option<&World>,
+) -> Result<Option<Record>, String> {
+    let rank = world_rank(world);
+    let ranks = world_size(world);
+    if let (Some(dir), 0) = (&args.save_weights, rank) {
         weights::save::<R>(net, dir).map_err(|e| e.to_string())?;
     }
     let cfg = RunConfig {
@@ -151,14 +237,24 @@ fn run_in<R: Real>(
         progress_every: (0.1 / net.dt).round().max(1.0) as u64,
         injected_latency: std::time::Duration::from_secs_f64(args.comm_latency_us * 1e-6),
     };
-    let progress = Progress::new(net, steps, args.quiet);
-    let result = simulate::<R>(net, &cfg, &progress).map_err(|e| e.to_string())?;
+    let progress = Progress::new(net, steps, args.quiet || rank != 0);
+    let result = simulate_on::<R>(net, &cfg, world, &progress)?;
     progress.bar.finish_and_clear();
     let marks = Marks {
         start,
         run_start: progress.run_start.lock().unwrap().unwrap_or(start),
         run_end: progress.run_end.lock().unwrap().unwrap_or_else(Usage::now),
     };
+    let host = Host::detect();
+    let usage = gather_usage(world, RankUsage::new(rank, host.hostname.clone(), &marks));
+    let (Some(result), Some(usage)) = (result, usage) else {
+        return Ok(None);
+    };
+    let hosts = usage
+        .iter()
+        .map(|u| u.host.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     if let (Some(path), Some(sp)) = (&args.spikes, &result.spikes) {
         spikes::write_npy(path, sp)?;
     }
@@ -176,10 +272,10 @@ fn run_in<R: Real>(
             precision: R::PRECISION.to_string(),
             simtime_s: steps as f64 * net.dt,
             steps,
-            partitions: cfg.workers,
+            partitions: cfg.workers * ranks,
             threads: cfg.workers,
-            ranks: 1,
-            hosts: 1,
+            ranks,
+            hosts,
             communicator: result.communicator.to_string(),
             partitioner: "block".into(),
             injected_latency_us: args.comm_latency_us,
@@ -191,9 +287,9 @@ fn run_in<R: Real>(
                 None => "generated from seed".into(),
             },
         },
-        host: Host::detect(),
+        host,
         build: Build::current(),
-        result: Outcome::new(net, &result, &marks),
+        result: Outcome::new(net, &result, usage),
     };
     if let Some(path) = &args.out {
         let value = serde_json::to_value(&record).map_err(|e| e.to_string())?;
@@ -202,7 +298,7 @@ fn run_in<R: Real>(
     if !args.quiet {
         println!("{}", crate::table::summary(&record));
     }
-    Ok(record)
+    Ok(Some(record))
 }
 
 /// Progress bar over model time with the recent population rate, and CPU-time marks.

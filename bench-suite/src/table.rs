@@ -12,8 +12,16 @@ pub fn summary(r: &Record) -> String {
     let o = &r.result;
     let all = o.overall();
     let mut s = format!(
-        "{} {} {} thread(s), {} s model time: run {:.3} s wall (RTF {:.4}), setup {:.3} s\n",
-        c.network, c.precision, c.threads, c.simtime_s, o.run.wall_s, o.rtf, o.setup.wall_s
+        "{} {} {} rank(s) x {} thread(s) ({}), {} s model time: run {:.3} s wall (RTF {:.4}), setup {:.3} s\n",
+        c.network,
+        c.precision,
+        c.ranks,
+        c.threads,
+        c.communicator,
+        c.simtime_s,
+        o.run.wall_s,
+        o.rtf,
+        o.setup.wall_s
     );
     let _ = writeln!(
         s,
@@ -47,41 +55,33 @@ fn median(xs: &mut [f64]) -> f64 {
     }
 }
 
-/// One row per configuration (network, precision, threads, model time, timers), with
+/// One row per configuration (network, precision, ranks, threads, delay, injected
+/// latency, model time, timers), with
 /// the median over its repetitions of wall time, RTF, each phase's share of the summed
 /// phase time (mean over workers) and the mean rate.
 pub fn table(records: &[Record]) -> String {
-    type Key = (String, String, usize, String, bool);
+    type Key = (String, String, usize, usize, String, String, String, bool);
     let mut groups: BTreeMap<Key, Vec<&Record>> = BTreeMap::new();
     for r in records {
         let c = &r.config;
         let key = (
             c.network.clone(),
             c.precision.clone(),
+            c.ranks,
             c.threads,
+            format!("{}", c.delay_s * 1e3),
+            format!("{}", c.injected_latency_us),
             format!("{}", c.simtime_s),
             c.timers,
         );
         groups.entry(key).or_default().push(r);
     }
     let mut s = format!(
-        "{:<8} {:<5} {:>7} {:>7} {:>6} {:>3} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
-        "network",
-        "prec",
-        "threads",
-        "model s",
-        "timers",
-        "n",
-        "wall s",
-        "RTF",
-        "evolve%",
-        "propag%",
-        "plast%",
-        "barrier%",
-        "sync%",
-        "rate Hz"
+        "{:<8} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
+        "network", "prec", "ranks", "threads", "delay ms", "lat us", "model s", "timers", "n",
+        "wall s", "RTF", "evolve%", "propag%", "plast%", "barrier%", "sync%", "rate Hz"
     );
-    for ((net, prec, threads, simtime, timers), rs) in &groups {
+    for ((net, prec, ranks, threads, delay, latency, simtime, timers), rs) in &groups {
         let med =
             |f: &dyn Fn(&Record) -> f64| median(&mut rs.iter().map(|r| f(r)).collect::<Vec<_>>());
         let share = |k: usize| {
@@ -92,10 +92,13 @@ pub fn table(records: &[Record]) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<8} {:<5} {:>7} {:>7} {:>6} {:>3} {:>8.3} {:>8.4} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7.2}",
+            "{:<8} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8.3} {:>8.4} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7.2}",
             net,
             prec,
+            ranks,
             threads,
+            delay,
+            latency,
             simtime,
             if *timers { "on" } else { "off" },
             rs.len(),

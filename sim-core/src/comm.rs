@@ -17,14 +17,26 @@ const SPINS_DEDICATED: u32 = 20_000;
 const SPINS_OVERSUBSCRIBED: u32 = 100;
 
 /// One spike: the step it was emitted in and the neuron's global id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Spike {
     pub step: u64,
     pub gid: u32,
 }
 
 /// The communication layer seen by one worker.
-pub trait Communicator: Send {
+pub trait Communicator {
     /// This worker's index, 0-based.
     fn rank(&self) -> usize;
     /// Number of workers.
@@ -35,6 +47,11 @@ pub trait Communicator: Send {
     fn allgather(&mut self, local: &[Spike], all: &mut Vec<Spike>);
     /// A short name for records ("single", "shared-memory").
     fn name(&self) -> &'static str;
+    /// Whether this worker leads its process (calls the per-process observer hooks):
+    /// worker 0 in one process, thread 0 of every rank under MPI.
+    fn leads_process(&self) -> bool {
+        self.rank() == 0
+    }
 }
 
 /// The trivial backend: one worker owns the whole network.

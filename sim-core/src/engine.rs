@@ -39,7 +39,8 @@ pub struct RunConfig {
     pub injected_latency: std::time::Duration,
 }
 
-/// Hooks called by worker 0 (e.g. for a progress bar and CPU-time marks).
+/// Hooks for a progress bar and CPU-time marks. `run_started`/`run_finished` are called
+/// once per process (under MPI, on every rank), `progress` by worker 0 only.
 pub trait Observer: Sync {
     /// All workers have built their partitions; the timed run starts now.
     fn run_started(&self) {}
@@ -383,28 +384,35 @@ pub fn simulate<R: Real>(
     })
 }
 
-struct Outcome {
-    report: WorkerReport,
-    stats: SpikeStats,
-    partition: Partition,
-    spikes: Option<Vec<Spike>>,
-    /// (setup end, run end), measured by worker 0 only.
-    marks: Option<(Instant, Instant)>,
+/// What one worker hands back at the end of a run (serialisable, so MPI ranks can send
+/// it to rank 0).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Outcome {
+    pub(crate) report: WorkerReport,
+    pub(crate) stats: SpikeStats,
+    pub(crate) partition: Partition,
+    pub(crate) spikes: Option<Vec<Spike>>,
+    /// (setup wall, run wall) in seconds, measured by worker 0 only.
+    pub(crate) walls: Option<(f64, f64)>,
 }
 
-fn run_worker<R: Real, C: Communicator, K: Clock>(
+/// Runs one worker from construction to the end of the loop. `start` is when the run
+/// began (for the setup time); worker 0 calls the observer.
+pub fn run_worker<R: Real, C: Communicator, K: Clock>(
     net: &Network,
     cfg: &RunConfig,
     comm: C,
     clock: K,
     observer: &dyn Observer,
+    start: Instant,
 ) -> Outcome {
     let lead = comm.rank() == 0;
+    let leads_process = comm.leads_process();
     let mut w =
         Worker::<R, C, K>::with_latency(net, comm, clock, cfg.record_spikes, cfg.injected_latency);
     w.barrier();
     let setup_end = Instant::now();
-    if lead {
+    if leads_process {
         observer.run_started();
     }
     let mut next_progress = cfg.progress_every;
@@ -418,7 +426,7 @@ fn run_worker<R: Real, C: Communicator, K: Clock>(
     w.flush();
     w.barrier();
     let run_end = Instant::now();
-    if lead {
+    if leads_process {
         observer.run_finished();
     }
     Outcome {
@@ -426,7 +434,12 @@ fn run_worker<R: Real, C: Communicator, K: Clock>(
         spikes: w.record.take(),
         stats: std::mem::take(&mut w.stats),
         partition: w.partition.clone(),
-        marks: lead.then_some((setup_end, run_end)),
+        walls: lead.then(|| {
+            (
+                (setup_end - start).as_secs_f64(),
+                (run_end - setup_end).as_secs_f64(),
+            )
+        }),
     }
 }
 
@@ -438,30 +451,65 @@ fn run_with<R: Real, K: Clock + 'static>(
 ) -> RunResult {
     let start = Instant::now();
     let (outcomes, communicator) = if cfg.workers == 1 {
-        let o = run_worker::<R, _, K>(net, cfg, SingleWorker, clock, observer);
+        let o = run_worker::<R, _, K>(net, cfg, SingleWorker, clock, observer, start);
         (vec![o], SingleWorker.name())
     } else {
-        let endpoints = SharedMemory::endpoints(cfg.workers);
+        let mut endpoints = SharedMemory::endpoints(cfg.workers);
         let name = endpoints[0].name();
-        let outcomes = std::thread::scope(|s| {
-            let handles: Vec<_> = endpoints
-                .into_iter()
-                .map(|ep| {
-                    let clock = clock.clone();
-                    s.spawn(move || {
-                        let _guard = PoisonOnPanic(ep.poison_handle());
-                        run_worker::<R, _, K>(net, cfg, ep, clock, observer)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect::<Vec<_>>()
-        });
+        let lead = endpoints.remove(0);
+        let outcomes = run_threads(
+            endpoints,
+            |ep| {
+                let guard = PoisonOnPanic(ep.poison_handle());
+                (
+                    guard,
+                    run_worker::<R, _, K>(net, cfg, ep, clock.clone(), observer, start),
+                )
+            },
+            || {
+                let _guard = PoisonOnPanic(lead.poison_handle());
+                run_worker::<R, _, K>(net, cfg, lead, clock.clone(), observer, start)
+            },
+        );
         (outcomes, name)
     };
-    let (setup_end, run_end) = outcomes[0].marks.expect("worker 0 marks");
+    assemble(net, cfg, outcomes, communicator)
+}
+
+/// Runs `lead` in the calling thread (MPI may only be called from the thread that
+/// initialised it) and `work` for every other endpoint in its own thread; returns the
+/// outcomes in worker order. The value `work` pairs with its outcome (a guard) is
+/// dropped when the worker ends, so it can react to a panic.
+pub(crate) fn run_threads<E: Send, G>(
+    endpoints: Vec<E>,
+    work: impl Fn(E) -> (G, Outcome) + Sync,
+    lead: impl FnOnce() -> Outcome,
+) -> Vec<Outcome> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = endpoints
+            .into_iter()
+            .map(|ep| {
+                let work = &work;
+                s.spawn(move || work(ep).1)
+            })
+            .collect();
+        let first = lead();
+        let mut all = vec![first];
+        for h in handles {
+            all.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        all
+    })
+}
+
+/// Merges the workers' outcomes (in worker order) into one result.
+pub(crate) fn assemble(
+    net: &Network,
+    cfg: &RunConfig,
+    outcomes: Vec<Outcome>,
+    communicator: &'static str,
+) -> RunResult {
+    let (setup_wall, run_wall) = outcomes[0].walls.expect("worker 0 measures the walls");
     let offsets = net.offsets();
     let mut stats = SpikeStats::new(net.neuron_count());
     let mut spikes = cfg.record_spikes.then(Vec::new);
@@ -482,8 +530,8 @@ fn run_with<R: Real, K: Clock + 'static>(
         steps: cfg.steps,
         min_delay_steps: net.min_delay_steps().expect("validated"),
         communicator,
-        setup_wall: (setup_end - start).as_secs_f64(),
-        run_wall: (run_end - setup_end).as_secs_f64(),
+        setup_wall,
+        run_wall,
         workers: outcomes.into_iter().map(|o| o.report).collect(),
         stats,
         spikes,

@@ -17,6 +17,8 @@ pub mod comm;
 pub mod connection;
 pub mod engine;
 pub mod model;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 pub mod mtx;
 pub mod neuron;
 pub mod partition;

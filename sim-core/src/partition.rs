@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use crate::model::Network;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Partition {
     pub index: usize,
     pub count: usize,

@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SpikeStats {
     pub count: Vec<u32>,
     last: Vec<u64>,

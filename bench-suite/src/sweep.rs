@@ -1,0 +1,1240 @@
+//! `snn-bench sweep SPEC`: a declarative, resumable scaling sweep.
+//!
+//! # The specification
+//!
+//! SPEC is a TOML (`.toml`) or JSON (`.json`) file. Every field is optional; each list field
+//! also takes a single value (`threads = 4` means `threads = [4]`):
+//!
+//! ```toml
+//! network = "va"             # or networks = ["va"]
+//! simtime = 10.0             # model time of each run, seconds
+//! threads = [1, 2]           # worker threads per rank
+//! ranks = [1]                # MPI processes; > 1 runs under `mpirun`
+//! hosts = [1]                # hosts to spread the ranks over (> 1 needs `hostfile`)
+//! hostfile = "hosts.txt"     # passed as `mpirun --hostfile`
+//! delay = [0.8]              # axonal delay, ms: 0.2 … 20, a multiple of dt = 0.1 ms
+//! precision = ["f32"]        # f32 / f64
+//! latency_us = [0.0]         # injected wait per spike exchange, µs
+//! repetitions = 1
+//! seed = 1
+//! out = "results/<host>/sweep.jsonl"   # `--out` overrides
+//! mpirun = "mpirun"
+//! mpirun_args = ["--bind-to", "none"]
+//! timeout_s = 560.0          # per run; default 60 s + 50 × simtime
+//! ```
+//!
+//! Unknown fields are errors. Paths (`out`, `hostfile`) are relative to the working
+//! directory, like every other path `snn-bench` takes. Everything is validated before the
+//! first run, so a typo never surfaces hours into a sweep.
+//!
+//! `mpirun_args` defaults to `--bind-to none`: Open MPI binds each rank to one core when
+//! it starts two ranks or fewer, which would stack all of a rank's worker threads on that
+//! core. Give `mpirun_args = []` to drop it. In `mpirun_args`, `{ranks}`, `{hosts}`,
+//! `{threads}` and `{ranks_per_host}` (ranks / hosts, rounded up) are replaced by the
+//! configuration's values, e.g. `["--map-by", "ppr:{ranks_per_host}:node"]` to make
+//! Open MPI really use `hosts` hosts.
+//!
+//! # What runs
+//!
+//! The sweep is the cartesian product network × precision × delay × latency × ranks ×
+//! hosts × threads, repeated `repetitions` times with the repetition outermost (so slow
+//! drifts of a shared machine hit every configuration alike). Pairs with more hosts than
+//! ranks are left out (a `hosts` value larger than every `ranks` value is an error).
+//! Each configuration runs as ONE child process:
+//!
+//! * one rank: `snn-bench run NET --quiet --simtime S --threads T --precision P --delay D
+//!   --comm-latency-us L --seed SEED --repetition K --out OUT`;
+//! * more ranks: `MPIRUN MPIRUN_ARGS… -np R [--hostfile F] snn-bench run … --expect-ranks R`
+//!   (the run checks that the MPI world really has R processes).
+//!
+//! Each child runs in a process group of its own, under a time limit: a child that has not
+//! finished in time (an MPI start that hangs, say) gets its whole process group killed.
+//! A child that fails or times out stops the sweep with a message naming the
+//! configuration, the exit status and the last lines of the child's stderr.
+//!
+//! # Why a sweep can be killed at any point and resumed without loss or duplicates
+//!
+//! * **The record is the only state.** A configuration is done exactly when `OUT` holds a
+//!   record of it; there is no separate progress file that could disagree with `OUT`. On
+//!   start the sweep reads `OUT` and computes each record's configuration key from its
+//!   `config` (network, precision, threads, ranks, hosts, delay rounded to 1 ns, injected
+//!   latency, simulated time, seed, repetition, and the settings a sweep never varies: dt,
+//!   timers, initial potentials and weights). A configuration whose key is present is
+//!   skipped; every other one runs.
+//! * **Records are written whole or not at all.** Each run appends its own record with one
+//!   `write` to a file opened with `O_APPEND`, under `flock`, after the simulation has
+//!   finished ([`crate::jsonl::append`]). A run killed before that write leaves no record,
+//!   so its configuration runs again on resume. The only partial state possible is a torn
+//!   last line (a kill in the middle of a multi-page write): [`crate::jsonl::read`] reports
+//!   it as a warning and it counts as no record (the configuration runs again), and the
+//!   next append starts on a fresh line, so the file stays readable.
+//! * **Nothing outlives a killed sweep.** A record could still appear after the sweep died
+//!   if its child went on running, and a resumed sweep that ran the same configuration
+//!   would then write a duplicate. So each child is started with
+//!   `PR_SET_PDEATHSIG = SIGKILL`: when the sweep dies, even by `SIGKILL`, the kernel kills
+//!   the child it was waiting for. (A child run under `mpirun` is `mpirun` itself; its
+//!   ranks are ended by the MPI runtime when `mpirun` dies.)
+//! * **A record is checked as soon as it is written.** After each successful child the
+//!   sweep re-reads `OUT` and fails at once if the configuration's key is not there (a run
+//!   that recorded, say, other ranks or hosts than asked for). Otherwise the mismatch would
+//!   only show on resume, as configurations that run again and again.
+//!
+//! So after a kill at any instant, `OUT` holds exactly the records of the runs that
+//! finished, and a resumed sweep runs exactly the configurations that have no record.
+//! Two sweeps must not write one file at the same time: each would run what the other has
+//! not finished yet.
+
+use std::collections::{BTreeMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::io::{IsTerminal, Read};
+use std::marker::PhantomData;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::de::{self, Deserializer, IntoDeserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+use sim_core::Precision;
+
+use crate::networks::{self, InitV};
+use crate::record::{Config, Record};
+use crate::{host, jsonl, table};
+
+/// Integration time step of every sweep run (`snn-bench run`'s default), ms.
+pub const DT_MS: f64 = 0.1;
+/// Smallest and largest axonal delay a sweep accepts, ms.
+pub const DELAY_RANGE_MS: (f64, f64) = (0.2, 20.0);
+/// Most worker threads per rank (as `snn-bench run --threads`).
+const MAX_THREADS: i64 = 4096;
+/// How much of a child's stdout and stderr is kept for the failure report.
+const TAIL_BYTES: usize = 64 * 1024;
+/// Lines of a failed child's stderr shown.
+const TAIL_LINES: usize = 20;
+
+/// `snn-bench sweep` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SweepArgs {
+    /// Sweep specification, TOML (.toml) or JSON (.json).
+    pub spec: PathBuf,
+    /// Records file (overrides the spec's `out`); default results/<host>/sweep.jsonl.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// List the configurations, each marked "run" or "skip", and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// A field that takes one value or a list of values.
+#[derive(Debug, Clone, PartialEq)]
+struct List<T>(Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ListVisitor<T>(PhantomData<T>);
+
+        fn one<'de, T: Deserialize<'de>, E: de::Error>(
+            d: impl Deserializer<'de, Error = E>,
+        ) -> Result<List<T>, E> {
+            T::deserialize(d).map(|v| List(vec![v]))
+        }
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ListVisitor<T> {
+            type Value = List<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a value or a list of values")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<List<T>, A::Error> {
+                let mut v = Vec::new();
+                while let Some(x) = seq.next_element()? {
+                    v.push(x);
+                }
+                Ok(List(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<List<T>, E> {
+                one(v.into_deserializer())
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<List<T>, E> {
+                one(v.into_deserializer())
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<List<T>, E> {
+                one(v.into_deserializer())
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<List<T>, E> {
+                one(v.into_deserializer())
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<List<T>, E> {
+                one(v.into_deserializer())
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<List<T>, E> {
+                one(v.into_deserializer())
+            }
+        }
+
+        d.deserialize_any(ListVisitor(PhantomData))
+    }
+}
+
+/// The specification as written (integers as i64, so that a negative value is reported
+/// by our validation, naming the field, rather than as a bare type error).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpec {
+    network: Option<List<String>>,
+    networks: Option<List<String>>,
+    simtime: Option<f64>,
+    threads: Option<List<i64>>,
+    ranks: Option<List<i64>>,
+    hosts: Option<List<i64>>,
+    hostfile: Option<PathBuf>,
+    delay: Option<List<f64>>,
+    precision: Option<List<String>>,
+    latency_us: Option<List<f64>>,
+    repetitions: Option<i64>,
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    mpirun: Option<String>,
+    mpirun_args: Option<Vec<String>>,
+    timeout_s: Option<f64>,
+}
+
+/// A validated sweep specification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spec {
+    pub networks: Vec<String>,
+    /// Model time of each run as asked for, seconds.
+    pub simtime: f64,
+    pub threads: Vec<u32>,
+    pub ranks: Vec<u32>,
+    pub hosts: Vec<u32>,
+    pub hostfile: Option<PathBuf>,
+    pub delays_ms: Vec<f64>,
+    /// "f32" / "f64".
+    pub precisions: Vec<String>,
+    pub latencies_us: Vec<f64>,
+    pub repetitions: u32,
+    pub seed: u64,
+    pub out: Option<PathBuf>,
+    pub mpirun: String,
+    pub mpirun_args: Vec<String>,
+    /// Time limit of each run (child process), seconds.
+    pub timeout_s: f64,
+}
+
+/// Format of a specification file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Toml,
+    Json,
+}
+
+impl Spec {
+    /// Reads and validates a specification; the format follows the extension. Errors
+    /// name the file (and, for syntax errors, the line and column).
+    pub fn load(path: &Path) -> Result<Spec, String> {
+        let format = match path.extension().and_then(OsStr::to_str) {
+            Some(e) if e.eq_ignore_ascii_case("toml") => Format::Toml,
+            Some(e) if e.eq_ignore_ascii_case("json") => Format::Json,
+            _ => {
+                return Err(format!(
+                    "{}: expected a sweep specification ending in .toml or .json",
+                    path.display()
+                ))
+            }
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Spec::parse(&text, format).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    /// Parses and validates a specification's text.
+    pub fn parse(text: &str, format: Format) -> Result<Spec, String> {
+        let raw: RawSpec = match format {
+            Format::Toml => toml::from_str(text).map_err(|e| e.to_string().trim().to_owned())?,
+            Format::Json => serde_json::from_str(text).map_err(|e| e.to_string())?,
+        };
+        Spec::validate(raw)
+    }
+
+    fn validate(raw: RawSpec) -> Result<Spec, String> {
+        let networks = match (raw.network, raw.networks) {
+            (Some(_), Some(_)) => {
+                return Err("give `network` or `networks`, not both".into());
+            }
+            (Some(List(v)), None) => nonempty("network", v)?,
+            (None, Some(List(v))) => nonempty("networks", v)?,
+            (None, None) => vec!["va".to_string()],
+        };
+        for n in &networks {
+            if !networks::NAMES.contains(&n.as_str()) {
+                return Err(format!(
+                    "network = {n:?}: unknown network, expected one of {}",
+                    networks::NAMES.join(", ")
+                ));
+            }
+        }
+        distinct("network", &networks, |n| n.clone())?;
+
+        let simtime = raw.simtime.unwrap_or(10.0);
+        if !simtime.is_finite() || simtime <= 0.0 {
+            return Err(format!(
+                "simtime = {simtime}: expected a positive number of seconds"
+            ));
+        }
+        if steps(simtime) == 0 {
+            return Err(format!(
+                "simtime = {simtime}: expected at least one time step (dt = {DT_MS} ms)"
+            ));
+        }
+
+        let threads = counts("threads", raw.threads, &[1, 2], MAX_THREADS)?;
+        let ranks = counts("ranks", raw.ranks, &[1], i64::from(u32::MAX))?;
+        let hosts = counts("hosts", raw.hosts, &[1], i64::from(u32::MAX))?;
+        let max_ranks = ranks.iter().copied().max().unwrap_or(1);
+        for &h in &hosts {
+            if h > max_ranks {
+                return Err(format!(
+                    "hosts = {h}: more hosts than ranks (ranks = {ranks:?}); \
+                     every host needs at least one rank"
+                ));
+            }
+            if h > 1 && raw.hostfile.is_none() {
+                return Err(format!(
+                    "hosts = {h}: spreading ranks over several hosts needs a `hostfile`"
+                ));
+            }
+        }
+        if let Some(f) = &raw.hostfile {
+            if !f.is_file() {
+                return Err(format!("hostfile = {:?}: no such file", f.display()));
+            }
+        }
+
+        let delays_ms = match raw.delay {
+            Some(List(v)) => nonempty("delay", v)?,
+            None => vec![0.8],
+        };
+        for &d in &delays_ms {
+            check_delay(d)?;
+        }
+        distinct("delay", &delays_ms, |&d| nanos(d * 1e-3))?;
+
+        let precisions = match raw.precision {
+            Some(List(v)) => nonempty("precision", v)?,
+            None => vec!["f32".to_string()],
+        };
+        let precisions = precisions
+            .iter()
+            .map(|p| {
+                p.parse::<Precision>()
+                    .map(|p| p.name().to_string())
+                    .map_err(|e| format!("precision = {p:?}: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        distinct("precision", &precisions, |p| p.clone())?;
+
+        let latencies_us = match raw.latency_us {
+            Some(List(v)) => nonempty("latency_us", v)?,
+            None => vec![0.0],
+        };
+        for &l in &latencies_us {
+            if !l.is_finite() || l < 0.0 {
+                return Err(format!(
+                    "latency_us = {l}: expected a non-negative number of microseconds"
+                ));
+            }
+        }
+        distinct("latency_us", &latencies_us, |&l| picos(l * 1e-6))?;
+
+        let repetitions = raw.repetitions.unwrap_or(1);
+        if !(1..=i64::from(u32::MAX)).contains(&repetitions) {
+            return Err(format!(
+                "repetitions = {repetitions}: expected a positive whole number"
+            ));
+        }
+
+        let mpirun = raw.mpirun.unwrap_or_else(|| "mpirun".into());
+        if mpirun.trim().is_empty() {
+            return Err("mpirun = \"\": expected a launcher command".into());
+        }
+        let timeout_s = raw.timeout_s.unwrap_or(60.0 + 50.0 * simtime);
+        if !timeout_s.is_finite() || timeout_s <= 0.0 {
+            return Err(format!(
+                "timeout_s = {timeout_s}: expected a positive number of seconds"
+            ));
+        }
+        Ok(Spec {
+            networks,
+            simtime,
+            threads,
+            ranks,
+            hosts,
+            hostfile: raw.hostfile,
+            delays_ms,
+            precisions,
+            latencies_us,
+            repetitions: repetitions as u32,
+            seed: raw.seed.unwrap_or(1),
+            out: raw.out,
+            mpirun,
+            mpirun_args: raw
+                .mpirun_args
+                .unwrap_or_else(|| vec!["--bind-to".into(), "none".into()]),
+            timeout_s,
+        })
+    }
+
+    /// Every configuration, in the order they run (repetition outermost).
+    pub fn configurations(&self) -> Vec<Configuration> {
+        let mut all = Vec::new();
+        for repetition in 0..self.repetitions {
+            for network in &self.networks {
+                for precision in &self.precisions {
+                    for &delay_ms in &self.delays_ms {
+                        for &latency_us in &self.latencies_us {
+                            for &ranks in &self.ranks {
+                                for &hosts in self.hosts.iter().filter(|&&h| h <= ranks) {
+                                    for &threads in &self.threads {
+                                        all.push(Configuration {
+                                            network: network.clone(),
+                                            precision: precision.clone(),
+                                            delay_ms,
+                                            latency_us,
+                                            ranks,
+                                            hosts,
+                                            threads,
+                                            repetition,
+                                        });
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        all
+    }
+
+    /// How many (ranks, hosts) pairs the product leaves out (more hosts than ranks).
+    fn pairs_left_out(&self) -> usize {
+        self.ranks
+            .iter()
+            .map(|&r| self.hosts.iter().filter(|&&h| h > r).count())
+            .sum()
+    }
+}
+
+fn nonempty<T>(field: &str, v: Vec<T>) -> Result<Vec<T>, String> {
+    if v.is_empty() {
+        Err(format!("{field} = []: the list is empty"))
+    } else {
+        Ok(v)
+    }
+}
+
+/// Rejects a list that holds one value twice (it would run, and be recorded, twice).
+fn distinct<T: fmt::Debug, K: Eq + std::hash::Hash>(
+    field: &str,
+    v: &[T],
+    key: impl Fn(&T) -> K,
+) -> Result<(), String> {
+    let mut seen = HashSet::new();
+    for x in v {
+        if !seen.insert(key(x)) {
+            return Err(format!("{field}: {x:?} is listed twice"));
+        }
+    }
+    Ok(())
+}
+
+/// A list of positive whole numbers up to `max`, distinct.
+fn counts(
+    field: &str,
+    v: Option<List<i64>>,
+    default: &[u32],
+    max: i64,
+) -> Result<Vec<u32>, String> {
+    let Some(List(v)) = v else {
+        return Ok(default.to_vec());
+    };
+    let v = nonempty(field, v)?;
+    for &x in &v {
+        if x < 1 || x > max {
+            return Err(format!(
+                "{field} = {x}: expected a whole number from 1 to {max}"
+            ));
+        }
+    }
+    distinct(field, &v, |&x| x)?;
+    Ok(v.into_iter().map(|x| x as u32).collect())
+}
+
+fn check_delay(d: f64) -> Result<(), String> {
+    let (lo, hi) = DELAY_RANGE_MS;
+    let ratio = d / DT_MS;
+    let multiple = d.is_finite() && (ratio - ratio.round()).abs() <= 1e-6 * ratio.abs();
+    if !d.is_finite() || d < lo - 1e-9 || d > hi + 1e-9 || !multiple {
+        return Err(format!(
+            "delay = {d}: expected a multiple of dt = {DT_MS} ms from {lo} to {hi} ms"
+        ));
+    }
+    Ok(())
+}
+
+/// Time steps `snn-bench run --simtime S` simulates (it rounds to whole steps).
+fn steps(simtime_s: f64) -> u64 {
+    (simtime_s / dt_s()).round() as u64
+}
+
+/// dt in seconds, computed as `snn-bench run` computes it from its ms value.
+fn dt_s() -> f64 {
+    DT_MS * 1e-3
+}
+
+/// Seconds to whole nanoseconds (how keys compare times).
+fn nanos(s: f64) -> i64 {
+    (s * 1e9).round() as i64
+}
+
+/// Seconds to whole picoseconds.
+fn picos(s: f64) -> i64 {
+    (s * 1e12).round() as i64
+}
+
+/// One run of a sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Configuration {
+    pub network: String,
+    pub precision: String,
+    pub delay_ms: f64,
+    pub latency_us: f64,
+    pub ranks: u32,
+    pub hosts: u32,
+    pub threads: u32,
+    pub repetition: u32,
+}
+
+impl fmt::Display for Configuration {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "{} {} delay={}ms latency={}us ranks={} hosts={} threads={} repetition={}",
+            self.network,
+            self.precision,
+            self.delay_ms,
+            self.latency_us,
+            self.ranks,
+            self.hosts,
+            self.threads,
+            self.repetition
+        )
+    }
+}
+
+/// What identifies a run in the records file: equal keys, same configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub network: String,
+    pub precision: String,
+    pub threads: usize,
+    pub ranks: usize,
+    pub hosts: usize,
+    pub delay_ns: i64,
+    pub latency_ps: i64,
+    pub simtime_ns: i64,
+    pub seed: u64,
+    pub repetition: u32,
+    /// What a sweep never varies, so that a record of, say, a timers-off run in the same
+    /// file is not taken for a sweep's run.
+    pub dt_ns: i64,
+    pub timers: bool,
+    pub initial_v: String,
+    pub weights: String,
+}
+
+/// The initial potentials and weights of every sweep run (`snn-bench run`'s defaults,
+/// spelled as its records spell them).
+fn sweep_initial_v() -> String {
+    format!("{:?}", InitV::Uniform).to_lowercase()
+}
+const SWEEP_WEIGHTS: &str = "generated from seed";
+
+impl Key {
+    /// The key of a record's configuration.
+    pub fn of_record(c: &Config) -> Key {
+        Key {
+            network: c.network.clone(),
+            precision: c.precision.clone(),
+            threads: c.threads,
+            ranks: c.ranks,
+            hosts: c.hosts,
+            delay_ns: nanos(c.delay_s),
+            latency_ps: picos(c.injected_latency_us * 1e-6),
+            simtime_ns: nanos(c.simtime_s),
+            seed: c.seed,
+            repetition: c.repetition,
+            dt_ns: nanos(c.dt_s),
+            timers: c.timers,
+            initial_v: c.initial_v.clone(),
+            weights: c.weights.clone(),
+        }
+    }
+
+    /// The key the record of a sweep's configuration will have.
+    pub fn of_configuration(spec: &Spec, c: &Configuration) -> Key {
+        Key {
+            network: c.network.clone(),
+            precision: c.precision.clone(),
+            threads: c.threads as usize,
+            ranks: c.ranks as usize,
+            hosts: c.hosts as usize,
+            delay_ns: nanos(c.delay_ms * 1e-3),
+            latency_ps: picos(c.latency_us * 1e-6),
+            // The run records the time it simulated: whole steps.
+            simtime_ns: nanos(steps(spec.simtime) as f64 * dt_s()),
+            seed: spec.seed,
+            repetition: c.repetition,
+            dt_ns: nanos(dt_s()),
+            timers: true,
+            initial_v: sweep_initial_v(),
+            weights: SWEEP_WEIGHTS.into(),
+        }
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "{} {} delay={}ms latency={}us ranks={} hosts={} threads={} repetition={} \
+             simtime={}s seed={} dt={}ms timers={} initial_v={} weights={:?}",
+            self.network,
+            self.precision,
+            self.delay_ns as f64 * 1e-6,
+            self.latency_ps as f64 * 1e-6,
+            self.ranks,
+            self.hosts,
+            self.threads,
+            self.repetition,
+            self.simtime_ns as f64 * 1e-9,
+            self.seed,
+            self.dt_ns as f64 * 1e-6,
+            if self.timers { "on" } else { "off" },
+            self.initial_v,
+            self.weights
+        )
+    }
+}
+
+/// The command line (program first) that runs one configuration.
+pub fn command(spec: &Spec, c: &Configuration, exe: &Path, out: &Path) -> Vec<OsString> {
+    let mut run: Vec<OsString> = vec![exe.into(), "run".into(), c.network.clone().into()];
+    let flags = [
+        ("--simtime", spec.simtime.to_string()),
+        ("--threads", c.threads.to_string()),
+        ("--precision", c.precision.clone()),
+        ("--delay", c.delay_ms.to_string()),
+        ("--comm-latency-us", c.latency_us.to_string()),
+        ("--seed", spec.seed.to_string()),
+        ("--repetition", c.repetition.to_string()),
+    ];
+    run.push("--quiet".into());
+    for (flag, value) in flags {
+        run.push(flag.into());
+        run.push(value.into());
+    }
+    run.push("--out".into());
+    run.push(out.into());
+    if c.ranks == 1 {
+        return run;
+    }
+    run.push("--expect-ranks".into());
+    run.push(c.ranks.to_string().into());
+
+    let per_host = c.ranks.div_ceil(c.hosts);
+    let mut cmd: Vec<OsString> = vec![spec.mpirun.clone().into()];
+    for a in &spec.mpirun_args {
+        let a = a
+            .replace("{ranks}", &c.ranks.to_string())
+            .replace("{hosts}", &c.hosts.to_string())
+            .replace("{threads}", &c.threads.to_string())
+            .replace("{ranks_per_host}", &per_host.to_string());
+        cmd.push(a.into());
+    }
+    cmd.push("-np".into());
+    cmd.push(c.ranks.to_string().into());
+    if let Some(f) = &spec.hostfile {
+        cmd.push("--hostfile".into());
+        cmd.push(f.into());
+    }
+    cmd.extend(run);
+    cmd
+}
+
+/// A command line for display, quoted for a POSIX shell where needed.
+pub fn shell_words(cmd: &[OsString]) -> String {
+    cmd.iter()
+        .map(|a| {
+            let s = a.to_string_lossy();
+            let plain = !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c));
+            if plain {
+                s.into_owned()
+            } else {
+                format!("'{}'", s.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The records of a file with their configuration keys; lines that are not records are
+/// reported (when `warn`) and left out.
+fn recorded(out: &Path, warn: bool) -> Result<Vec<(Key, serde_json::Value)>, String> {
+    let outcome = jsonl::read(out).map_err(|e| e.to_string())?;
+    if warn {
+        for w in &outcome.warnings {
+            eprintln!("warning: {w} (not counted as a finished run)");
+        }
+    }
+    let mut keys = Vec::new();
+    for (line, value) in outcome.records {
+        match Config::deserialize(&value["config"]) {
+            Ok(c) => keys.push((Key::of_record(&c), value)),
+            Err(e) if warn => eprintln!(
+                "warning: {}:{line}: not a results record ({e}); not counted as a finished run",
+                out.display()
+            ),
+            Err(_) => {}
+        }
+    }
+    Ok(keys)
+}
+
+/// `snn-bench sweep`.
+pub fn execute(args: &SweepArgs) -> Result<(), String> {
+    let spec = Spec::load(&args.spec)?;
+    let out = args
+        .out
+        .clone()
+        .or_else(|| spec.out.clone())
+        .unwrap_or_else(|| {
+            PathBuf::from("results")
+                .join(host::host_dir_name(&host::Host::detect().hostname))
+                .join("sweep.jsonl")
+        });
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
+
+    let all = spec.configurations();
+    let done: HashSet<Key> = recorded(&out, true)?.into_iter().map(|(k, _)| k).collect();
+    let (skip, todo): (Vec<_>, Vec<_>) = all
+        .iter()
+        .partition(|c| done.contains(&Key::of_configuration(&spec, c)));
+
+    let left_out = spec.pairs_left_out();
+    let note = if left_out > 0 {
+        format!(" ({left_out} (ranks, hosts) pair(s) with more hosts than ranks left out)")
+    } else {
+        String::new()
+    };
+    let head = format!(
+        "sweep {}: {} configuration(s){note}, records in {}; skipping {} of {} already recorded",
+        args.spec.display(),
+        all.len(),
+        out.display(),
+        skip.len(),
+        all.len()
+    );
+
+    if args.dry_run {
+        println!("{head}");
+        for c in &all {
+            if skip.contains(&c) {
+                println!("skip {c}");
+            } else {
+                println!("run  {c}");
+                println!("     $ {}", shell_words(&command(&spec, c, &exe, &out)));
+            }
+        }
+        return Ok(());
+    }
+    eprintln!("{head}");
+    if todo.is_empty() {
+        println!(
+            "nothing to run: all {} configuration(s) are recorded in {}",
+            all.len(),
+            out.display()
+        );
+        return Ok(());
+    }
+
+    let root = unsafe { libc::geteuid() } == 0;
+    let bar = progress_bar(todo.len() as u64);
+    let mut ran: HashSet<Key> = HashSet::new();
+    for (i, c) in todo.iter().enumerate() {
+        if bar.is_hidden() {
+            eprintln!("[{}/{}] {c}", i + 1, todo.len());
+        } else {
+            bar.set_message(c.to_string());
+        }
+        let cmd = command(&spec, c, &exe, &out);
+        let report = run_child(&cmd, c.ranks > 1 && root, spec.timeout_s);
+        let stopped = |why: String| {
+            bar.abandon();
+            format!(
+                "{c}: {why}\n  command: {}\n{}\
+                 the sweep stopped after {i} of {} run(s); their records stay in {}: \
+                 run the sweep again to go on from here",
+                shell_words(&cmd),
+                report.as_ref().map_or(String::new(), ChildReport::tails),
+                todo.len(),
+                out.display()
+            )
+        };
+        let report = match &report {
+            Err(e) => return Err(stopped(e.clone())),
+            Ok(r) => r,
+        };
+        match report.end {
+            End::Exited(status) if status.success() => {}
+            End::Exited(status) => return Err(stopped(format!("the run failed ({status})"))),
+            End::TimedOut => {
+                return Err(stopped(format!(
+                    "the run did not finish within timeout_s = {} s; its process group was killed",
+                    spec.timeout_s
+                )))
+            }
+        }
+        let stderr = String::from_utf8_lossy(&report.stderr);
+        if !stderr.trim().is_empty() {
+            bar.suspend(|| eprint!("{c}: stderr of the run:\n{}", indent(&stderr)));
+        }
+        // The record must be there, under this configuration's key (see the module doc).
+        let key = Key::of_configuration(&spec, c);
+        let now = recorded(&out, false)?;
+        if !now.iter().any(|(k, _)| *k == key) {
+            let last = now
+                .last()
+                .map_or("no records at all".to_string(), |(k, _)| k.to_string());
+            bar.abandon();
+            return Err(format!(
+                "{c}: the run succeeded but {} has no record of this configuration; expected \
+                 {key}, the last record is {last}. A run that records other values than the \
+                 sweep asked for would be run again on every resume, so the sweep stops here",
+                out.display()
+            ));
+        }
+        ran.insert(key);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    let mine: Vec<Record> = recorded(&out, false)?
+        .into_iter()
+        .filter(|(k, _)| ran.contains(k))
+        .filter_map(|(_, v)| serde_json::from_value::<Record>(v).ok())
+        .collect();
+    println!(
+        "{} run(s) recorded in {} ({} of {} configuration(s) were already there)",
+        ran.len(),
+        out.display(),
+        skip.len(),
+        all.len()
+    );
+    print_tables(&mine);
+    Ok(())
+}
+
+/// `table::table` groups by network, precision, threads and model time only: one table per
+/// (delay, latency, ranks, hosts), so that different configurations never share a median.
+fn print_tables(records: &[Record]) {
+    type Group = (i64, i64, usize, usize);
+    let mut groups: BTreeMap<Group, Vec<Record>> = BTreeMap::new();
+    for r in records {
+        let c = &r.config;
+        let g = (
+            nanos(c.delay_s),
+            picos(c.injected_latency_us * 1e-6),
+            c.ranks,
+            c.hosts,
+        );
+        groups.entry(g).or_default().push(r.clone());
+    }
+    for ((delay_ns, latency_ps, ranks, hosts), rs) in &groups {
+        if groups.len() > 1 {
+            println!(
+                "\ndelay {} ms, injected latency {} µs, {ranks} rank(s) on {hosts} host(s):",
+                *delay_ns as f64 * 1e-6,
+                *latency_ps as f64 * 1e-6
+            );
+        }
+        print!("{}", table::table(rs));
+    }
+}
+
+fn progress_bar(len: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed_precise}, eta {eta}]")
+            .expect("valid template"),
+    );
+    bar
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  | {l}\n")).collect()
+}
+
+/// How a child ended.
+#[derive(Debug, Clone, Copy)]
+enum End {
+    Exited(ExitStatus),
+    TimedOut,
+}
+
+/// A finished child: how it ended and the ends of its output.
+struct ChildReport {
+    end: End,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+impl ChildReport {
+    /// The last lines of stderr (and stdout, if any) for a failure message.
+    fn tails(&self) -> String {
+        let mut s = String::new();
+        for (name, bytes) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            let lines: Vec<&str> = text.lines().collect();
+            if lines.is_empty() {
+                if name == "stderr" {
+                    s.push_str("  (nothing on stderr)\n");
+                }
+                continue;
+            }
+            let from = lines.len().saturating_sub(TAIL_LINES);
+            s.push_str(&format!("  last lines of its {name}:\n"));
+            for l in &lines[from..] {
+                s.push_str(&format!("  | {l}\n"));
+            }
+        }
+        s
+    }
+}
+
+/// Collects the last [`TAIL_BYTES`] of a pipe on a thread of its own.
+struct Tail {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    thread: JoinHandle<()>,
+}
+
+impl Tail {
+    fn new(mut pipe: impl Read + Send + 'static) -> Tail {
+        let bytes = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&bytes);
+        let thread = std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let mut b = sink.lock().unwrap_or_else(|p| p.into_inner());
+                b.extend_from_slice(&buf[..n]);
+                if b.len() > 2 * TAIL_BYTES {
+                    let cut = b.len() - TAIL_BYTES;
+                    b.drain(..cut);
+                }
+            }
+        });
+        Tail { bytes, thread }
+    }
+
+    /// What was read, waiting up to `patience` for the end of the pipe (a process outside
+    /// the child's process group could keep it open for ever).
+    fn finish(self, patience: Duration) -> Vec<u8> {
+        let until = Instant::now() + patience;
+        while !self.thread.is_finished() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let b = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
+        b[b.len().saturating_sub(TAIL_BYTES)..].to_vec()
+    }
+}
+
+/// Runs one child in a process group of its own, killing the group after `timeout_s`.
+fn run_child(cmd: &[OsString], mpi_as_root: bool, timeout_s: f64) -> Result<ChildReport, String> {
+    let mut command = std::process::Command::new(&cmd[0]);
+    command
+        .args(&cmd[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    if mpi_as_root {
+        command
+            .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+    }
+    die_with_parent(&mut command);
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", cmd[0].to_string_lossy()))?;
+    let stdout = Tail::new(child.stdout.take().expect("piped stdout"));
+    let stderr = Tail::new(child.stderr.take().expect("piped stderr"));
+
+    let deadline = Instant::now() + Duration::from_secs_f64(timeout_s);
+    let mut pause = Duration::from_millis(1);
+    let end = loop {
+        if exited_unreaped(&child) {
+            // Stragglers of the child's group (an MPI rank, a helper) go with it. The
+            // child is a zombie until reaped, so its process group id cannot be reused yet.
+            kill_group(&child);
+            let status = child
+                .wait()
+                .map_err(|e| format!("cannot wait for the run: {e}"))?;
+            break End::Exited(status);
+        }
+        if Instant::now() >= deadline {
+            kill_group(&child);
+            let _ = child.wait();
+            break End::TimedOut;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(50));
+    };
+    Ok(ChildReport {
+        end,
+        stdout: stdout.finish(Duration::from_secs(2)),
+        stderr: stderr.finish(Duration::from_secs(2)),
+    })
+}
+
+/// Whether the child has exited, without reaping it.
+fn exited_unreaped(child: &Child) -> bool {
+    // SAFETY: waitid writes only into `info`; WNOWAIT leaves the child waitable, so
+    // `Child::wait` still reaps it.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let rc = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            child.id() as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
+    // With WNOHANG, si_pid stays 0 while the child runs.
+    rc != 0 || unsafe { info.si_pid() } != 0
+}
+
+/// SIGKILL to the child's whole process group (its id is the child's pid).
+fn kill_group(child: &Child) {
+    // SAFETY: plain syscall; the group exists while the (unreaped) child does.
+    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+}
+
+/// Makes the kernel SIGKILL the child when the sweep dies, so that no run outlives a
+/// killed sweep (see the module doc).
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut std::process::Command) {
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: prctl and getppid are async-signal-safe system calls.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The sweep may have died before the prctl: then nobody waits for this run.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::other("the sweep exited"));
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_: &mut std::process::Command) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toml(text: &str) -> Result<Spec, String> {
+        Spec::parse(text, Format::Toml)
+    }
+
+    #[test]
+    fn defaults() {
+        let s = toml("").unwrap();
+        assert_eq!(s.networks, ["va"]);
+        assert_eq!(s.simtime, 10.0);
+        assert_eq!(s.threads, [1, 2]);
+        assert_eq!((s.ranks.as_slice(), s.hosts.as_slice()), (&[1][..], &[1][..]));
+        assert_eq!(s.delays_ms, [0.8]);
+        assert_eq!(s.precisions, ["f32"]);
+        assert_eq!(s.latencies_us, [0.0]);
+        assert_eq!((s.repetitions, s.seed), (1, 1));
+        assert_eq!(s.mpirun, "mpirun");
+        assert_eq!(s.mpirun_args, ["--bind-to", "none"]);
+        assert_eq!(s.timeout_s, 60.0 + 50.0 * 10.0);
+        assert_eq!(s.configurations().len(), 2);
+    }
+
+    #[test]
+    fn single_values_stand_for_lists_and_json_matches_toml() {
+        let t = toml("network = 'va'\nthreads = 4\ndelay = 1\nprecision = 'double'").unwrap();
+        assert_eq!(t.threads, [4]);
+        assert_eq!(t.delays_ms, [1.0]);
+        assert_eq!(t.precisions, ["f64"]);
+        let j = Spec::parse(
+            r#"{"network": "va", "threads": 4, "delay": 1, "precision": "double"}"#,
+            Format::Json,
+        )
+        .unwrap();
+        assert_eq!(t, j);
+    }
+
+    #[test]
+    fn product_order_puts_repetition_outermost_and_threads_innermost() {
+        let hostfile = tempfile::NamedTempFile::new().unwrap();
+        let s = toml(&format!(
+            "threads = [1, 2]\nranks = [1, 2]\nhosts = [1, 2]\nrepetitions = 2\nhostfile = {:?}",
+            hostfile.path()
+        ))
+        .unwrap();
+        let cs = s.configurations();
+        // (ranks, hosts) pairs (1,1), (2,1), (2,2): 3 pairs × 2 threads × 2 repetitions.
+        assert_eq!(cs.len(), 12);
+        assert_eq!(s.pairs_left_out(), 1);
+        assert!(cs[..6].iter().all(|c| c.repetition == 0));
+        assert!(cs[6..].iter().all(|c| c.repetition == 1));
+        let t: Vec<_> = cs[..6].iter().map(|c| (c.ranks, c.hosts, c.threads)).collect();
+        assert_eq!(
+            t,
+            [(1, 1, 1), (1, 1, 2), (2, 1, 1), (2, 1, 2), (2, 2, 1), (2, 2, 2)]
+        );
+    }
+
+    fn err(text: &str) -> String {
+        let e = toml(text).unwrap_err();
+        assert!(!e.is_empty());
+        e
+    }
+
+    #[test]
+    fn bad_values_name_the_field_and_value() {
+        for (text, must) in [
+            ("delay = [0.8, 0.05]", &["delay", "0.05"][..]),
+            ("delay = 0.15", &["delay", "0.15", "multiple"]),
+            ("delay = 25", &["delay", "25", "20"]),
+            ("threads = []", &["threads", "empty"]),
+            ("threads = [0]", &["threads = 0"]),
+            ("threads = [-2]", &["threads = -2"]),
+            ("threads = [1, 1]", &["threads", "twice"]),
+            ("ranks = [1]\nhosts = [2]", &["hosts = 2", "ranks"]),
+            ("simtime = 0", &["simtime = 0"]),
+            ("simtime = -1.5", &["simtime = -1.5"]),
+            ("simtime = 1e-6", &["simtime", "time step"]),
+            ("repetitions = 0", &["repetitions = 0"]),
+            ("latency_us = -1", &["latency_us = -1"]),
+            ("precision = 'f16'", &["precision", "f16"]),
+            ("network = 'vb'", &["network", "vb"]),
+            ("network = 'va'\nnetworks = ['va']", &["network", "networks"]),
+            ("timeout_s = 0", &["timeout_s = 0"]),
+            ("thread = [1]", &["thread", "unknown field"]),
+            ("simtime = 1.0\nthreads = [1,, 2]\n", &["line 2"]),
+            ("ranks = [2]\nhosts = [1]\nhostfile = '/no/such/file'", &["/no/such/file"]),
+            ("threads = [1.5]", &["threads", "1.5"]),
+        ] {
+            let e = err(text);
+            for m in must {
+                assert!(e.contains(m), "{text:?}: {e:?} lacks {m:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn hosts_above_one_need_a_hostfile() {
+        let e = err("ranks = [2]\nhosts = [2]");
+        assert!(e.contains("hostfile"), "{e}");
+    }
+
+    #[test]
+    fn commands() {
+        let s = toml("simtime = 0.5\nthreads = 2\nranks = [1, 4]\nprecision = 'f64'\nseed = 7")
+            .unwrap();
+        let cs = s.configurations();
+        let exe = Path::new("/bin/snn-bench");
+        let out = Path::new("o.jsonl");
+        let one = shell_words(&command(&s, &cs[0], exe, out));
+        assert_eq!(
+            one,
+            "/bin/snn-bench run va --quiet --simtime 0.5 --threads 2 --precision f64 \
+             --delay 0.8 --comm-latency-us 0 --seed 7 --repetition 0 --out o.jsonl"
+        );
+        let mpi = shell_words(&command(&s, &cs[1], exe, out));
+        assert_eq!(
+            mpi,
+            format!("mpirun --bind-to none -np 4 {one} --expect-ranks 4"),
+        );
+        let mut s = s;
+        s.mpirun_args = vec!["--map-by".into(), "ppr:{ranks_per_host}:node".into()];
+        s.hostfile = Some("my hosts".into());
+        let c = Configuration {
+            hosts: 3,
+            ..cs[1].clone()
+        };
+        let mpi = shell_words(&command(&s, &c, exe, out));
+        assert!(
+            mpi.starts_with("mpirun --map-by ppr:2:node -np 4 --hostfile 'my hosts' /bin/"),
+            "{mpi}"
+        );
+    }
+
+    #[test]
+    fn configuration_keys_match_record_keys() {
+        // What `snn-bench run` records for odd values (delay 0.3 ms = 2.99… steps in
+        // floating point, simtime that is not a whole number of steps).
+        let s = toml("simtime = 0.30004\ndelay = 0.3\nlatency_us = 1.1\nseed = 3").unwrap();
+        let c = &s.configurations()[1];
+        let dt = 0.1 * 1e-3;
+        let steps = (0.30004_f64 / dt).round() as u64;
+        let config = Config {
+            network: "va".into(),
+            neurons: 4000,
+            seed: 3,
+            dt_s: dt,
+            delay_s: 0.3 * 1e-3,
+            min_delay_steps: 3,
+            precision: "f32".into(),
+            simtime_s: steps as f64 * dt,
+            steps,
+            partitions: 2,
+            threads: 2,
+            ranks: 1,
+            hosts: 1,
+            communicator: "x".into(),
+            partitioner: "block".into(),
+            injected_latency_us: 1.1,
+            repetition: 0,
+            timers: true,
+            initial_v: "uniform".into(),
+            weights: "generated from seed".into(),
+        };
+        assert_eq!(Key::of_record(&config), Key::of_configuration(&s, c));
+        let other = Config {
+            timers: false,
+            ..config
+        };
+        assert_ne!(Key::of_record(&other), Key::of_configuration(&s, c));
+    }
+}
