@@ -5,7 +5,10 @@ BIN := target/release/snn-bench
 SIMTIME ?= 60
 REPEATS ?= 3
 
-.PHONY: bench build test lint fmt clean
+# The MPI build (cargo feature `mpi`) is used when an MPI compiler wrapper is present.
+MPI_FEATURE = $$(command -v mpicc >/dev/null 2>&1 && echo --features bench-suite/mpi)
+
+.PHONY: bench build build-mpi deps test lint fmt clean sweep-mpi
 
 ## Release build, then the workstation suite: va on 1 and 2 threads x f32 and f64,
 ## each repeated (timers on and off, for the timer overhead); prints a table of medians
@@ -16,13 +19,27 @@ bench: build
 build:
 	$(CARGO) build --release --workspace
 
-## Formatting, lints, a release build of the workspace, then every test.
-test: lint build
-	$(CARGO) test --workspace --all-targets
+## snn-bench with MPI support, for mpirun (needs scripts/install-deps.sh).
+build-mpi:
+	$(CARGO) build --release --workspace --features bench-suite/mpi
+
+## System packages (as root), formatting, lints, a release build of the workspace, then
+## every test; the MPI tests (2 ranks) run when MPI is installed.
+test: deps lint build
+	@if [ -z "$(MPI_FEATURE)" ]; then echo "note: MPI not found, MPI tests skipped (scripts/install-deps.sh installs it)"; fi
+	$(CARGO) test --workspace --all-targets $(MPI_FEATURE)
+
+deps:
+	bash scripts/install-deps.sh
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets $(MPI_FEATURE) -- -D warnings
+
+## A scaling sweep over ranks, threads, delays… under mpirun:
+##   make sweep-mpi SPEC=scripts/sweeps/va-mpi.toml [HOSTFILE=hosts]
+sweep-mpi: build-mpi
+	bash scripts/sweep-mpi.sh $(SPEC) $(HOSTFILE)
 
 fmt:
 	$(CARGO) fmt --all

@@ -377,6 +377,7 @@ pub fn simulate<R: Real>(
     if cfg.workers == 0 {
         return Err(SimError::NoWorkers(0));
     }
+    net.check_split(cfg.workers)?;
     Ok(if cfg.timers {
         run_with::<R, On>(net, cfg, observer, On::default())
     } else {
@@ -684,6 +685,12 @@ mod tests {
         };
         let e = simulate::<f32>(&chain(), &cfg, &Quiet).unwrap_err();
         assert!(e.to_string().contains("workers = 0"), "{e}");
+        let four = RunConfig { workers: 4, ..cfg };
+        let e = simulate::<f32>(&chain(), &four, &Quiet).unwrap_err();
+        assert!(
+            e.to_string().contains("4 workers") && e.to_string().contains("only 3 neurons"),
+            "{e}"
+        );
     }
 }
 

@@ -112,6 +112,11 @@ pub enum ModelError {
     BadPopulation { name: String, what: String },
     #[error("the network has {0} neurons; at most 2^32 - 1 are supported")]
     TooLarge(usize),
+    #[error(
+        "{workers} workers: the network has only {neurons} neurons, so some workers would \
+         own none; expected at most {neurons} workers"
+    )]
+    TooManyWorkers { workers: usize, neurons: usize },
 }
 
 impl Network {
@@ -170,6 +175,15 @@ impl Network {
             max = max.max(self.delay_steps(c)?);
         }
         Ok(max)
+    }
+
+    /// Checks that `workers` partitions each get at least one neuron.
+    pub fn check_split(&self, workers: usize) -> Result<(), ModelError> {
+        let neurons = self.neuron_count();
+        if workers > neurons {
+            return Err(ModelError::TooManyWorkers { workers, neurons });
+        }
+        Ok(())
     }
 
     /// Checks everything a run relies on; the messages name the part and the value.

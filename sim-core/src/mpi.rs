@@ -188,6 +188,7 @@ pub fn simulate_mpi<R: Real>(
     if cfg.workers == 0 {
         return Err(SimError::NoWorkers(0));
     }
+    net.check_split(cfg.workers * world.size() as usize)?;
     Ok(if cfg.timers {
         run_with::<R, On>(net, cfg, world, observer, On::default())
     } else {

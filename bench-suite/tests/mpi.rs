@@ -1,0 +1,177 @@
+//! MPI end-to-end tests: `mpirun -np 2 snn-bench run …` must give exactly the spikes of
+//! one process, and rank 0 must gather every rank's timers and spikes into one record.
+//! Built only with the `mpi` feature (`make test` runs them; MPI comes from
+//! scripts/install-deps.sh).
+#![cfg(feature = "mpi")]
+
+mod common;
+
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use assert_cmd::Command;
+use common::{arg, exclusive, only_record, read_spikes};
+
+/// `mpirun -np RANKS snn-bench ARGS` with a time limit, as root if need be.
+fn mpirun(ranks: u32, extra: &[&str], args: &[&str]) -> Output {
+    let _one = exclusive();
+    let exe = assert_cmd::cargo::cargo_bin("snn-bench");
+    Command::new("mpirun")
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .args([
+            "--bind-to",
+            "none",
+            "--oversubscribe",
+            "-np",
+            &ranks.to_string(),
+        ])
+        .args(extra)
+        .arg(exe)
+        .args(args)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("mpirun starts")
+}
+
+fn ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "mpirun failed: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn run_args<'a>(spikes: &'a Path, threads: &'a str, precision: &'a str) -> Vec<&'a str> {
+    vec![
+        "run",
+        "va",
+        "--simtime",
+        "1",
+        "--quiet",
+        "--precision",
+        precision,
+        "--threads",
+        threads,
+        "--spikes",
+        arg(spikes),
+    ]
+}
+
+#[test]
+fn ranks_and_threads_give_identical_spikes() {
+    let dir = tempfile::tempdir().unwrap();
+    for precision in ["f32", "f64"] {
+        let one = dir.path().join(format!("one-{precision}.npy"));
+        common::run_ok(&run_args(&one, "1", precision));
+        let two_threads = dir.path().join(format!("t2-{precision}.npy"));
+        common::run_ok(&run_args(&two_threads, "2", precision));
+        let two_ranks = dir.path().join(format!("r2-{precision}.npy"));
+        ok(&mpirun(2, &[], &run_args(&two_ranks, "1", precision)));
+        let hybrid = dir.path().join(format!("r2t2-{precision}.npy"));
+        ok(&mpirun(2, &[], &run_args(&hybrid, "2", precision)));
+        let reference = std::fs::read(&one).unwrap();
+        assert!(
+            read_spikes(&one, 10_000).len() > 10_000,
+            "the network is active"
+        );
+        for other in [&two_threads, &two_ranks, &hybrid] {
+            assert_eq!(
+                std::fs::read(other).unwrap(),
+                reference,
+                "{precision}: {} differs from one worker",
+                other.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn rank_zero_gathers_every_rank_into_one_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("runs.jsonl");
+    let spikes = dir.path().join("s.npy");
+    let mut args = run_args(&spikes, "2", "f32");
+    args.extend(["--out", arg(&out), "--expect-ranks", "2"]);
+    ok(&mpirun(2, &[], &args));
+    let r = only_record(&out);
+    assert_eq!(r.config.ranks, 2);
+    assert_eq!(r.config.threads, 2);
+    assert_eq!(r.config.partitions, 4);
+    assert_eq!(r.config.communicator, "mpi+shared-memory");
+    assert_eq!(r.result.per_rank.len(), 2, "one usage entry per rank");
+    assert_eq!(
+        r.result.per_rank.iter().map(|u| u.rank).collect::<Vec<_>>(),
+        [0, 1]
+    );
+    assert!(r.result.per_rank.iter().all(|u| u.run_cpu_s > 0.0));
+    assert_eq!(r.result.phases_per_worker.len(), 4, "every worker's timers");
+    assert!(r
+        .result
+        .phases_per_worker
+        .iter()
+        .all(|p| p.evolve > 0.0 && p.sync > 0.0));
+    // The spike file holds every neuron's spikes, not only rank 0's partitions.
+    let s = read_spikes(&spikes, 10_000);
+    assert_eq!(s.len() as u64, r.result.spikes);
+    for (lo, hi) in [(0, 800), (2400, 3200), (3200, 3400), (3800, 4000)] {
+        assert!(
+            s.iter().any(|x| (lo..hi).contains(&x.gid)),
+            "no spikes from neurons {lo}..{hi} (owned by different workers)"
+        );
+    }
+    assert_eq!(r.result.rates[0].1.neurons, 4000);
+    assert!(r.result.rates[0].1.active_fraction > 0.8);
+}
+
+#[test]
+fn wrong_rank_count_and_bad_splits_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = dir.path().join("s.npy");
+    let mut args = run_args(&s, "1", "f32");
+    args.extend(["--expect-ranks", "3"]);
+    let out = mpirun(2, &[], &args);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--expect-ranks 3") && err.contains("2 rank"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    let out = mpirun(2, &[], &run_args(&s, "2001", "f32"));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("4002 workers") && err.contains("4000 neurons"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn a_bad_hostfile_fails_quickly_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostfile = dir.path().join("hosts");
+    std::fs::write(&hostfile, "no-such-host-snn-limits slots=1\n").unwrap();
+    let s = dir.path().join("s.npy");
+    let out = mpirun(
+        2,
+        &["--hostfile", arg(&hostfile)],
+        &run_args(&s, "1", "f32"),
+    );
+    assert!(
+        !out.status.success(),
+        "an unreachable host cannot run a rank"
+    );
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.trim().is_empty(), "mpirun says why");
+    assert!(!s.exists(), "no spike file from a failed start");
+}
