@@ -72,8 +72,14 @@
 //!   if its child went on running, and a resumed sweep that ran the same configuration
 //!   would then write a duplicate. So each child is started with
 //!   `PR_SET_PDEATHSIG = SIGKILL`: when the sweep dies, even by `SIGKILL`, the kernel kills
-//!   the child it was waiting for. (A child run under `mpirun` is `mpirun` itself; its
-//!   ranks are ended by the MPI runtime when `mpirun` dies.)
+//!   the child it was waiting for. A child run under `mpirun` is `mpirun` itself, and its
+//!   ranks are not our children: Open MPI ends them some seconds after `mpirun` died, but
+//!   until then rank 0 could still finish and append. So before running anything a sweep
+//!   looks (in `/proc`) for processes of this host whose command line is an `snn-bench
+//!   run` or `sweep` with `--out` naming the same file, waits up to
+//!   15 s for them to end and otherwise refuses to start, naming them.
+//!   The same check keeps a second sweep off a file that one is writing. (Ranks on other
+//!   hosts are not seen: after killing a multi-host sweep, make sure its job is gone.)
 //! * **A record is checked as soon as it is written.** After each successful child the
 //!   sweep re-reads `OUT` and fails at once if the configuration's key is not there (a run
 //!   that recorded, say, other ranks or hosts than asked for). Otherwise the mismatch would
@@ -81,8 +87,8 @@
 //!
 //! So after a kill at any instant, `OUT` holds exactly the records of the runs that
 //! finished, and a resumed sweep runs exactly the configurations that have no record.
-//! Two sweeps must not write one file at the same time: each would run what the other has
-//! not finished yet.
+//! Two sweeps must not write one file at the same time (each would run what the other has
+//! not finished yet); the check above refuses the second one on the same host.
 
 use std::collections::{BTreeMap, HashSet};
 use std::ffi::{OsStr, OsString};
@@ -109,6 +115,8 @@ use crate::{host, jsonl, table};
 pub const DT_MS: f64 = 0.1;
 /// Smallest and largest axonal delay a sweep accepts, ms.
 pub const DELAY_RANGE_MS: (f64, f64) = (0.2, 20.0);
+/// The MPI launcher unless the spec names another.
+const DEFAULT_MPIRUN: &str = "mpirun";
 /// Most worker threads per rank (as `snn-bench run --threads`).
 const MAX_THREADS: i64 = 4096;
 /// How much of a child's stdout and stderr is kept for the failure report.
@@ -127,6 +135,9 @@ pub struct SweepArgs {
     /// List the configurations, each marked "run" or "skip", and run nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Hostfile for mpirun (overrides the spec's `hostfile`).
+    #[arg(long)]
+    pub hostfile: Option<PathBuf>,
 }
 
 /// A field that takes one value or a list of values.
@@ -295,6 +306,7 @@ impl Spec {
         let ranks = counts("ranks", raw.ranks, &[1], i64::from(u32::MAX))?;
         let hosts = counts("hosts", raw.hosts, &[1], i64::from(u32::MAX))?;
         let max_ranks = ranks.iter().copied().max().unwrap_or(1);
+        let mpirun = raw.mpirun.unwrap_or_else(|| DEFAULT_MPIRUN.into());
         for &h in &hosts {
             if h > max_ranks {
                 return Err(format!(
@@ -302,16 +314,18 @@ impl Spec {
                      every host needs at least one rank"
                 ));
             }
-            if h > 1 && raw.hostfile.is_none() {
+            // A launcher of one's own (say, one that starts ranks in network namespaces)
+            // may know its hosts; whether the ranks really ran on `h` hosts is checked
+            // against each record anyway.
+            if h > 1 && raw.hostfile.is_none() && mpirun == DEFAULT_MPIRUN {
                 return Err(format!(
-                    "hosts = {h}: spreading ranks over several hosts needs a `hostfile`"
+                    "hosts = {h}: spreading ranks over several hosts needs a `hostfile` \
+                     (or, in `mpirun`, a launcher of your own that places them)"
                 ));
             }
         }
         if let Some(f) = &raw.hostfile {
-            if !f.is_file() {
-                return Err(format!("hostfile = {:?}: no such file", f.display()));
-            }
+            check_hostfile(f)?;
         }
 
         let delays_ms = match raw.delay {
@@ -357,7 +371,6 @@ impl Spec {
             ));
         }
 
-        let mpirun = raw.mpirun.unwrap_or_else(|| "mpirun".into());
         if mpirun.trim().is_empty() {
             return Err("mpirun = \"\": expected a launcher command".into());
         }
@@ -615,15 +628,15 @@ impl fmt::Display for Key {
              simtime={}s seed={} dt={}ms timers={} initial_v={} weights={:?}",
             self.network,
             self.precision,
-            self.delay_ns as f64 * 1e-6,
-            self.latency_ps as f64 * 1e-6,
+            self.delay_ns as f64 / 1e6,
+            self.latency_ps as f64 / 1e6,
             self.ranks,
             self.hosts,
             self.threads,
             self.repetition,
-            self.simtime_ns as f64 * 1e-9,
+            self.simtime_ns as f64 / 1e9,
             self.seed,
-            self.dt_ns as f64 * 1e-6,
+            self.dt_ns as f64 / 1e6,
             if self.timers { "on" } else { "off" },
             self.initial_v,
             self.weights
@@ -718,8 +731,59 @@ fn recorded(out: &Path, warn: bool) -> Result<Vec<(Key, serde_json::Value)>, Str
 }
 
 /// `snn-bench sweep`.
+/// Checks a hostfile in Open MPI's format: `host [slots=N] [max_slots=N]` per line,
+/// `#` comments; errors name the file, the line and what was expected.
+pub fn check_hostfile(path: &Path) -> Result<(), String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("hostfile {}: {e}", path.display()))?;
+    let mut hosts = 0;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let host = words.next().unwrap_or("");
+        let bad_host = host.contains('=')
+            || !host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._:".contains(c));
+        if bad_host {
+            return Err(format!(
+                "hostfile {}:{}: '{host}': expected a host name first",
+                path.display(),
+                n + 1
+            ));
+        }
+        for w in words {
+            let ok = match w.split_once('=') {
+                Some(("slots" | "max_slots" | "max-slots", v)) => {
+                    v.parse::<u32>().is_ok_and(|v| v > 0)
+                }
+                _ => false,
+            };
+            if !ok {
+                return Err(format!(
+                    "hostfile {}:{}: '{w}': expected slots=N or max_slots=N with N > 0",
+                    path.display(),
+                    n + 1
+                ));
+            }
+        }
+        hosts += 1;
+    }
+    if hosts == 0 {
+        return Err(format!("hostfile {}: no hosts in it", path.display()));
+    }
+    Ok(())
+}
+
 pub fn execute(args: &SweepArgs) -> Result<(), String> {
-    let spec = Spec::load(&args.spec)?;
+    let mut spec = Spec::load(&args.spec)?;
+    if let Some(f) = &args.hostfile {
+        check_hostfile(f)?;
+        spec.hostfile = Some(f.clone());
+    }
     let out = args
         .out
         .clone()
@@ -730,6 +794,34 @@ pub fn execute(args: &SweepArgs) -> Result<(), String> {
                 .join("sweep.jsonl")
         });
     let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
+
+    // Runs still writing to OUT (of a sweep killed a moment ago, or of one going on)
+    // would make this sweep run what they are about to record: wait for them, a while.
+    let mut writers = writers_of(&out);
+    if !writers.is_empty() && !args.dry_run {
+        eprintln!(
+            "waiting for processes that still write to {}:\n{}",
+            out.display(),
+            indent(&writers.join("\n")).trim_end()
+        );
+        let until = Instant::now() + WRITERS_PATIENCE;
+        while !writers.is_empty() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(100));
+            writers = writers_of(&out);
+        }
+    }
+    if !writers.is_empty() {
+        let msg = format!(
+            "processes still write to {}; a sweep now could run what they are about to \
+             record (end them, or wait for them, and start the sweep again):\n{}",
+            out.display(),
+            indent(&writers.join("\n")).trim_end()
+        );
+        if !args.dry_run {
+            return Err(msg);
+        }
+        eprintln!("warning: {msg}");
+    }
 
     let all = spec.configurations();
     let done: HashSet<Key> = recorded(&out, true)?.into_iter().map(|(k, _)| k).collect();
@@ -755,7 +847,7 @@ pub fn execute(args: &SweepArgs) -> Result<(), String> {
     if args.dry_run {
         println!("{head}");
         for c in &all {
-            if skip.contains(&c) {
+            if done.contains(&Key::of_configuration(&spec, c)) {
                 println!("skip {c}");
             } else {
                 println!("run  {c}");
@@ -774,6 +866,7 @@ pub fn execute(args: &SweepArgs) -> Result<(), String> {
         return Ok(());
     }
 
+    // SAFETY: geteuid has no preconditions and cannot fail.
     let root = unsafe { libc::geteuid() } == 0;
     let bar = progress_bar(todo.len() as u64);
     let mut ran: HashSet<Key> = HashSet::new();
@@ -789,8 +882,8 @@ pub fn execute(args: &SweepArgs) -> Result<(), String> {
             bar.abandon();
             format!(
                 "{c}: {why}\n  command: {}\n{}\
-                 the sweep stopped after {i} of {} run(s); their records stay in {}: \
-                 run the sweep again to go on from here",
+                 the sweep stopped; {i} of its {} run(s) finished before, and every record \
+                 written stays in {}: run the sweep again to resume",
                 shell_words(&cmd),
                 report.as_ref().map_or(String::new(), ChildReport::tails),
                 todo.len(),
@@ -824,9 +917,11 @@ pub fn execute(args: &SweepArgs) -> Result<(), String> {
                 .map_or("no records at all".to_string(), |(k, _)| k.to_string());
             bar.abandon();
             return Err(format!(
-                "{c}: the run succeeded but {} has no record of this configuration; expected \
-                 {key}, the last record is {last}. A run that records other values than the \
-                 sweep asked for would be run again on every resume, so the sweep stops here",
+                "{c}: the run succeeded, but {} has no record of this configuration\n  \
+                 expected: {key}\n  last record: {last}\n\
+                 A run that records other values than the sweep asked for would run again on \
+                 every resume, so the sweep stops here. (Fewer hosts than asked for: mpirun \
+                 placed the ranks on fewer hosts; see `{{ranks_per_host}}` for mpirun_args.)",
                 out.display()
             ));
         }
@@ -851,28 +946,76 @@ pub fn execute(args: &SweepArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// `table::table` groups by network, precision, threads and model time only: one table per
-/// (delay, latency, ranks, hosts), so that different configurations never share a median.
-fn print_tables(records: &[Record]) {
-    type Group = (i64, i64, usize, usize);
-    let mut groups: BTreeMap<Group, Vec<Record>> = BTreeMap::new();
-    for r in records {
-        let c = &r.config;
-        let g = (
-            nanos(c.delay_s),
-            picos(c.injected_latency_us * 1e-6),
-            c.ranks,
-            c.hosts,
-        );
-        groups.entry(g).or_default().push(r.clone());
+/// How long a sweep waits for runs of an earlier one that still write to its file (MPI
+/// ranks whose `mpirun` was killed take a few seconds to notice).
+const WRITERS_PATIENCE: Duration = Duration::from_secs(15);
+
+/// Other processes on this host whose command line is an `snn-bench run` or `sweep` with
+/// `--out` naming the same file as `out` (as "pid: command line"). Linux only (`/proc`);
+/// processes of other users or on other hosts are not seen.
+fn writers_of(out: &Path) -> Vec<String> {
+    let Ok(cwd) = std::env::current_dir() else {
+        return Vec::new();
+    };
+    let target = resolve(&cwd, out);
+    let me = std::process::id().to_string();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for entry in procs.flatten() {
+        let pid = entry.file_name().to_string_lossy().into_owned();
+        if pid == me || !pid.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let args: Vec<&OsStr> = cmdline
+            .split(|&b| b == 0)
+            .filter(|a| !a.is_empty())
+            .map(std::os::unix::ffi::OsStrExt::from_bytes)
+            .collect();
+        if !args.iter().any(|a| *a == "run" || *a == "sweep") {
+            continue;
+        }
+        let outs = args.windows(2).filter_map(|w| {
+            if w[0] == "--out" {
+                Some(PathBuf::from(w[1]))
+            } else {
+                w[0].to_str()?.strip_prefix("--out=").map(PathBuf::from)
+            }
+        });
+        let base = std::fs::read_link(entry.path().join("cwd")).unwrap_or_else(|_| cwd.clone());
+        if outs.into_iter().any(|o| resolve(&base, &o) == target) {
+            let words: Vec<OsString> = args.iter().map(|a| a.to_os_string()).collect();
+            found.push(format!("{pid}: {}", shell_words(&words)));
+        }
     }
-    for ((delay_ns, latency_ps, ranks, hosts), rs) in &groups {
+    found
+}
+
+/// `path` made absolute against `base`, its directory canonicalised where it exists.
+fn resolve(base: &Path, path: &Path) -> PathBuf {
+    let abs = base.join(path);
+    match (abs.parent(), abs.file_name()) {
+        (Some(dir), Some(name)) => dir
+            .canonicalize()
+            .map_or_else(|_| abs.clone(), |d| d.join(name)),
+        _ => abs,
+    }
+}
+
+/// `table::table` does not tell runs on different numbers of hosts apart: one table per
+/// number of hosts, so that they never share a median.
+fn print_tables(records: &[Record]) {
+    let mut groups: BTreeMap<usize, Vec<Record>> = BTreeMap::new();
+    for r in records {
+        groups.entry(r.config.hosts).or_default().push(r.clone());
+    }
+    for (hosts, rs) in &groups {
         if groups.len() > 1 {
-            println!(
-                "\ndelay {} ms, injected latency {} µs, {ranks} rank(s) on {hosts} host(s):",
-                *delay_ns as f64 * 1e-6,
-                *latency_ps as f64 * 1e-6
-            );
+            println!("\non {hosts} host(s):");
         }
         print!("{}", table::table(rs));
     }
@@ -991,48 +1134,54 @@ fn run_child(cmd: &[OsString], mpi_as_root: bool, timeout_s: f64) -> Result<Chil
     let stdout = Tail::new(child.stdout.take().expect("piped stdout"));
     let stderr = Tail::new(child.stderr.take().expect("piped stderr"));
 
-    let deadline = Instant::now() + Duration::from_secs_f64(timeout_s);
-    let mut pause = Duration::from_millis(1);
-    let end = loop {
-        if exited_unreaped(&child) {
-            // Stragglers of the child's group (an MPI rank, a helper) go with it. The
-            // child is a zombie until reaped, so its process group id cannot be reused yet.
-            kill_group(&child);
-            let status = child
-                .wait()
-                .map_err(|e| format!("cannot wait for the run: {e}"))?;
-            break End::Exited(status);
-        }
-        if Instant::now() >= deadline {
-            kill_group(&child);
-            let _ = child.wait();
-            break End::TimedOut;
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(50));
-    };
+    // A thread blocks until the child has exited (without reaping it); we wait for its
+    // word up to the time limit, so a finished run is noticed at once and a running one
+    // costs no wake-ups.
+    let (exited_tx, exited) = std::sync::mpsc::channel();
+    let pid = child.id();
+    std::thread::spawn(move || {
+        wait_exit_unreaped(pid);
+        let _ = exited_tx.send(());
+    });
+    let limit = Duration::from_secs_f64(timeout_s);
+    let timed_out = exited.recv_timeout(limit).is_err();
+    // Stragglers of the child's group (an MPI rank, a helper) go with it; on time-out the
+    // whole group. The child is not reaped yet (a running process or a zombie), so its
+    // process group id cannot have been reused.
+    kill_group(&child);
+    let status = child
+        .wait()
+        .map_err(|e| format!("cannot wait for the run: {e}"))?;
     Ok(ChildReport {
-        end,
+        // (A child that exited by itself just as time ran out did finish.)
+        end: if timed_out && status.code().is_none() {
+            End::TimedOut
+        } else {
+            End::Exited(status)
+        },
         stdout: stdout.finish(Duration::from_secs(2)),
         stderr: stderr.finish(Duration::from_secs(2)),
     })
 }
 
-/// Whether the child has exited, without reaping it.
-fn exited_unreaped(child: &Child) -> bool {
-    // SAFETY: waitid writes only into `info`; WNOWAIT leaves the child waitable, so
-    // `Child::wait` still reaps it.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let rc = unsafe {
-        libc::waitid(
-            libc::P_PID,
-            child.id() as libc::id_t,
-            &mut info,
-            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
-        )
-    };
-    // With WNOHANG, si_pid stays 0 while the child runs.
-    rc != 0 || unsafe { info.si_pid() } != 0
+/// Blocks until process `pid` (our child) has exited, leaving it to be reaped.
+fn wait_exit_unreaped(pid: u32) {
+    loop {
+        // SAFETY: waitid writes only into `info`; WNOWAIT leaves the child waitable, so
+        // `Child::wait` still reaps it.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let rc = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if rc == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return;
+        }
+    }
 }
 
 /// SIGKILL to the child's whole process group (its id is the child's pid).
@@ -1078,7 +1227,10 @@ mod tests {
         assert_eq!(s.networks, ["va"]);
         assert_eq!(s.simtime, 10.0);
         assert_eq!(s.threads, [1, 2]);
-        assert_eq!((s.ranks.as_slice(), s.hosts.as_slice()), (&[1][..], &[1][..]));
+        assert_eq!(
+            (s.ranks.as_slice(), s.hosts.as_slice()),
+            (&[1][..], &[1][..])
+        );
         assert_eq!(s.delays_ms, [0.8]);
         assert_eq!(s.precisions, ["f32"]);
         assert_eq!(s.latencies_us, [0.0]);
@@ -1106,6 +1258,7 @@ mod tests {
     #[test]
     fn product_order_puts_repetition_outermost_and_threads_innermost() {
         let hostfile = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(hostfile.path(), "node1 slots=1\nnode2 slots=1\n").unwrap();
         let s = toml(&format!(
             "threads = [1, 2]\nranks = [1, 2]\nhosts = [1, 2]\nrepetitions = 2\nhostfile = {:?}",
             hostfile.path()
@@ -1117,10 +1270,20 @@ mod tests {
         assert_eq!(s.pairs_left_out(), 1);
         assert!(cs[..6].iter().all(|c| c.repetition == 0));
         assert!(cs[6..].iter().all(|c| c.repetition == 1));
-        let t: Vec<_> = cs[..6].iter().map(|c| (c.ranks, c.hosts, c.threads)).collect();
+        let t: Vec<_> = cs[..6]
+            .iter()
+            .map(|c| (c.ranks, c.hosts, c.threads))
+            .collect();
         assert_eq!(
             t,
-            [(1, 1, 1), (1, 1, 2), (2, 1, 1), (2, 1, 2), (2, 2, 1), (2, 2, 2)]
+            [
+                (1, 1, 1),
+                (1, 1, 2),
+                (2, 1, 1),
+                (2, 1, 2),
+                (2, 2, 1),
+                (2, 2, 2)
+            ]
         );
     }
 
@@ -1148,11 +1311,17 @@ mod tests {
             ("latency_us = -1", &["latency_us = -1"]),
             ("precision = 'f16'", &["precision", "f16"]),
             ("network = 'vb'", &["network", "vb"]),
-            ("network = 'va'\nnetworks = ['va']", &["network", "networks"]),
+            (
+                "network = 'va'\nnetworks = ['va']",
+                &["network", "networks"],
+            ),
             ("timeout_s = 0", &["timeout_s = 0"]),
             ("thread = [1]", &["thread", "unknown field"]),
             ("simtime = 1.0\nthreads = [1,, 2]\n", &["line 2"]),
-            ("ranks = [2]\nhosts = [1]\nhostfile = '/no/such/file'", &["/no/such/file"]),
+            (
+                "ranks = [2]\nhosts = [1]\nhostfile = '/no/such/file'",
+                &["/no/such/file"],
+            ),
             ("threads = [1.5]", &["threads", "1.5"]),
         ] {
             let e = err(text);
@@ -1163,9 +1332,29 @@ mod tests {
     }
 
     #[test]
-    fn hosts_above_one_need_a_hostfile() {
+    fn hostfiles_are_checked_line_by_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("hosts");
+        std::fs::write(&f, "# nodes\nnode1 slots=16\nnode-2.example max_slots=4\n").unwrap();
+        check_hostfile(&f).unwrap();
+        std::fs::write(&f, "node1 slots=16\nnode2 slots=zero\n").unwrap();
+        let e = check_hostfile(&f).unwrap_err();
+        assert!(e.contains(":2:") && e.contains("slots=zero"), "{e}");
+        std::fs::write(&f, "slots=2 node1\n").unwrap();
+        let e = check_hostfile(&f).unwrap_err();
+        assert!(e.contains(":1:") && e.contains("host name"), "{e}");
+        std::fs::write(&f, "# nothing\n\n").unwrap();
+        assert!(check_hostfile(&f).unwrap_err().contains("no hosts"));
+        let e = check_hostfile(&dir.path().join("missing")).unwrap_err();
+        assert!(e.contains("missing"), "{e}");
+    }
+
+    #[test]
+    fn hosts_above_one_need_a_hostfile_or_a_launcher_of_ones_own() {
         let e = err("ranks = [2]\nhosts = [2]");
         assert!(e.contains("hostfile"), "{e}");
+        let s = toml("ranks = [2]\nhosts = [2]\nmpirun = 'my-launcher'").unwrap();
+        assert_eq!(s.configurations().len(), 2);
     }
 
     #[test]

@@ -226,12 +226,12 @@ fn table_warns_about_bad_lines_and_prints_the_rest() {
     let row = &rows[0];
     assert_eq!(&row[..3], ["va", "f32", "1"], "{stdout}");
     // Both valid records (before and after the garbage) are counted.
-    assert_eq!(row[5], "2", "n column: {stdout}");
+    assert_eq!(row[8], "2", "n column: {stdout}");
 
     // --last 1 keeps only the last record.
     let stdout = run_ok(&["table", arg(&path), "--last", "1"]);
     let row: Vec<&str> = stdout.lines().nth(1).unwrap().split_whitespace().collect();
-    assert_eq!(row[5], "1", "n column with --last 1: {stdout}");
+    assert_eq!(row[8], "1", "n column with --last 1: {stdout}");
 }
 
 #[test]

@@ -700,6 +700,7 @@ mod timing_tests {
 
     /// The sampled split must still account for the compute time: phases are positive
     /// where work happens and never add up to more than the wall time of the loop.
+    /// (A consistency check, not a speed check: no duration is compared with a target.)
     #[test]
     fn phase_times_fit_inside_the_run() {
         let net = super::tests::chain_for_timing();
@@ -717,8 +718,10 @@ mod timing_tests {
                 let p = w.phases;
                 assert!(p.evolve > 0.0 && p.propagate > 0.0 && p.sync > 0.0, "{p:?}");
                 assert_eq!(p.plasticity, 0.0);
+                // 2 %: the phases are read off the TSC (quanta's calibration), the wall
+                // off the OS clock; double counting a phase would exceed it by far.
                 assert!(
-                    p.total() <= r.run_wall * 1.001 + 1e-4,
+                    p.total() <= r.run_wall * 1.02 + 1e-3,
                     "{} > {}",
                     p.total(),
                     r.run_wall
