@@ -98,10 +98,16 @@ pub struct SpinBarrier {
 
 impl SpinBarrier {
     pub fn new(n: usize) -> Self {
+        Self::sharing_cores_with(n, n)
+    }
+
+    /// A barrier for `n` threads when `busy` threads in all (e.g. of several MPI ranks
+    /// on one machine) compete for this machine's cores.
+    pub fn sharing_cores_with(n: usize, busy: usize) -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         SpinBarrier {
             n,
-            spins: if n <= cores {
+            spins: if busy <= cores {
                 SPINS_DEDICATED
             } else {
                 SPINS_OVERSUBSCRIBED

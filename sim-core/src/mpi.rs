@@ -34,9 +34,10 @@ struct RankGroup {
 }
 
 impl RankGroup {
-    fn new(threads: usize) -> Arc<Self> {
+    /// `busy`: worker threads of every rank on this machine.
+    fn new(threads: usize, busy: usize) -> Arc<Self> {
         Arc::new(RankGroup {
-            barrier: SpinBarrier::new(threads),
+            barrier: SpinBarrier::sharing_cores_with(threads, busy),
             slots: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
             global: Mutex::new(Vec::new()),
         })
@@ -211,7 +212,10 @@ fn run_with<R: Real, K: Clock + 'static>(
         thread,
         threads,
     };
-    let group = RankGroup::new(threads);
+    // Ranks on this machine (a communicator of the ranks sharing its memory): their
+    // threads together decide whether a waiting thread may spin.
+    let local_ranks = world.split_shared(world.rank()).size() as usize;
+    let group = RankGroup::new(threads, threads * local_ranks);
     let leader = Leader {
         world,
         group: group.clone(),
