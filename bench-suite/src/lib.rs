@@ -4,6 +4,7 @@
 pub mod host;
 pub mod jsonl;
 pub mod networks;
+pub mod npy;
 pub mod record;
 pub mod run;
 pub mod spikes;

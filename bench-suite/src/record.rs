@@ -46,6 +46,9 @@ pub struct Config {
     pub initial_v: String,
     /// "generated from seed" or the directory the weights were loaded from.
     pub weights: String,
+    /// Where the per-exchange arrival trace was written, if it was.
+    #[serde(default)]
+    pub exchange_trace: Option<String>,
 }
 
 /// Wall and CPU seconds of one part of the run.

@@ -41,6 +41,11 @@ pub struct RunArgs {
     /// Write every spike to this .npy file (int64, columns step and neuron id).
     #[arg(long)]
     pub spikes: Option<PathBuf>,
+    /// Write each worker's arrival time at every exchange to this .npy file (float64,
+    /// shape (exchanges, workers), seconds since the common start barrier): the data of
+    /// the load-balance figure (paper Fig. 7). Needs timers on.
+    #[arg(long)]
+    pub exchange_trace: Option<PathBuf>,
     /// Save the weight matrices (Matrix Market, one file per pathway) to this directory.
     #[arg(long)]
     pub save_weights: Option<PathBuf>,
@@ -135,6 +140,11 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
             "--simtime {}: expected a positive number of seconds",
             args.simtime
         ));
+    }
+    if args.exchange_trace.is_some() && args.timers == "off" {
+        return Err(
+            "--exchange-trace needs --timers on: arrivals are read off the timers' clock".into(),
+        );
     }
     if !args.comm_latency_us.is_finite() || args.comm_latency_us < 0.0 {
         return Err(format!(
@@ -236,6 +246,7 @@ fn run_in<R: Real>(
         record_spikes: args.spikes.is_some(),
         progress_every: (0.1 / net.dt).round().max(1.0) as u64,
         injected_latency: std::time::Duration::from_secs_f64(args.comm_latency_us * 1e-6),
+        trace_exchanges: args.exchange_trace.is_some(),
     };
     let progress = Progress::new(net, steps, args.quiet || rank != 0);
     let result = simulate_on::<R>(net, &cfg, world, &progress)?;
@@ -257,6 +268,12 @@ fn run_in<R: Real>(
         .len();
     if let (Some(path), Some(sp)) = (&args.spikes, &result.spikes) {
         spikes::write_npy(path, sp)?;
+    }
+    if let (Some(path), Some(arrivals)) = (&args.exchange_trace, &result.arrivals) {
+        let exchanges = arrivals.iter().map(Vec::len).min().unwrap_or(0);
+        let values = (0..exchanges).flat_map(|e| arrivals.iter().map(move |w| w[e]));
+        crate::npy::write_2d(path, exchanges, arrivals.len(), values)
+            .map_err(|e| format!("exchange trace: {e}"))?;
     }
     let delay = net.connections.first().map_or(net.dt, |c| c.delay);
     let record = Record {
@@ -286,6 +303,10 @@ fn run_in<R: Real>(
                 Some(d) => format!("loaded from {}", d.display()),
                 None => "generated from seed".into(),
             },
+            exchange_trace: args
+                .exchange_trace
+                .as_ref()
+                .map(|p| p.display().to_string()),
         },
         host,
         build: Build::current(),

@@ -1,37 +1,14 @@
 //! Spike output as NumPy `.npy`: an int64 array of shape (n, 2), one row per spike,
 //! columns (step, neuron id), sorted by step then id. Time in seconds is step · dt.
 
-use std::io::BufWriter;
 use std::path::Path;
 
-use npyz::WriterBuilder;
 use sim_core::Spike;
 
-/// Writes atomically (temporary file in the same directory, then rename), so an
-/// existing file is never left half-written.
+/// Writes atomically (see [`crate::npy`]).
 pub fn write_npy(path: &Path, spikes: &[Spike]) -> Result<(), String> {
-    let err = |e: &dyn std::fmt::Display| format!("cannot write spikes to {}: {e}", path.display());
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| err(&e))?;
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| err(&e))?;
-    {
-        let mut w = npyz::WriteOptions::new()
-            .default_dtype()
-            .shape(&[spikes.len() as u64, 2])
-            .writer(BufWriter::new(tmp.as_file()))
-            .begin_nd()
-            .map_err(|e| err(&e))?;
-        for s in spikes {
-            w.push(&(s.step as i64)).map_err(|e| err(&e))?;
-            w.push(&(s.gid as i64)).map_err(|e| err(&e))?;
-        }
-        w.finish().map_err(|e| err(&e))?;
-    }
-    tmp.persist(path).map_err(|e| err(&e.error))?;
-    Ok(())
+    let values = spikes.iter().flat_map(|s| [s.step as i64, s.gid as i64]);
+    crate::npy::write_2d(path, spikes.len(), 2, values).map_err(|e| format!("spikes: {e}"))
 }
 
 /// Reads a file written by [`write_npy`] (for tests and tools).

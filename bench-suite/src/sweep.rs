@@ -1418,6 +1418,7 @@ mod tests {
             timers: true,
             initial_v: "uniform".into(),
             weights: "generated from seed".into(),
+            exchange_trace: None,
         };
         assert_eq!(Key::of_record(&config), Key::of_configuration(&s, c));
         let other = Config {

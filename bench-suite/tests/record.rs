@@ -182,3 +182,60 @@ fn timers_off_zeroes_phases_but_not_spikes() {
     assert_eq!(on.result.synaptic_events, off.result.synaptic_events);
     assert!(spikes_on == spikes_off, "timers changed the spikes");
 }
+
+/// `--exchange-trace` writes one arrival time per worker and exchange, increasing, all
+/// within the run; with timers off it is refused.
+#[test]
+fn exchange_trace_has_one_row_per_exchange_and_one_column_per_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace.npy");
+    let out = dir.path().join("runs.jsonl");
+    common::run_ok(&[
+        "run",
+        "va",
+        "--simtime",
+        "0.8",
+        "--threads",
+        "2",
+        "--quiet",
+        "--exchange-trace",
+        common::arg(&trace),
+        "--out",
+        common::arg(&out),
+    ]);
+    let bytes = std::fs::read(&trace).unwrap();
+    let npy = npyz::NpyFile::new(&bytes[..]).unwrap();
+    assert_eq!(
+        npy.shape(),
+        &[1000, 2],
+        "0.8 s / 0.8 ms exchanges x 2 workers"
+    );
+    let t: Vec<f64> = npy.into_vec().unwrap();
+    let r = common::only_record(&out);
+    assert_eq!(
+        r.config.exchange_trace.as_deref(),
+        Some(common::arg(&trace))
+    );
+    for w in 0..2 {
+        let col: Vec<f64> = t.iter().skip(w).step_by(2).copied().collect();
+        assert!(
+            col.windows(2).all(|p| p[0] < p[1]),
+            "worker {w}: arrivals increase"
+        );
+        assert!(col[0] > 0.0 && *col.last().unwrap() <= r.result.run.wall_s * 1.05);
+    }
+    let err = common::run_err(&[
+        "run",
+        "va",
+        "--simtime",
+        "0.1",
+        "--timers",
+        "off",
+        "--exchange-trace",
+        common::arg(&trace),
+    ]);
+    assert!(
+        err.contains("--exchange-trace") && err.contains("timers"),
+        "{err}"
+    );
+}

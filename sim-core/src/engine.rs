@@ -37,6 +37,8 @@ pub struct RunConfig {
     /// A fixed wait added to every exchange (in `sync`), standing in for a slower
     /// interconnect: these VMs have no netem.
     pub injected_latency: std::time::Duration,
+    /// Keep each worker's arrival time at every exchange (needs timers).
+    pub trace_exchanges: bool,
 }
 
 /// Hooks for a progress bar and CPU-time marks. `run_started`/`run_finished` are called
@@ -78,6 +80,10 @@ pub struct RunResult {
     pub stats: SpikeStats,
     /// Every spike, sorted by (step, gid), if recorded.
     pub spikes: Option<Vec<Spike>>,
+    /// If traced: for each worker, its arrival at every exchange, in seconds since it
+    /// left the barrier that starts the run (the same moment for every worker, so
+    /// the times compare across workers, ranks and hosts without synchronised clocks).
+    pub arrivals: Option<Vec<Vec<f64>>>,
 }
 
 impl RunResult {
@@ -135,6 +141,9 @@ pub struct Worker<R: Real, C: Communicator, K: Clock> {
     stats: SpikeStats,
     record: Option<Vec<Spike>>,
     injected_latency: std::time::Duration,
+    /// Arrival ticks at each exchange since `trace_t0`, when tracing.
+    arrivals: Option<Vec<u64>>,
+    trace_t0: u64,
 }
 
 impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
@@ -203,6 +212,8 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             exchanged: 0,
             record: record_spikes.then(Vec::new),
             injected_latency,
+            arrivals: None,
+            trace_t0: 0,
         }
     }
 
@@ -257,6 +268,9 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
     fn exchange(&mut self) {
         let t0 = self.clock.now();
         self.compute_ticks += t0 - self.block_t0;
+        if let Some(a) = &mut self.arrivals {
+            a.push(t0 - self.trace_t0);
+        }
         self.comm.barrier();
         let t1 = self.clock.now();
         if !self.injected_latency.is_zero() {
@@ -305,6 +319,22 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
     pub fn barrier(&mut self) {
         self.comm.barrier();
         self.block_t0 = self.clock.now();
+    }
+
+    /// Starts recording this worker's arrival time at every exchange, from now on.
+    pub fn trace_exchanges(&mut self) {
+        self.trace_t0 = self.clock.now();
+        self.arrivals = Some(Vec::new());
+    }
+
+    /// Arrival times (seconds since [`Worker::trace_exchanges`]), if tracing.
+    pub fn arrivals(&self) -> Option<Vec<f64>> {
+        let a = self.arrivals.as_ref()?;
+        Some(
+            a.iter()
+                .map(|&t| self.clock.nanos(t) as f64 * 1e-9)
+                .collect(),
+        )
     }
 
     pub fn steps_done(&self) -> u64 {
@@ -395,6 +425,7 @@ pub struct Outcome {
     pub(crate) spikes: Option<Vec<Spike>>,
     /// (setup wall, run wall) in seconds, measured by worker 0 only.
     pub(crate) walls: Option<(f64, f64)>,
+    pub(crate) arrivals: Option<Vec<f64>>,
 }
 
 /// Runs one worker from construction to the end of the loop. `start` is when the run
@@ -412,6 +443,9 @@ pub fn run_worker<R: Real, C: Communicator, K: Clock>(
     let mut w =
         Worker::<R, C, K>::with_latency(net, comm, clock, cfg.record_spikes, cfg.injected_latency);
     w.barrier();
+    if cfg.trace_exchanges {
+        w.trace_exchanges();
+    }
     let setup_end = Instant::now();
     if leads_process {
         observer.run_started();
@@ -435,6 +469,7 @@ pub fn run_worker<R: Real, C: Communicator, K: Clock>(
         spikes: w.record.take(),
         stats: std::mem::take(&mut w.stats),
         partition: w.partition.clone(),
+        arrivals: w.arrivals(),
         walls: lead.then(|| {
             (
                 (setup_end - start).as_secs_f64(),
@@ -514,6 +549,12 @@ pub(crate) fn assemble(
     let offsets = net.offsets();
     let mut stats = SpikeStats::new(net.neuron_count());
     let mut spikes = cfg.record_spikes.then(Vec::new);
+    let arrivals = cfg.trace_exchanges.then(|| {
+        outcomes
+            .iter()
+            .map(|o| o.arrivals.clone().unwrap_or_default())
+            .collect()
+    });
     for o in &outcomes {
         let mut local = 0;
         for (p, r) in o.partition.ranges.iter().enumerate() {
@@ -536,6 +577,7 @@ pub(crate) fn assemble(
         workers: outcomes.into_iter().map(|o| o.report).collect(),
         stats,
         spikes,
+        arrivals,
     }
 }
 
@@ -665,6 +707,7 @@ mod tests {
                 record_spikes: true,
                 progress_every: 0,
                 injected_latency: Default::default(),
+                trace_exchanges: false,
             };
             let r = simulate::<f64>(&net, &cfg, &Quiet).unwrap();
             assert_eq!(r.spikes.as_ref().unwrap(), &manual, "{workers} workers");
@@ -682,6 +725,7 @@ mod tests {
             record_spikes: false,
             progress_every: 0,
             injected_latency: Default::default(),
+            trace_exchanges: false,
         };
         let e = simulate::<f32>(&chain(), &cfg, &Quiet).unwrap_err();
         assert!(e.to_string().contains("workers = 0"), "{e}");
@@ -712,6 +756,7 @@ mod timing_tests {
                 record_spikes: false,
                 progress_every: 0,
                 injected_latency: Default::default(),
+                trace_exchanges: false,
             };
             let r = simulate::<f32>(&net, &cfg, &Quiet).unwrap();
             for w in &r.workers {
@@ -739,5 +784,44 @@ mod timing_tests {
             assert!(off.workers.iter().all(|w| w.phases.total() == 0.0));
             assert_eq!(off.spike_count(), r.spike_count());
         }
+    }
+}
+
+#[cfg(test)]
+mod trace_tests {
+    use super::*;
+
+    #[test]
+    fn every_worker_records_every_exchange_in_order() {
+        let net = super::tests::chain_for_timing();
+        // chain: min delay 8 steps; 1003 steps = 125 full exchanges + 1 flushed.
+        let cfg = RunConfig {
+            workers: 2,
+            steps: 1003,
+            timers: true,
+            record_spikes: false,
+            progress_every: 0,
+            injected_latency: std::time::Duration::from_micros(20),
+            trace_exchanges: true,
+        };
+        let r = simulate::<f64>(&net, &cfg, &Quiet).unwrap();
+        let a = r.arrivals.expect("traced");
+        assert_eq!(a.len(), 2);
+        for w in &a {
+            assert_eq!(w.len(), 126);
+            assert!(w.windows(2).all(|p| p[0] < p[1]), "arrivals increase");
+            // Each exchange waits 20 µs, so consecutive arrivals are at least that apart.
+            assert!(w.windows(2).all(|p| p[1] - p[0] >= 19e-6), "{:?}", &w[..3]);
+            assert!(*w.last().unwrap() <= r.run_wall * 1.02 + 1e-3);
+        }
+        let untraced = simulate::<f64>(
+            &net,
+            &RunConfig {
+                trace_exchanges: false,
+                ..cfg
+            },
+            &Quiet,
+        );
+        assert!(untraced.unwrap().arrivals.is_none());
     }
 }
