@@ -60,7 +60,9 @@ fn median(xs: &mut [f64]) -> f64 {
 /// the median over its repetitions of wall time, RTF, each phase's share of the summed
 /// phase time (mean over workers) and the mean rate.
 pub fn table(records: &[Record]) -> String {
-    type Key = (String, String, usize, usize, String, String, String, bool);
+    // Times as integer nanoseconds, so that rows sort numerically.
+    type Key = (String, String, usize, usize, u64, u64, u64, bool);
+    let ns = |seconds: f64| (seconds * 1e9).round() as u64;
     let mut groups: BTreeMap<Key, Vec<&Record>> = BTreeMap::new();
     for r in records {
         let c = &r.config;
@@ -69,9 +71,9 @@ pub fn table(records: &[Record]) -> String {
             c.precision.clone(),
             c.ranks,
             c.threads,
-            format!("{}", c.delay_s * 1e3),
-            format!("{}", c.injected_latency_us),
-            format!("{}", c.simtime_s),
+            ns(c.delay_s),
+            ns(c.injected_latency_us * 1e-6),
+            ns(c.simtime_s),
             c.timers,
         );
         groups.entry(key).or_default().push(r);
@@ -97,9 +99,10 @@ pub fn table(records: &[Record]) -> String {
             prec,
             ranks,
             threads,
-            delay,
-            latency,
-            simtime,
+            // Integer nanoseconds back to ms, µs and s, printed without float noise.
+            format!("{}", *delay as f64 / 1e6),
+            format!("{}", *latency as f64 / 1e3),
+            format!("{}", *simtime as f64 / 1e9),
             if *timers { "on" } else { "off" },
             rs.len(),
             med(&|r| r.result.run.wall_s),
