@@ -37,7 +37,8 @@ lint:
 	$(CARGO) clippy --workspace --all-targets $(MPI_FEATURE) -- -D warnings
 
 ## A scaling sweep over ranks, threads, delays… under mpirun:
-##   make sweep-mpi SPEC=scripts/sweeps/va-mpi.toml [HOSTFILE=hosts]
+##   make sweep-mpi [SPEC=scripts/sweeps/va-cluster.toml] [HOSTFILE=hosts]
+SPEC ?= scripts/sweeps/va-workstation.toml
 sweep-mpi: build-mpi
 	bash scripts/sweep-mpi.sh $(SPEC) $(HOSTFILE)
 

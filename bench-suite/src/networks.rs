@@ -1,10 +1,10 @@
 //! The study's networks, built from the paper's parameters (shared/DESIGN.md).
 
-use sim_core::model::{CobaParams, NeuronModel};
+use sim_core::model::{CobaParams, NeuronModel, PoissonGenerator, PoissonParams};
 use sim_core::{Channel, ConnectionSpec, Connectivity, InitialV, Network, PopulationSpec};
 
 /// Names accepted by `snn-bench run`.
-pub const NAMES: [&str; 1] = ["va"];
+pub const NAMES: [&str; 2] = ["va", "poisson"];
 
 /// How membrane potentials start (recorded in every result).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -24,12 +24,24 @@ pub struct Options {
     pub delay: f64,
     pub seed: u64,
     pub init_v: InitV,
+    pub generator: Generator,
+}
+
+/// Poisson generator (for networks with Poisson sources).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Generator {
+    /// Auryn's lattice walk: O(spikes).
+    Lattice,
+    /// One draw per neuron and step.
+    PerStep,
 }
 
 /// Builds a network by name.
 pub fn by_name(name: &str, o: &Options) -> Result<Network, String> {
     match name {
         "va" => Ok(vogels_abbott(o)),
+        "poisson" => Ok(poisson(o)),
         other => Err(format!(
             "unknown network '{other}': expected one of {}",
             NAMES.join(", ")
@@ -86,5 +98,28 @@ pub fn vogels_abbott(o: &Options) -> Network {
             conn("IE", 1, 0, Inh, 5.1),
             conn("II", 1, 1, Inh, 5.1),
         ],
+    }
+}
+
+/// The input-generation benchmark of the paper's Fig. 1: 1000 independent Poisson
+/// neurons at 5 Hz (run it for 100 s), no connections.
+pub fn poisson(o: &Options) -> Network {
+    Network {
+        name: "poisson".into(),
+        dt: o.dt,
+        seed: o.seed,
+        populations: vec![PopulationSpec {
+            name: "P".into(),
+            size: 1000,
+            model: NeuronModel::Poisson(PoissonParams {
+                rate: 5.0,
+                generator: match o.generator {
+                    Generator::Lattice => PoissonGenerator::Lattice,
+                    Generator::PerStep => PoissonGenerator::PerStep,
+                },
+            }),
+            initial_v: InitialV::Fixed(0.0),
+        }],
+        connections: vec![],
     }
 }

@@ -49,6 +49,9 @@ pub struct Config {
     /// Where the per-exchange arrival trace was written, if it was.
     #[serde(default)]
     pub exchange_trace: Option<String>,
+    /// Poisson generator ("lattice" / "per-step"), for networks with Poisson sources.
+    #[serde(default)]
+    pub generator: Option<String>,
 }
 
 /// Wall and CPU seconds of one part of the run.

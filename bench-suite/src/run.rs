@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sim_core::{simulate, Network, Observer, Precision, Real, RunConfig, RunResult};
 
 use crate::host::{self, Build, Host, Usage};
-use crate::networks::{self, InitV};
+use crate::networks::{self, Generator, InitV};
 use crate::record::{Config, Marks, Outcome, RankUsage, Record, SCHEMA};
 use crate::{jsonl, spikes, weights};
 
@@ -35,6 +35,9 @@ pub struct RunArgs {
     /// Initial membrane potentials.
     #[arg(long, value_enum, default_value_t = InitV::Uniform)]
     pub init_v: InitV,
+    /// Poisson generator of networks with Poisson sources (poisson).
+    #[arg(long, value_enum, default_value_t = Generator::Lattice)]
+    pub generator: Generator,
     /// Append the results record (JSON Lines) to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -104,6 +107,7 @@ pub fn network(args: &RunArgs) -> Result<Network, String> {
         delay,
         seed: args.seed,
         init_v: args.init_v,
+        generator: args.generator,
     };
     let mut net = networks::by_name(&args.network, &opts)?;
     if let Some(dir) = &args.load_weights {
@@ -307,6 +311,12 @@ fn run_in<R: Real>(
                 .exchange_trace
                 .as_ref()
                 .map(|p| p.display().to_string()),
+            generator: has_poisson(net).then(|| {
+                serde_json::to_value(args.generator)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default()
+            }),
         },
         host,
         build: Build::current(),
@@ -376,4 +386,10 @@ impl Observer for Progress {
     fn run_finished(&self) {
         *self.run_end.lock().unwrap() = Some(Usage::now());
     }
+}
+
+fn has_poisson(net: &Network) -> bool {
+    net.populations
+        .iter()
+        .any(|p| matches!(p.model, sim_core::model::NeuronModel::Poisson(_)))
 }

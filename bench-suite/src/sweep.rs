@@ -1419,6 +1419,7 @@ mod tests {
             initial_v: "uniform".into(),
             weights: "generated from seed".into(),
             exchange_trace: None,
+            generator: None,
         };
         assert_eq!(Key::of_record(&config), Key::of_configuration(&s, c));
         let other = Config {

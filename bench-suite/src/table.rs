@@ -66,8 +66,13 @@ pub fn table(records: &[Record]) -> String {
     let mut groups: BTreeMap<Key, Vec<&Record>> = BTreeMap::new();
     for r in records {
         let c = &r.config;
+        // A network's variant (its Poisson generator) is part of its name in the table.
+        let network = match &c.generator {
+            Some(g) => format!("{}/{g}", c.network),
+            None => c.network.clone(),
+        };
         let key = (
-            c.network.clone(),
+            network,
             c.precision.clone(),
             c.ranks,
             c.threads,
@@ -79,7 +84,7 @@ pub fn table(records: &[Record]) -> String {
         groups.entry(key).or_default().push(r);
     }
     let mut s = format!(
-        "{:<8} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
+        "{:<16} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
         "network", "prec", "ranks", "threads", "delay ms", "lat us", "model s", "timers", "n",
         "wall s", "RTF", "evolve%", "propag%", "plast%", "barrier%", "sync%", "rate Hz"
     );
@@ -94,7 +99,7 @@ pub fn table(records: &[Record]) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<8} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8.3} {:>8.4} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7.2}",
+            "{:<16} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8.3} {:>8.4} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7.2}",
             net,
             prec,
             ranks,

@@ -168,7 +168,7 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             .iter()
             .zip(&partition.ranges)
             .zip(&offsets)
-            .map(|((spec, r), &off)| Population::new(spec, net.dt, off + r.start, r.len(), &rng))
+            .map(|((spec, r), &off)| Population::new(spec, net.dt, off, r.clone(), &rng))
             .collect();
         let connections = (0..net.connections.len())
             .map(|c| {

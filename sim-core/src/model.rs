@@ -33,6 +33,25 @@ pub struct PopulationSpec {
 pub enum NeuronModel {
     /// Conductance-based integrate-and-fire (Vogels–Abbott COBA).
     Coba(CobaParams),
+    /// Independent Poisson spike sources (no input, no state but the generator).
+    Poisson(PoissonParams),
+}
+
+/// A Poisson source population.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PoissonParams {
+    /// Firing rate of every neuron, Hz.
+    pub rate: f64,
+    pub generator: PoissonGenerator,
+}
+
+/// How Poisson spikes are drawn (paper Fig. 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoissonGenerator {
+    /// Auryn's walk over the (step × neuron) lattice: O(spikes).
+    Lattice,
+    /// One draw per neuron and step: O(neurons) per step.
+    PerStep,
 }
 
 /// Parameters of the conductance-based integrate-and-fire neuron:
@@ -149,12 +168,12 @@ impl Network {
             return Err(bad("not a positive number of seconds"));
         }
         let ratio = c.delay / self.dt;
-        let steps = ratio.round();
-        if (ratio - steps).abs() > 1e-6 * ratio.max(1.0) {
-            return Err(bad("not a multiple of dt"));
-        }
-        if steps < 1.0 {
+        if ratio < 1.0 - 1e-6 {
             return Err(bad("below dt"));
+        }
+        let steps = ratio.round();
+        if (ratio - steps).abs() > 1e-6 * ratio {
+            return Err(bad("not a multiple of dt"));
         }
         Ok(steps as usize)
     }
@@ -201,6 +220,19 @@ impl Network {
                 what,
             };
             match &p.model {
+                NeuronModel::Poisson(pp) => {
+                    if !(pp.rate.is_finite() && pp.rate >= 0.0) {
+                        return Err(bad(format!("rate = {} Hz: expected >= 0", pp.rate)));
+                    }
+                    if pp.rate * self.dt > 1.0 {
+                        return Err(bad(format!(
+                            "rate = {} Hz: expected at most one spike per step (<= {} Hz at dt = {} s)",
+                            pp.rate,
+                            1.0 / self.dt,
+                            self.dt
+                        )));
+                    }
+                }
                 NeuronModel::Coba(c) => {
                     for (field, v) in [
                         ("tau_m", c.tau_m),
@@ -234,6 +266,12 @@ impl Network {
                 )));
             }
             self.delay_steps(c)?;
+            if matches!(self.populations[c.post].model, NeuronModel::Poisson(_)) {
+                return Err(bad(format!(
+                    "targets population {}, a Poisson source, which takes no input",
+                    self.populations[c.post].name
+                )));
+            }
             let (n_pre, n_post) = (self.populations[c.pre].size, self.populations[c.post].size);
             match &c.connectivity {
                 Connectivity::FixedProbability { p, weight } => {
@@ -257,5 +295,94 @@ impl Network {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(rate: f64) -> Network {
+        Network {
+            name: "s".into(),
+            dt: 1e-4,
+            seed: 1,
+            populations: vec![PopulationSpec {
+                name: "P".into(),
+                size: 10,
+                model: NeuronModel::Poisson(PoissonParams {
+                    rate,
+                    generator: PoissonGenerator::Lattice,
+                }),
+                initial_v: InitialV::Fixed(0.0),
+            }],
+            connections: vec![],
+        }
+    }
+
+    #[test]
+    fn poisson_sources_are_validated() {
+        source(5.0).validate().unwrap();
+        let e = source(-1.0).validate().unwrap_err().to_string();
+        assert!(e.contains("P") && e.contains("-1"), "{e}");
+        let e = source(2e4).validate().unwrap_err().to_string();
+        assert!(
+            e.contains("20000") && e.contains("one spike per step"),
+            "{e}"
+        );
+        let mut n = source(5.0);
+        n.connections.push(ConnectionSpec {
+            name: "PP".into(),
+            pre: 0,
+            post: 0,
+            channel: Channel::Excitatory,
+            delay: 1e-3,
+            connectivity: Connectivity::FixedProbability {
+                p: 0.1,
+                weight: 1.0,
+            },
+        });
+        let e = n.validate().unwrap_err().to_string();
+        assert!(e.contains("PP") && e.contains("takes no input"), "{e}");
+    }
+
+    #[test]
+    fn delays_must_be_positive_multiples_of_dt() {
+        let mut n = source(5.0);
+        n.populations[0].model = NeuronModel::Coba(CobaParams {
+            tau_m: 0.02,
+            e_leak: 0.0,
+            v_reset: 0.0,
+            threshold: 1.0,
+            e_exc: 0.0,
+            e_inh: 0.0,
+            tau_exc: 0.005,
+            tau_inh: 0.01,
+            refractory: 0.0,
+            i_bg: 0.0,
+        });
+        let conn = |delay| ConnectionSpec {
+            name: "XX".into(),
+            pre: 0,
+            post: 0,
+            channel: Channel::Excitatory,
+            delay,
+            connectivity: Connectivity::FixedProbability {
+                p: 0.1,
+                weight: 1.0,
+            },
+        };
+        n.connections = vec![conn(8e-4), conn(2e-3)];
+        assert_eq!(n.min_delay_steps().unwrap(), 8);
+        assert_eq!(n.max_delay_steps().unwrap(), 20);
+        for (bad, what) in [
+            (5e-5, "below dt"),
+            (1.5e-4, "multiple"),
+            (-1e-3, "positive"),
+        ] {
+            n.connections = vec![conn(bad)];
+            let e = n.validate().unwrap_err().to_string();
+            assert!(e.contains("XX") && e.contains(what), "{bad}: {e}");
+        }
     }
 }

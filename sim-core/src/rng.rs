@@ -15,6 +15,10 @@ pub mod stream {
     pub const INITIAL_V: u32 = 1;
     /// Connectivity: the stream of connection `c` is `CONNECTIVITY + c`.
     pub const CONNECTIVITY: u32 = 1 << 16;
+    /// Poisson sources: the lattice walk of a population (keyed by its first gid) and
+    /// the per-step draws (keyed by each neuron's gid, indexed by step).
+    pub const POISSON_LATTICE: u32 = 2;
+    pub const POISSON_STEP: u32 = 3;
 }
 
 /// The keyed generator of one simulation.

@@ -1,46 +1,57 @@
 //! Neuron populations at run time: state as structure-of-arrays, one `Vec` per variable.
 
 pub mod coba;
+pub mod poisson;
 
 use crate::model::{Channel, InitialV, NeuronModel, PopulationSpec};
 use crate::real::Real;
 use crate::rng::{stream, CounterRng};
 
 pub use coba::Coba;
+pub use poisson::Poisson;
 
 /// The local slice of one population that a worker integrates.
 #[derive(Debug, Clone)]
 pub enum Population<R: Real> {
     Coba(Coba<R>),
+    Poisson(Poisson),
 }
 
 impl<R: Real> Population<R> {
-    /// State for the neurons `first_gid .. first_gid + len` of `spec`.
+    /// State for the owned neurons `owned` (indices within the population) of `spec`,
+    /// whose first neuron has global id `pop_gid`.
     pub fn new(
         spec: &PopulationSpec,
         dt: f64,
-        first_gid: usize,
-        len: usize,
+        pop_gid: usize,
+        owned: std::ops::Range<usize>,
         rng: &CounterRng,
     ) -> Self {
-        let v0: Vec<R> = (0..len)
-            .map(|i| {
-                R::of(match spec.initial_v {
-                    InitialV::Fixed(v) => v,
-                    InitialV::Uniform { lo, hi } => rng
-                        .sequence((first_gid + i) as u32, stream::INITIAL_V)
-                        .uniform_in(lo, hi),
-                })
-            })
-            .collect();
         match &spec.model {
-            NeuronModel::Coba(p) => Population::Coba(Coba::new(p, dt, v0)),
+            NeuronModel::Coba(p) => {
+                let first_gid = pop_gid + owned.start;
+                let v0: Vec<R> = (0..owned.len())
+                    .map(|i| {
+                        R::of(match spec.initial_v {
+                            InitialV::Fixed(v) => v,
+                            InitialV::Uniform { lo, hi } => rng
+                                .sequence((first_gid + i) as u32, stream::INITIAL_V)
+                                .uniform_in(lo, hi),
+                        })
+                    })
+                    .collect();
+                Population::Coba(Coba::new(p, dt, v0))
+            }
+            NeuronModel::Poisson(p) => {
+                Population::Poisson(Poisson::new(p, dt, pop_gid, spec.size, owned, rng))
+            }
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
             Population::Coba(c) => c.v.len(),
+            Population::Poisson(p) => p.len(),
         }
     }
 
@@ -53,6 +64,7 @@ impl<R: Real> Population<R> {
     pub fn evolve(&mut self, spiked: &mut Vec<u32>) {
         match self {
             Population::Coba(c) => c.evolve(spiked),
+            Population::Poisson(p) => p.evolve(spiked),
         }
     }
 
@@ -64,6 +76,8 @@ impl<R: Real> Population<R> {
                 Channel::Excitatory => &mut c.g_exc,
                 Channel::Inhibitory => &mut c.g_inh,
             },
+            // Validation rejects connections onto sources, so nothing is ever delivered.
+            Population::Poisson(_) => &mut [],
         }
     }
 
@@ -71,6 +85,7 @@ impl<R: Real> Population<R> {
     pub fn v(&self) -> &[R] {
         match self {
             Population::Coba(c) => &c.v,
+            Population::Poisson(_) => &[],
         }
     }
 }
