@@ -1,10 +1,10 @@
 //! The study's networks, built from the paper's parameters (shared/DESIGN.md).
 
-use sim_core::model::{CobaParams, NeuronModel, PoissonGenerator, PoissonParams};
+use sim_core::model::{CobaParams, DeltaParams, NeuronModel, PoissonGenerator, PoissonParams};
 use sim_core::{Channel, ConnectionSpec, Connectivity, InitialV, Network, PopulationSpec};
 
 /// Names accepted by `snn-bench run`.
-pub const NAMES: [&str; 2] = ["va", "poisson"];
+pub const NAMES: [&str; 3] = ["va", "brunel", "poisson"];
 
 /// How membrane potentials start (recorded in every result).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -42,6 +42,7 @@ pub fn by_name(name: &str, o: &Options) -> Result<Network, String> {
     match name {
         "va" => Ok(vogels_abbott(o)),
         "poisson" => Ok(poisson(o)),
+        "brunel" => Ok(brunel(o)),
         other => Err(format!(
             "unknown network '{other}': expected one of {}",
             NAMES.join(", ")
@@ -121,5 +122,61 @@ pub fn poisson(o: &Options) -> Network {
             initial_v: InitialV::Fixed(0.0),
         }],
         connections: vec![],
+    }
+}
+
+/// The Brunel (2000) balanced network as in the paper (§2.3.3), static: 8000 E + 2000 I
+/// delta-synapse neurons (NEST iaf_psc_delta: τ_m 20 ms, E_L 0, V_reset 10 mV,
+/// θ 20 mV, refractory 2 ms), J = 0.1 mV, inhibitory −g·J with g = 5, p = 0.1 in all
+/// pathways (≈ 10 M synapses), and an external Poisson drive of η·ν_thr·C_E = 20 kHz
+/// of J-sized inputs per neuron (η = 2).
+pub fn brunel(o: &Options) -> Network {
+    const J: f64 = 0.1e-3;
+    const G: f64 = 5.0;
+    let (n_e, n_i, p) = (8000, 2000, 0.1);
+    let c_e = p * n_e as f64;
+    let neuron = DeltaParams {
+        tau_m: 20e-3,
+        e_leak: 0.0,
+        v_reset: 10e-3,
+        threshold: 20e-3,
+        refractory: 2e-3,
+        // ν_thr = θ / (J·C_E·τ_m) per external synapse, η = 2, C_E synapses.
+        ext_rate: 2.0 * 20e-3 / (J * c_e * 20e-3) * c_e,
+        ext_weight: J,
+    };
+    let initial_v = match o.init_v {
+        InitV::Uniform => InitialV::Uniform {
+            lo: neuron.e_leak,
+            hi: neuron.threshold,
+        },
+        InitV::Rest => InitialV::Fixed(neuron.e_leak),
+    };
+    let pop = |name: &str, size| PopulationSpec {
+        name: name.into(),
+        size,
+        model: NeuronModel::Delta(neuron),
+        initial_v,
+    };
+    let conn = |name: &str, pre, post, weight| ConnectionSpec {
+        name: name.into(),
+        pre,
+        post,
+        // Delta synapses have one input; inhibition is a negative weight.
+        channel: Channel::Excitatory,
+        delay: o.delay,
+        connectivity: Connectivity::FixedProbability { p, weight },
+    };
+    Network {
+        name: "brunel".into(),
+        dt: o.dt,
+        seed: o.seed,
+        populations: vec![pop("E", n_e), pop("I", n_i)],
+        connections: vec![
+            conn("EE", 0, 0, J),
+            conn("EI", 0, 1, J),
+            conn("IE", 1, 0, -G * J),
+            conn("II", 1, 1, -G * J),
+        ],
     }
 }

@@ -35,6 +35,23 @@ pub enum NeuronModel {
     Coba(CobaParams),
     /// Independent Poisson spike sources (no input, no state but the generator).
     Poisson(PoissonParams),
+    /// Current-based integrate-and-fire with delta synapses, exact integration (NEST
+    /// iaf_psc_delta), optional external Poisson drive.
+    Delta(DeltaParams),
+}
+
+/// Parameters of the delta-synapse neuron; weights onto it are voltage jumps (V).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeltaParams {
+    pub tau_m: f64,
+    pub e_leak: f64,
+    pub v_reset: f64,
+    pub threshold: f64,
+    pub refractory: f64,
+    /// Total rate of external Poisson inputs per neuron, Hz (0: none).
+    pub ext_rate: f64,
+    /// Voltage jump of one external input, V.
+    pub ext_weight: f64,
 }
 
 /// A Poisson source population.
@@ -230,6 +247,23 @@ impl Network {
                             pp.rate,
                             1.0 / self.dt,
                             self.dt
+                        )));
+                    }
+                }
+                NeuronModel::Delta(d) => {
+                    if !(d.tau_m.is_finite() && d.tau_m > 0.0) {
+                        return Err(bad(format!("tau_m = {} s: expected > 0", d.tau_m)));
+                    }
+                    if !(d.refractory.is_finite() && d.refractory >= 0.0) {
+                        return Err(bad(format!(
+                            "refractory = {} s: expected >= 0",
+                            d.refractory
+                        )));
+                    }
+                    if !(d.ext_rate.is_finite() && d.ext_rate >= 0.0) {
+                        return Err(bad(format!(
+                            "external rate = {} Hz: expected >= 0",
+                            d.ext_rate
                         )));
                     }
                 }

@@ -19,6 +19,8 @@ pub mod stream {
     /// the per-step draws (keyed by each neuron's gid, indexed by step).
     pub const POISSON_LATTICE: u32 = 2;
     pub const POISSON_STEP: u32 = 3;
+    /// External Poisson drive of current-based neurons (keyed by gid / 4, per step).
+    pub const EXTERNAL_DRIVE: u32 = 4;
 }
 
 /// The keyed generator of one simulation.

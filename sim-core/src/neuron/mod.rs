@@ -1,6 +1,7 @@
 //! Neuron populations at run time: state as structure-of-arrays, one `Vec` per variable.
 
 pub mod coba;
+pub mod delta;
 pub mod poisson;
 
 use crate::model::{Channel, InitialV, NeuronModel, PopulationSpec};
@@ -8,12 +9,14 @@ use crate::real::Real;
 use crate::rng::{stream, CounterRng};
 
 pub use coba::Coba;
+pub use delta::Delta;
 pub use poisson::Poisson;
 
 /// The local slice of one population that a worker integrates.
 #[derive(Debug, Clone)]
 pub enum Population<R: Real> {
     Coba(Coba<R>),
+    Delta(Delta<R>),
     Poisson(Poisson),
 }
 
@@ -27,21 +30,22 @@ impl<R: Real> Population<R> {
         owned: std::ops::Range<usize>,
         rng: &CounterRng,
     ) -> Self {
-        match &spec.model {
-            NeuronModel::Coba(p) => {
-                let first_gid = pop_gid + owned.start;
-                let v0: Vec<R> = (0..owned.len())
-                    .map(|i| {
-                        R::of(match spec.initial_v {
-                            InitialV::Fixed(v) => v,
-                            InitialV::Uniform { lo, hi } => rng
-                                .sequence((first_gid + i) as u32, stream::INITIAL_V)
-                                .uniform_in(lo, hi),
-                        })
+        let first_gid = pop_gid + owned.start;
+        let v0 = || -> Vec<R> {
+            (0..owned.len())
+                .map(|i| {
+                    R::of(match spec.initial_v {
+                        InitialV::Fixed(v) => v,
+                        InitialV::Uniform { lo, hi } => rng
+                            .sequence((first_gid + i) as u32, stream::INITIAL_V)
+                            .uniform_in(lo, hi),
                     })
-                    .collect();
-                Population::Coba(Coba::new(p, dt, v0))
-            }
+                })
+                .collect()
+        };
+        match &spec.model {
+            NeuronModel::Coba(p) => Population::Coba(Coba::new(p, dt, v0())),
+            NeuronModel::Delta(p) => Population::Delta(Delta::new(p, dt, v0(), first_gid, rng)),
             NeuronModel::Poisson(p) => {
                 Population::Poisson(Poisson::new(p, dt, pop_gid, spec.size, owned, rng))
             }
@@ -51,6 +55,7 @@ impl<R: Real> Population<R> {
     pub fn len(&self) -> usize {
         match self {
             Population::Coba(c) => c.v.len(),
+            Population::Delta(d) => d.v.len(),
             Population::Poisson(p) => p.len(),
         }
     }
@@ -64,6 +69,7 @@ impl<R: Real> Population<R> {
     pub fn evolve(&mut self, spiked: &mut Vec<u32>) {
         match self {
             Population::Coba(c) => c.evolve(spiked),
+            Population::Delta(d) => d.evolve(spiked),
             Population::Poisson(p) => p.evolve(spiked),
         }
     }
@@ -76,6 +82,8 @@ impl<R: Real> Population<R> {
                 Channel::Excitatory => &mut c.g_exc,
                 Channel::Inhibitory => &mut c.g_inh,
             },
+            // Delta synapses: one input, the sign is in the weight.
+            Population::Delta(d) => &mut d.input,
             // Validation rejects connections onto sources, so nothing is ever delivered.
             Population::Poisson(_) => &mut [],
         }
@@ -85,6 +93,7 @@ impl<R: Real> Population<R> {
     pub fn v(&self) -> &[R] {
         match self {
             Population::Coba(c) => &c.v,
+            Population::Delta(d) => &d.v,
             Population::Poisson(_) => &[],
         }
     }
