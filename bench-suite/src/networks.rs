@@ -1,16 +1,19 @@
 //! The study's networks, built from the paper's parameters (shared/DESIGN.md).
 
-use sim_core::model::{CobaParams, DeltaParams, NeuronModel, PoissonGenerator, PoissonParams};
+use sim_core::model::{
+    AmpaNmdaParams, CobaParams, DeltaParams, NeuronModel, PoissonGenerator, PoissonParams,
+};
 use sim_core::{Channel, ConnectionSpec, Connectivity, InitialV, Network, PopulationSpec};
 
 /// Names accepted by `snn-bench run`.
-pub const NAMES: [&str; 3] = ["va", "brunel", "poisson"];
+pub const NAMES: [&str; 4] = ["va", "brunel", "zenke25k", "poisson"];
 
 /// How membrane potentials start (recorded in every result).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InitV {
-    /// Uniform in [E_L, θ) from the seed: the network starts asynchronous.
+    /// Drawn from the seed: uniform in [E_L, θ) (va, brunel), N(−60 mV, 10 mV)
+    /// (zenke25k). The network starts asynchronous.
     Uniform,
     /// Every neuron at E_L, as Auryn's sim_coba_benchmark: a synchronous first volley.
     Rest,
@@ -43,6 +46,7 @@ pub fn by_name(name: &str, o: &Options) -> Result<Network, String> {
         "va" => Ok(vogels_abbott(o)),
         "poisson" => Ok(poisson(o)),
         "brunel" => Ok(brunel(o)),
+        "zenke25k" => Ok(zenke25k(o)),
         other => Err(format!(
             "unknown network '{other}': expected one of {}",
             NAMES.join(", ")
@@ -177,6 +181,84 @@ pub fn brunel(o: &Options) -> Network {
             conn("EI", 0, 1, J),
             conn("IE", 1, 0, -G * J),
             conn("II", 1, 1, -G * J),
+        ],
+    }
+}
+
+/// How a network's initial potentials were drawn, as records spell it.
+pub fn initial_v_label(network: &str, init: InitV) -> String {
+    match (network, init) {
+        (_, InitV::Rest) => "rest".into(),
+        ("zenke25k", InitV::Uniform) => "normal".into(),
+        (_, InitV::Uniform) => "uniform".into(),
+    }
+}
+
+/// The 25 k network of Zenke et al. 2013 as in the paper (§2.3.2), static: 20 000 E +
+/// 5000 I AMPA/NMDA/GABA neurons with a dynamic threshold, p = 0.05 in every pathway,
+/// weights 0.16 from E and 1.0 from I (units of the leak conductance), and 2500 Poisson
+/// inputs at 2 Hz onto E (p = 0.05, weight 0.16): ≈ 34 M synapses.
+pub fn zenke25k(o: &Options) -> Network {
+    let neuron = |tau_m| AmpaNmdaParams {
+        tau_m,
+        e_leak: -70e-3,
+        v_reset: -70e-3,
+        e_inh: -80e-3,
+        threshold: -50e-3,
+        ampa_share: 0.5,
+        tau_ampa: 5e-3,
+        tau_nmda: 100e-3,
+        tau_gaba: 10e-3,
+        tau_theta: 5e-3,
+        theta_spike: 100e-3,
+    };
+    let initial_v = match o.init_v {
+        InitV::Uniform => InitialV::Normal {
+            mean: -60e-3,
+            sd: 10e-3,
+        },
+        InitV::Rest => InitialV::Fixed(-70e-3),
+    };
+    let pop = |name: &str, size, model| PopulationSpec {
+        name: name.into(),
+        size,
+        model,
+        initial_v,
+    };
+    let conn = |name: &str, pre, post, channel, weight| ConnectionSpec {
+        name: name.into(),
+        pre,
+        post,
+        channel,
+        delay: o.delay,
+        connectivity: Connectivity::FixedProbability { p: 0.05, weight },
+    };
+    use Channel::{Excitatory as Exc, Inhibitory as Inh};
+    Network {
+        name: "zenke25k".into(),
+        dt: o.dt,
+        seed: o.seed,
+        populations: vec![
+            pop("E", 20_000, NeuronModel::AmpaNmda(neuron(20e-3))),
+            pop("I", 5_000, NeuronModel::AmpaNmda(neuron(10e-3))),
+            pop(
+                "P",
+                2_500,
+                NeuronModel::Poisson(PoissonParams {
+                    rate: 2.0,
+                    generator: match o.generator {
+                        Generator::Lattice => PoissonGenerator::Lattice,
+                        Generator::PerStep => PoissonGenerator::PerStep,
+                    },
+                }),
+            ),
+        ],
+        connections: vec![
+            conn("EE", 0, 0, Exc, 0.16),
+            conn("EI", 0, 1, Exc, 0.16),
+            conn("IE", 1, 0, Inh, 1.0),
+            conn("II", 1, 1, Inh, 1.0),
+            conn("PE", 2, 0, Exc, 0.16),
         ],
     }
 }

@@ -302,7 +302,7 @@ fn run_in<R: Real>(
             injected_latency_us: args.comm_latency_us,
             repetition: args.repetition,
             timers: cfg.timers,
-            initial_v: format!("{:?}", args.init_v).to_lowercase(),
+            initial_v: networks::initial_v_label(&net.name, args.init_v),
             weights: match &args.load_weights {
                 Some(d) => format!("loaded from {}", d.display()),
                 None => "generated from seed".into(),

@@ -570,10 +570,10 @@ pub struct Key {
     pub weights: String,
 }
 
-/// The initial potentials and weights of every sweep run (`snn-bench run`'s defaults,
-/// spelled as its records spell them).
-fn sweep_initial_v() -> String {
-    format!("{:?}", InitV::Uniform).to_lowercase()
+/// The initial potentials of a sweep run of `network` (`snn-bench run`'s default,
+/// spelled as its records spell it).
+fn sweep_initial_v(network: &str) -> String {
+    crate::networks::initial_v_label(network, InitV::Uniform)
 }
 const SWEEP_WEIGHTS: &str = "generated from seed";
 
@@ -614,7 +614,7 @@ impl Key {
             repetition: c.repetition,
             dt_ns: nanos(dt_s()),
             timers: true,
-            initial_v: sweep_initial_v(),
+            initial_v: sweep_initial_v(&c.network),
             weights: SWEEP_WEIGHTS.into(),
         }
     }

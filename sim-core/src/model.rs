@@ -35,9 +35,30 @@ pub enum NeuronModel {
     Coba(CobaParams),
     /// Independent Poisson spike sources (no input, no state but the generator).
     Poisson(PoissonParams),
+    /// Conductance-based with AMPA, NMDA and GABA inputs and a dynamic threshold (the
+    /// 25 k network of Zenke et al. 2013).
+    AmpaNmda(AmpaNmdaParams),
     /// Current-based integrate-and-fire with delta synapses, exact integration (NEST
     /// iaf_psc_delta), optional external Poisson drive.
     Delta(DeltaParams),
+}
+
+/// Parameters of the AMPA/NMDA/GABA neuron with a dynamic threshold (SI units).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AmpaNmdaParams {
+    pub tau_m: f64,
+    pub e_leak: f64,
+    pub v_reset: f64,
+    pub e_inh: f64,
+    pub threshold: f64,
+    /// a: the AMPA share of the excitatory conductance (1 − a is NMDA).
+    pub ampa_share: f64,
+    pub tau_ampa: f64,
+    pub tau_nmda: f64,
+    pub tau_gaba: f64,
+    pub tau_theta: f64,
+    /// θ_dyn right after a spike.
+    pub theta_spike: f64,
 }
 
 /// Parameters of the delta-synapse neuron; weights onto it are voltage jumps (V).
@@ -97,6 +118,8 @@ pub enum InitialV {
     Fixed(f64),
     /// Uniform in [lo, hi), drawn from the seed per global neuron id.
     Uniform { lo: f64, hi: f64 },
+    /// Normal with this mean and standard deviation, drawn per global neuron id.
+    Normal { mean: f64, sd: f64 },
 }
 
 /// Which input of the postsynaptic neuron a connection drives.
@@ -247,6 +270,25 @@ impl Network {
                             pp.rate,
                             1.0 / self.dt,
                             self.dt
+                        )));
+                    }
+                }
+                NeuronModel::AmpaNmda(a) => {
+                    for (field, v) in [
+                        ("tau_m", a.tau_m),
+                        ("tau_ampa", a.tau_ampa),
+                        ("tau_nmda", a.tau_nmda),
+                        ("tau_gaba", a.tau_gaba),
+                        ("tau_theta", a.tau_theta),
+                    ] {
+                        if !(v.is_finite() && v > 0.0) {
+                            return Err(bad(format!("{field} = {v} s: expected > 0")));
+                        }
+                    }
+                    if !(0.0..=1.0).contains(&a.ampa_share) {
+                        return Err(bad(format!(
+                            "AMPA share = {}: expected in [0, 1]",
+                            a.ampa_share
                         )));
                     }
                 }

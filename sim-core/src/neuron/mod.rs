@@ -1,5 +1,6 @@
 //! Neuron populations at run time: state as structure-of-arrays, one `Vec` per variable.
 
+pub mod ampa_nmda;
 pub mod coba;
 pub mod delta;
 pub mod poisson;
@@ -8,6 +9,7 @@ use crate::model::{Channel, InitialV, NeuronModel, PopulationSpec};
 use crate::real::Real;
 use crate::rng::{stream, CounterRng};
 
+pub use ampa_nmda::AmpaNmda;
 pub use coba::Coba;
 pub use delta::Delta;
 pub use poisson::Poisson;
@@ -16,6 +18,7 @@ pub use poisson::Poisson;
 #[derive(Debug, Clone)]
 pub enum Population<R: Real> {
     Coba(Coba<R>),
+    AmpaNmda(AmpaNmda<R>),
     Delta(Delta<R>),
     Poisson(Poisson),
 }
@@ -39,12 +42,17 @@ impl<R: Real> Population<R> {
                         InitialV::Uniform { lo, hi } => rng
                             .sequence((first_gid + i) as u32, stream::INITIAL_V)
                             .uniform_in(lo, hi),
+                        InitialV::Normal { mean, sd } => {
+                            let mut d = rng.sequence((first_gid + i) as u32, stream::INITIAL_V);
+                            mean + sd * d.normal()
+                        }
                     })
                 })
                 .collect()
         };
         match &spec.model {
             NeuronModel::Coba(p) => Population::Coba(Coba::new(p, dt, v0())),
+            NeuronModel::AmpaNmda(p) => Population::AmpaNmda(AmpaNmda::new(p, dt, v0())),
             NeuronModel::Delta(p) => Population::Delta(Delta::new(p, dt, v0(), first_gid, rng)),
             NeuronModel::Poisson(p) => {
                 Population::Poisson(Poisson::new(p, dt, pop_gid, spec.size, owned, rng))
@@ -55,6 +63,7 @@ impl<R: Real> Population<R> {
     pub fn len(&self) -> usize {
         match self {
             Population::Coba(c) => c.v.len(),
+            Population::AmpaNmda(a) => a.v.len(),
             Population::Delta(d) => d.v.len(),
             Population::Poisson(p) => p.len(),
         }
@@ -69,6 +78,7 @@ impl<R: Real> Population<R> {
     pub fn evolve(&mut self, spiked: &mut Vec<u32>) {
         match self {
             Population::Coba(c) => c.evolve(spiked),
+            Population::AmpaNmda(a) => a.evolve(spiked),
             Population::Delta(d) => d.evolve(spiked),
             Population::Poisson(p) => p.evolve(spiked),
         }
@@ -82,6 +92,10 @@ impl<R: Real> Population<R> {
                 Channel::Excitatory => &mut c.g_exc,
                 Channel::Inhibitory => &mut c.g_inh,
             },
+            Population::AmpaNmda(a) => match channel {
+                Channel::Excitatory => &mut a.g_ampa,
+                Channel::Inhibitory => &mut a.g_gaba,
+            },
             // Delta synapses: one input, the sign is in the weight.
             Population::Delta(d) => &mut d.input,
             // Validation rejects connections onto sources, so nothing is ever delivered.
@@ -93,6 +107,7 @@ impl<R: Real> Population<R> {
     pub fn v(&self) -> &[R] {
         match self {
             Population::Coba(c) => &c.v,
+            Population::AmpaNmda(a) => &a.v,
             Population::Delta(d) => &d.v,
             Population::Poisson(_) => &[],
         }
