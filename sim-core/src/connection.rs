@@ -7,7 +7,6 @@
 use std::ops::Range;
 
 use crate::model::{Channel, ConnectionSpec, Connectivity, Network};
-use crate::mtx::Entry;
 use crate::real::Real;
 use crate::rng::{stream, CounterRng};
 
@@ -33,25 +32,36 @@ impl<R: Real> Connection<R> {
         let spec = &net.connections[index];
         let offsets = net.offsets();
         let n_pre = net.populations[spec.pre].size;
-        let mut entries = synapses_onto(net, spec, index, post_range.clone(), rng, &offsets);
-        // Counting sort by presynaptic index (stable, so each row stays sorted by post).
+        let first = post_range.start as u32;
+        // Counting sort by presynaptic index, in two passes over the synapses (count,
+        // then fill), so that no list of all (pre, post, weight) triples is ever held:
+        // for 20 M synapses that list alone would take 320 MB. Drawn synapses are drawn
+        // twice, identically (counter-based keys); each row stays sorted by post.
         let mut row_start = vec![0u32; n_pre + 1];
-        for &(i, _, _) in &entries {
-            row_start[i as usize + 1] += 1;
-        }
+        for_each_synapse(
+            net,
+            spec,
+            index,
+            post_range.clone(),
+            rng,
+            &offsets,
+            |i, _, _| {
+                row_start[i as usize + 1] += 1;
+            },
+        );
         for i in 0..n_pre {
             row_start[i + 1] += row_start[i];
         }
+        let total = row_start[n_pre] as usize;
         let mut fill = row_start.clone();
-        let mut targets = vec![0u32; entries.len()];
-        let mut weights = vec![R::ZERO; entries.len()];
-        for &(i, j, w) in &entries {
+        let mut targets = vec![0u32; total];
+        let mut weights = vec![R::ZERO; total];
+        for_each_synapse(net, spec, index, post_range, rng, &offsets, |i, j, w| {
             let k = fill[i as usize] as usize;
             fill[i as usize] += 1;
-            targets[k] = j - post_range.start as u32;
+            targets[k] = j - first;
             weights[k] = R::of(w);
-        }
-        entries.clear();
+        });
         Connection {
             pre: spec.pre,
             post: spec.post,
@@ -101,23 +111,23 @@ impl<R: Real> Connection<R> {
     }
 }
 
-/// The synapses of connection `index` onto postsynaptic neurons in `post_range`, as
-/// (pre, post, weight) with post the index within its population; sorted by post.
-fn synapses_onto(
+/// Calls `f(pre, post, weight)` for every synapse of connection `index` onto the
+/// postsynaptic neurons in `post_range` (post = index within its population), ordered
+/// by post, then pre.
+fn for_each_synapse(
     net: &Network,
     spec: &ConnectionSpec,
     index: usize,
     post_range: Range<usize>,
     rng: &CounterRng,
     offsets: &[usize],
-) -> Vec<Entry> {
+    mut f: impl FnMut(u32, u32, f64),
+) {
     let n_pre = net.populations[spec.pre].size;
     match &spec.connectivity {
         Connectivity::FixedProbability { p, weight } => {
-            let mut out =
-                Vec::with_capacity((post_range.len() as f64 * n_pre as f64 * p * 1.1) as usize);
             if *p <= 0.0 {
-                return out;
+                return;
             }
             // Geometric skipping: the gap to the next connected presynaptic neuron is
             // geometric with parameter p, so the cost is O(synapses), not O(pairs).
@@ -136,19 +146,17 @@ fn synapses_onto(
                     if i >= n_pre as i64 {
                         break;
                     }
-                    out.push((i as u32, j as u32, *weight));
+                    f(i as u32, j as u32, *weight);
                 }
             }
-            out
         }
         Connectivity::Explicit(all) => {
-            let mut out: Vec<Entry> = all
-                .iter()
-                .filter(|&&(_, j, _)| post_range.contains(&(j as usize)))
-                .copied()
-                .collect();
-            out.sort_by_key(|&(i, j, _)| (j, i));
-            out
+            // Entries are sorted by (pre, post); a stable fill keeps rows sorted by post.
+            for &(i, j, w) in all.iter() {
+                if post_range.contains(&(j as usize)) {
+                    f(i, j, w);
+                }
+            }
         }
     }
 }
