@@ -14,7 +14,7 @@ use crate::{jsonl, spikes, weights};
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct RunArgs {
-    /// Network to simulate (va).
+    /// Network to simulate: va, brunel, zenke25k or poisson.
     pub network: String,
     /// Model time to simulate, in seconds.
     #[arg(long, default_value_t = 60.0, allow_negative_numbers = true)]
