@@ -8,7 +8,7 @@ REPEATS ?= 3
 # The MPI build (cargo feature `mpi`) is used when an MPI compiler wrapper is present.
 MPI_FEATURE = $$(command -v mpicc >/dev/null 2>&1 && echo --features bench-suite/mpi)
 
-.PHONY: bench build build-mpi deps test lint fmt clean sweep-mpi
+.PHONY: bench bench-kernels build build-mpi deps test lint fmt clean sweep-mpi
 
 ## Release build, then the workstation suite: va on 1 and 2 threads x f32 and f64,
 ## each repeated (timers on and off, for the timer overhead); prints a table of medians
@@ -18,6 +18,10 @@ bench: build
 
 build:
 	$(CARGO) build --release --workspace
+
+## Criterion micro-benchmarks of the kernels (evolve per model, propagate, Poisson), f32/f64.
+bench-kernels:
+	$(CARGO) bench -p sim-core --bench kernels
 
 ## snn-bench with MPI support, for mpirun (needs scripts/install-deps.sh).
 build-mpi:
