@@ -3,7 +3,9 @@
 use sim_core::model::{
     AmpaNmdaParams, CobaParams, DeltaParams, NeuronModel, PoissonGenerator, PoissonParams,
 };
-use sim_core::{Channel, ConnectionSpec, Connectivity, InitialV, Network, PopulationSpec};
+use sim_core::{
+    Channel, ConnectionSpec, Connectivity, InitialV, Network, PairStdp, PopulationSpec, TraceMode,
+};
 
 /// Names accepted by `snn-bench run`.
 pub const NAMES: [&str; 4] = ["va", "brunel", "zenke25k", "poisson"];
@@ -28,6 +30,18 @@ pub struct Options {
     pub seed: u64,
     pub init_v: InitV,
     pub generator: Generator,
+    /// The plastic variant (brunel: E→E pair STDP), with these presynaptic traces.
+    pub plastic: Option<Traces>,
+}
+
+/// How presynaptic traces are kept in plastic runs (paper Fig. 8C vs 8D).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Traces {
+    /// Every worker decays all presynaptic traces every step (Auryn's default).
+    Continuous,
+    /// Traces decayed exactly when read or incremented.
+    EventBased,
 }
 
 /// Poisson generator (for networks with Poisson sources).
@@ -90,6 +104,7 @@ pub fn vogels_abbott(o: &Options) -> Network {
         channel,
         delay: o.delay,
         connectivity: Connectivity::FixedProbability { p: 0.02, weight },
+        plasticity: None,
     };
     use Channel::{Excitatory as Exc, Inhibitory as Inh};
     Network {
@@ -170,18 +185,34 @@ pub fn brunel(o: &Options) -> Network {
         channel: Channel::Excitatory,
         delay: o.delay,
         connectivity: Connectivity::FixedProbability { p, weight },
+        plasticity: None,
     };
+    let mut connections = vec![
+        conn("EE", 0, 0, J),
+        conn("EI", 0, 1, J),
+        conn("IE", 1, 0, -G * J),
+        conn("II", 1, 1, -G * J),
+    ];
+    // Plastic variant: E→E weight-dependent STDP as NEST's stdp_synapse_hom.
+    connections[0].plasticity = o.plastic.map(|traces| PairStdp {
+        tau_plus: 20e-3,
+        tau_minus: 20e-3,
+        lambda: 0.01,
+        alpha: 2.02,
+        mu_plus: 1.0,
+        mu_minus: 1.0,
+        w_max: 3.0 * J,
+        traces: match traces {
+            Traces::Continuous => TraceMode::Continuous,
+            Traces::EventBased => TraceMode::EventBased,
+        },
+    });
     Network {
         name: "brunel".into(),
         dt: o.dt,
         seed: o.seed,
         populations: vec![pop("E", n_e), pop("I", n_i)],
-        connections: vec![
-            conn("EE", 0, 0, J),
-            conn("EI", 0, 1, J),
-            conn("IE", 1, 0, -G * J),
-            conn("II", 1, 1, -G * J),
-        ],
+        connections,
     }
 }
 
@@ -232,6 +263,7 @@ pub fn zenke25k(o: &Options) -> Network {
         channel,
         delay: o.delay,
         connectivity: Connectivity::FixedProbability { p: 0.05, weight },
+        plasticity: None,
     };
     use Channel::{Excitatory as Exc, Inhibitory as Inh};
     Network {

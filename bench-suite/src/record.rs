@@ -49,6 +49,11 @@ pub struct Config {
     /// Where the per-exchange arrival trace was written, if it was.
     #[serde(default)]
     pub exchange_trace: Option<String>,
+    /// The plastic variant of the network, and its presynaptic traces.
+    #[serde(default)]
+    pub plastic: bool,
+    #[serde(default)]
+    pub traces: Option<String>,
     /// Poisson generator ("lattice" / "per-step"), for networks with Poisson sources.
     #[serde(default)]
     pub generator: Option<String>,

@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sim_core::{simulate, Network, Observer, Precision, Real, RunConfig, RunResult};
 
 use crate::host::{self, Build, Host, Usage};
-use crate::networks::{self, Generator, InitV};
+use crate::networks::{self, Generator, InitV, Traces};
 use crate::record::{Config, Marks, Outcome, RankUsage, Record, SCHEMA};
 use crate::{jsonl, spikes, weights};
 
@@ -38,6 +38,12 @@ pub struct RunArgs {
     /// Poisson generator of networks with Poisson sources (poisson).
     #[arg(long, value_enum, default_value_t = Generator::Lattice)]
     pub generator: Generator,
+    /// Run the plastic variant (brunel: E→E pair STDP).
+    #[arg(long)]
+    pub plastic: bool,
+    /// Presynaptic traces of plastic runs.
+    #[arg(long, value_enum, default_value_t = Traces::Continuous)]
+    pub traces: Traces,
     /// Append the results record (JSON Lines) to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -108,8 +114,15 @@ pub fn network(args: &RunArgs) -> Result<Network, String> {
         seed: args.seed,
         init_v: args.init_v,
         generator: args.generator,
+        plastic: args.plastic.then_some(args.traces),
     };
     let mut net = networks::by_name(&args.network, &opts)?;
+    if args.plastic && net.connections.iter().all(|c| c.plasticity.is_none()) {
+        return Err(format!(
+            "--plastic: network '{}' has no plastic variant yet (expected brunel)",
+            args.network
+        ));
+    }
     if let Some(dir) = &args.load_weights {
         weights::load(&mut net, dir).map_err(|e| e.to_string())?;
     }
@@ -311,6 +324,13 @@ fn run_in<R: Real>(
                 .exchange_trace
                 .as_ref()
                 .map(|p| p.display().to_string()),
+            plastic: args.plastic,
+            traces: args.plastic.then(|| {
+                serde_json::to_value(args.traces)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default()
+            }),
             generator: has_poisson(net).then(|| {
                 serde_json::to_value(args.generator)
                     .ok()

@@ -1420,6 +1420,8 @@ mod tests {
             weights: "generated from seed".into(),
             exchange_trace: None,
             generator: None,
+            plastic: false,
+            traces: None,
         };
         assert_eq!(Key::of_record(&config), Key::of_configuration(&s, c));
         let other = Config {

@@ -56,3 +56,38 @@ fn brunel_spikes_do_not_depend_on_threads() {
     assert!(a.len() > 100_000, "the network is active");
     assert_eq!(a, std::fs::read(&files[1]).unwrap());
 }
+
+/// The plastic variant (E→E pair STDP) is bit-identical across thread counts, for both
+/// trace modes, and `--plastic` on a network without a plastic variant is refused.
+#[test]
+fn plastic_brunel_spikes_do_not_depend_on_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    for traces in ["continuous", "event-based"] {
+        let files: Vec<_> = ["1", "2"]
+            .iter()
+            .map(|t| {
+                let f = dir.path().join(format!("{traces}-{t}.npy"));
+                run_ok(&[
+                    "run",
+                    "brunel",
+                    "--simtime",
+                    "0.2",
+                    "--quiet",
+                    "--plastic",
+                    "--traces",
+                    traces,
+                    "--threads",
+                    t,
+                    "--spikes",
+                    arg(&f),
+                ]);
+                f
+            })
+            .collect();
+        let a = std::fs::read(&files[0]).unwrap();
+        assert!(a.len() > 50_000, "{traces}: the network is active");
+        assert_eq!(a, std::fs::read(&files[1]).unwrap(), "{traces}");
+    }
+    let err = common::run_err(&["run", "va", "--simtime", "0.1", "--plastic"]);
+    assert!(err.contains("--plastic") && err.contains("va"), "{err}");
+}

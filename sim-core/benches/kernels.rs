@@ -117,6 +117,7 @@ fn propagate<R: Real>(c: &mut Criterion, name: &str) {
                 p: 0.02,
                 weight: 0.4,
             },
+            plasticity: None,
         }],
     };
     let conn = Connection::<R>::build(&net, 0, 0..3200, &CounterRng::new(1));

@@ -7,6 +7,7 @@
 use std::ops::Range;
 
 use crate::model::{Channel, ConnectionSpec, Connectivity, Network};
+use crate::plasticity::Stdp;
 use crate::real::Real;
 use crate::rng::{stream, CounterRng};
 
@@ -21,6 +22,8 @@ pub struct Connection<R> {
     row_start: Vec<u32>,
     targets: Vec<u32>,
     weights: Vec<R>,
+    /// Plasticity state, for plastic connections.
+    stdp: Option<Stdp<R>>,
 }
 
 impl<R: Real> Connection<R> {
@@ -33,6 +36,7 @@ impl<R: Real> Connection<R> {
         let offsets = net.offsets();
         let n_pre = net.populations[spec.pre].size;
         let first = post_range.start as u32;
+        let local_posts = post_range.len();
         // Counting sort by presynaptic index, in two passes over the synapses (count,
         // then fill), so that no list of all (pre, post, weight) triples is ever held:
         // for 20 M synapses that list alone would take 320 MB. Drawn synapses are drawn
@@ -62,6 +66,10 @@ impl<R: Real> Connection<R> {
             targets[k] = j - first;
             weights[k] = R::of(w);
         });
+        let stdp = spec
+            .plasticity
+            .as_ref()
+            .map(|rule| Stdp::new(rule, net.dt, &row_start, &targets, local_posts));
         Connection {
             pre: spec.pre,
             post: spec.post,
@@ -71,7 +79,71 @@ impl<R: Real> Connection<R> {
             row_start,
             targets,
             weights,
+            stdp,
         }
+    }
+
+    pub fn is_plastic(&self) -> bool {
+        self.stdp.is_some()
+    }
+
+    /// Plastic connections: the traces' decay for a new step (continuous mode).
+    pub fn begin_step(&mut self) {
+        if let Some(s) = &mut self.stdp {
+            s.pre.begin_step();
+            s.post.begin_step();
+        }
+    }
+
+    /// Delivers spikes through a plastic connection: each synapse is first depressed by
+    /// the postsynaptic trace, then its new weight delivered; then the presynaptic trace
+    /// jumps. Returns the number of synaptic events.
+    pub fn propagate_plastic(
+        &mut self,
+        spikes: impl Iterator<Item = u32>,
+        input: &mut [R],
+        step: u64,
+    ) -> u64 {
+        let Some(stdp) = &mut self.stdp else {
+            return self.propagate(spikes, input);
+        };
+        let mut events = 0;
+        for i in spikes {
+            let (a, b) = (
+                self.row_start[i as usize] as usize,
+                self.row_start[i as usize + 1] as usize,
+            );
+            for (&j, w) in self.targets[a..b].iter().zip(&mut self.weights[a..b]) {
+                *w = stdp.depress(*w, stdp.post.at(j as usize, step));
+                input[j as usize] += *w;
+            }
+            events += (b - a) as u64;
+            stdp.pre.bump(i as usize, step);
+        }
+        events
+    }
+
+    /// Potentiates the synapses onto the local postsynaptic neurons `posts` that spiked
+    /// at `step`, then bumps their traces.
+    pub fn potentiate(&mut self, posts: &[u32], step: u64) {
+        let Some(stdp) = &mut self.stdp else {
+            return;
+        };
+        for &j in posts {
+            let j = j as usize;
+            let range = stdp.by_post_start[j] as usize..stdp.by_post_start[j + 1] as usize;
+            for idx in range {
+                let k = stdp.by_post_synapse[idx] as usize;
+                let i = stdp.by_post_pre[idx] as usize;
+                self.weights[k] = stdp.potentiate(self.weights[k], stdp.pre.at(i, step));
+            }
+            stdp.post.bump(j, step);
+        }
+    }
+
+    /// Weights, in row-major order (for tests and saving).
+    pub fn weights(&self) -> &[R] {
+        &self.weights
     }
 
     /// Size of the presynaptic population.
@@ -196,6 +268,7 @@ mod tests {
                 channel: Channel::Excitatory,
                 delay: 8e-4,
                 connectivity: Connectivity::FixedProbability { p, weight: 0.5 },
+                plasticity: None,
             }],
         }
     }

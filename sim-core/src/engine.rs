@@ -108,6 +108,7 @@ pub enum SimError {
 
 const EVOLVE: usize = 0;
 const PROPAGATE: usize = 1;
+const PLASTICITY: usize = 2;
 const BARRIER: usize = 3;
 const SYNC: usize = 4;
 
@@ -127,7 +128,10 @@ pub struct Worker<R: Real, C: Communicator, K: Clock> {
     block_start: u64,
     emitted: Vec<Spike>,
     received: Vec<Spike>,
-    spiked: Vec<u32>,
+    /// Local indices of each population's neurons that spiked in the current step.
+    fired: Vec<Vec<u32>>,
+    /// Whether any connection is plastic.
+    plastic: bool,
     comm: C,
     clock: K,
     /// Sampled evolve/propagate ticks, exact barrier/sync ticks.
@@ -201,7 +205,8 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             block_start: 0,
             emitted: Vec::new(),
             received: Vec::new(),
-            spiked: Vec::new(),
+            fired: vec![Vec::new(); net.populations.len()],
+            plastic: net.connections.iter().any(|c| c.plasticity.is_some()),
             comm,
             block_t0: clock.now(),
             clock,
@@ -226,21 +231,23 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         let sampled = step % self.min_delay == (step / self.min_delay) % self.min_delay;
         let t0 = if sampled { self.clock.now() } else { 0 };
         for (p, pop) in self.populations.iter_mut().enumerate() {
-            self.spiked.clear();
-            pop.evolve(&mut self.spiked);
+            let spiked = &mut self.fired[p];
+            spiked.clear();
+            pop.evolve(spiked);
             let (base, local) = (self.pop_offsets[p], self.local_offsets[p]);
-            for &i in &self.spiked {
+            for &i in spiked.iter() {
                 self.emitted.push(Spike {
                     step,
                     gid: base + i,
                 });
                 self.stats.record(local + i as usize, step);
             }
-            self.spikes += self.spiked.len() as u64;
+            self.spikes += spiked.len() as u64;
         }
         let t1 = if sampled { self.clock.now() } else { 0 };
         let ring = self.history.len() as u64;
-        for c in &self.connections {
+        for c in &mut self.connections {
+            c.begin_step();
             let Some(emitted_at) = step.checked_sub(c.delay_steps as u64) else {
                 continue;
             };
@@ -248,14 +255,27 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             let lo = slot.partition_point(|&g| g < c.pre_offset);
             let hi = lo + slot[lo..].partition_point(|&g| g < c.pre_offset + c.n_pre() as u32);
             let input = self.populations[c.post].input(c.channel);
-            self.events += c.propagate(slot[lo..hi].iter().map(|&g| g - c.pre_offset), input);
+            let offset = c.pre_offset;
+            let spikes = slot[lo..hi].iter().map(move |&g| g - offset);
+            self.events += if c.is_plastic() {
+                c.propagate_plastic(spikes, input, step)
+            } else {
+                c.propagate(spikes, input)
+            };
         }
-        // Plasticity: no plastic connection exists yet, so the phase does no work and its
-        // timer is not read (it stays at zero in the records).
+        let t2 = if sampled { self.clock.now() } else { 0 };
+        // Plasticity: potentiation on this step's postsynaptic spikes. Without plastic
+        // connections the phase does no work and its clock is not read.
+        if self.plastic {
+            for c in self.connections.iter_mut().filter(|c| c.is_plastic()) {
+                c.potentiate(&self.fired[c.post], step);
+            }
+        }
         if sampled {
-            let t2 = self.clock.now();
+            let t3 = if self.plastic { self.clock.now() } else { t2 };
             self.ticks[EVOLVE] += t1 - t0;
             self.ticks[PROPAGATE] += t2 - t1;
+            self.ticks[PLASTICITY] += t3 - t2;
         }
         self.step += 1;
         if self.step % self.min_delay == 0 {
@@ -374,15 +394,25 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
     pub fn report(&self) -> WorkerReport {
         let s = |ticks: u64| self.clock.nanos(ticks) as f64 * 1e-9;
         let compute = s(self.compute_ticks);
-        let (e, p) = (s(self.ticks[EVOLVE]), s(self.ticks[PROPAGATE]));
-        let evolve_share = if e + p > 0.0 { e / (e + p) } else { 0.0 };
+        let (e, p, l) = (
+            s(self.ticks[EVOLVE]),
+            s(self.ticks[PROPAGATE]),
+            s(self.ticks[PLASTICITY]),
+        );
+        let share = |x: f64| {
+            if e + p + l > 0.0 {
+                x / (e + p + l)
+            } else {
+                0.0
+            }
+        };
         WorkerReport {
             neurons: self.partition.neuron_count(),
             synapses: self.connections.iter().map(|c| c.synapse_count()).sum(),
             phases: PhaseTimes {
-                evolve: compute * evolve_share,
-                propagate: compute * (1.0 - evolve_share),
-                plasticity: 0.0,
+                evolve: compute * share(e),
+                propagate: compute * share(p),
+                plasticity: compute * share(l),
                 barrier: s(self.ticks[BARRIER]),
                 sync: s(self.ticks[SYNC]),
             },
@@ -633,6 +663,7 @@ mod tests {
                 p: 1.0,
                 weight: 0.25,
             },
+            plasticity: None,
         };
         Network {
             name: "chain".into(),

@@ -22,6 +22,7 @@ pub mod mpi;
 pub mod mtx;
 pub mod neuron;
 pub mod partition;
+pub mod plasticity;
 pub mod real;
 pub mod rng;
 pub mod stats;
@@ -30,7 +31,8 @@ pub mod timers;
 pub use comm::{Communicator, SharedMemory, SingleWorker, Spike};
 pub use engine::{simulate, Observer, RunConfig, RunResult, Worker, WorkerReport};
 pub use model::{
-    Channel, ConnectionSpec, Connectivity, InitialV, ModelError, Network, PopulationSpec,
+    Channel, ConnectionSpec, Connectivity, InitialV, ModelError, Network, PairStdp, PopulationSpec,
+    TraceMode,
 };
 pub use real::{Precision, Real};
 pub use timers::{PhaseStats, PhaseTimes};

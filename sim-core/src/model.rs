@@ -140,6 +140,38 @@ pub struct ConnectionSpec {
     /// Axonal delay in seconds: a multiple of dt, at least dt.
     pub delay: f64,
     pub connectivity: Connectivity,
+    /// Spike-timing-dependent plasticity of the weights, if any.
+    pub plasticity: Option<PairStdp>,
+}
+
+/// Weight-dependent pair STDP as NEST's `stdp_synapse_hom` (Gütig et al. 2003), on
+/// weights normalised by `w_max` (w̃ = w / w_max, clipped to [0, 1]):
+/// a presynaptic spike arriving at step t depresses, `w̃ −= λ·α·w̃^μ₋·K₋(t⁻)`, with the
+/// postsynaptic trace K₋ of the spikes strictly before t; a postsynaptic spike at t
+/// potentiates, `w̃ += λ·(1 − w̃)^μ₊·K₊(t)`, with the presynaptic trace K₊ of the arrivals
+/// up to and including t. Traces jump by 1 and decay with τ₊ / τ₋.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PairStdp {
+    pub tau_plus: f64,
+    pub tau_minus: f64,
+    pub lambda: f64,
+    pub alpha: f64,
+    pub mu_plus: f64,
+    pub mu_minus: f64,
+    /// Largest weight (in the connection's weight units).
+    pub w_max: f64,
+    /// How presynaptic traces are kept (the results agree to rounding).
+    pub traces: TraceMode,
+}
+
+/// Presynaptic traces (paper Fig. 8C vs 8D).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceMode {
+    /// Every worker decays the traces of all presynaptic neurons every step (Auryn's
+    /// default; redundant work that does not shrink with more workers).
+    Continuous,
+    /// Each trace is decayed exactly, only when it is read or incremented.
+    EventBased,
 }
 
 /// Where the synapses of a connection come from.
@@ -417,6 +449,7 @@ mod tests {
                 p: 0.1,
                 weight: 1.0,
             },
+            plasticity: None,
         });
         let e = n.validate().unwrap_err().to_string();
         assert!(e.contains("PP") && e.contains("takes no input"), "{e}");
@@ -447,6 +480,7 @@ mod tests {
                 p: 0.1,
                 weight: 1.0,
             },
+            plasticity: None,
         };
         n.connections = vec![conn(8e-4), conn(2e-3)];
         assert_eq!(n.min_delay_steps().unwrap(), 8);
