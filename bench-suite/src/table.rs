@@ -67,10 +67,13 @@ pub fn table(records: &[Record]) -> String {
     for r in records {
         let c = &r.config;
         // A network's variant (its Poisson generator) is part of its name in the table.
-        let network = match &c.generator {
+        let mut network = match &c.generator {
             Some(g) => format!("{}/{g}", c.network),
             None => c.network.clone(),
         };
+        if c.plastic {
+            network += &format!("+stdp/{}", c.traces.as_deref().unwrap_or("?"));
+        }
         let key = (
             network,
             c.precision.clone(),
@@ -84,7 +87,7 @@ pub fn table(records: &[Record]) -> String {
         groups.entry(key).or_default().push(r);
     }
     let mut s = format!(
-        "{:<16} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
+        "{:<26} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
         "network", "prec", "ranks", "threads", "delay ms", "lat us", "model s", "timers", "n",
         "wall s", "RTF", "evolve%", "propag%", "plast%", "barrier%", "sync%", "rate Hz"
     );
@@ -99,7 +102,7 @@ pub fn table(records: &[Record]) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<16} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8.3} {:>8.4} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7.2}",
+            "{:<26} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8.3} {:>8.4} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7.2}",
             net,
             prec,
             ranks,
