@@ -33,60 +33,16 @@ fn brunel_fires_at_its_balanced_rate() {
 
 #[test]
 fn brunel_spikes_do_not_depend_on_threads() {
-    let dir = tempfile::tempdir().unwrap();
-    let files: Vec<_> = ["1", "2"]
-        .iter()
-        .map(|t| {
-            let f = dir.path().join(format!("{t}.npy"));
-            run_ok(&[
-                "run",
-                "brunel",
-                "--simtime",
-                "0.3",
-                "--quiet",
-                "--threads",
-                t,
-                "--spikes",
-                arg(&f),
-            ]);
-            f
-        })
-        .collect();
-    let a = std::fs::read(&files[0]).unwrap();
-    assert!(a.len() > 100_000, "the network is active");
-    assert_eq!(a, std::fs::read(&files[1]).unwrap());
+    common::assert_same_spikes_for_threads("brunel", "0.3", &[], &["1", "2"], 100_000);
 }
 
 /// The plastic variant (E→E pair STDP) is bit-identical across thread counts, for both
 /// trace modes, and `--plastic` on a network without a plastic variant is refused.
 #[test]
 fn plastic_brunel_spikes_do_not_depend_on_threads() {
-    let dir = tempfile::tempdir().unwrap();
     for traces in ["continuous", "event-based"] {
-        let files: Vec<_> = ["1", "2"]
-            .iter()
-            .map(|t| {
-                let f = dir.path().join(format!("{traces}-{t}.npy"));
-                run_ok(&[
-                    "run",
-                    "brunel",
-                    "--simtime",
-                    "0.2",
-                    "--quiet",
-                    "--plastic",
-                    "--traces",
-                    traces,
-                    "--threads",
-                    t,
-                    "--spikes",
-                    arg(&f),
-                ]);
-                f
-            })
-            .collect();
-        let a = std::fs::read(&files[0]).unwrap();
-        assert!(a.len() > 50_000, "{traces}: the network is active");
-        assert_eq!(a, std::fs::read(&files[1]).unwrap(), "{traces}");
+        let extra = ["--plastic", "--traces", traces];
+        common::assert_same_spikes_for_threads("brunel", "0.2", &extra, &["1", "2"], 50_000);
     }
     let err = common::run_err(&["run", "va", "--simtime", "0.1", "--plastic"]);
     assert!(err.contains("--plastic") && err.contains("va"), "{err}");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{arg, only_record, read_spikes, run_ok};
+use common::{arg, only_record, run_ok};
 
 #[test]
 fn both_generators_fire_at_5_hz_with_cv_near_1() {
@@ -39,33 +39,8 @@ fn both_generators_fire_at_5_hz_with_cv_near_1() {
 
 #[test]
 fn poisson_spikes_do_not_depend_on_threads() {
-    let dir = tempfile::tempdir().unwrap();
     for generator in ["lattice", "per-step"] {
-        let files: Vec<_> = ["1", "3"]
-            .iter()
-            .map(|t| {
-                let f = dir.path().join(format!("{generator}-{t}.npy"));
-                run_ok(&[
-                    "run",
-                    "poisson",
-                    "--simtime",
-                    "2",
-                    "--quiet",
-                    "--generator",
-                    generator,
-                    "--threads",
-                    t,
-                    "--spikes",
-                    arg(&f),
-                ]);
-                f
-            })
-            .collect();
-        assert!(read_spikes(&files[0], 20_000).len() > 5_000);
-        assert_eq!(
-            std::fs::read(&files[0]).unwrap(),
-            std::fs::read(&files[1]).unwrap(),
-            "{generator}: 1 vs 3 threads"
-        );
+        let extra = ["--generator", generator];
+        common::assert_same_spikes_for_threads("poisson", "2", &extra, &["1", "3"], 5_000 * 16);
     }
 }

@@ -46,26 +46,5 @@ fn zenke25k_excitatory_rate_is_a_few_hz() {
 
 #[test]
 fn zenke25k_spikes_do_not_depend_on_threads() {
-    let dir = tempfile::tempdir().unwrap();
-    let files: Vec<_> = ["1", "2"]
-        .iter()
-        .map(|t| {
-            let f = dir.path().join(format!("{t}.npy"));
-            run_ok(&[
-                "run",
-                "zenke25k",
-                "--simtime",
-                "0.3",
-                "--quiet",
-                "--threads",
-                t,
-                "--spikes",
-                arg(&f),
-            ]);
-            f
-        })
-        .collect();
-    let a = std::fs::read(&files[0]).unwrap();
-    assert!(a.len() > 10_000, "the network is active");
-    assert_eq!(a, std::fs::read(&files[1]).unwrap());
+    common::assert_same_spikes_for_threads("zenke25k", "0.3", &[], &["1", "2"], 10_000);
 }

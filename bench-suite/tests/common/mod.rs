@@ -152,3 +152,40 @@ pub fn only_record(path: &Path) -> Record {
     assert_eq!(all.len(), 1, "{}: expected one record", path.display());
     all.pop().unwrap().1
 }
+
+/// Runs `snn-bench run NETWORK --simtime SIMTIME EXTRA… --spikes F` once per thread
+/// count and asserts the spike files are byte-identical and hold at least `min_bytes`.
+pub fn assert_same_spikes_for_threads(
+    network: &str,
+    simtime: &str,
+    extra: &[&str],
+    threads: &[&str],
+    min_bytes: usize,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reference: Option<Vec<u8>> = None;
+    for t in threads {
+        let f = dir.path().join(format!("{t}.npy"));
+        let mut args = vec![
+            "run",
+            network,
+            "--simtime",
+            simtime,
+            "--quiet",
+            "--threads",
+            t,
+        ];
+        args.extend_from_slice(extra);
+        args.extend(["--spikes", arg(&f)]);
+        run_ok(&args);
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            bytes.len() >= min_bytes,
+            "{network} {extra:?}: the network is active"
+        );
+        match &reference {
+            None => reference = Some(bytes),
+            Some(r) => assert!(*r == bytes, "{network} {extra:?}: {t} threads differ"),
+        }
+    }
+}
