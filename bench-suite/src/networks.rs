@@ -54,6 +54,35 @@ pub enum Generator {
     PerStep,
 }
 
+fn population(name: &str, size: usize, model: NeuronModel, initial_v: InitialV) -> PopulationSpec {
+    PopulationSpec {
+        name: name.into(),
+        size,
+        model,
+        initial_v,
+    }
+}
+
+/// A static connection drawn with probability `p` per pair, all weights equal.
+fn random(
+    name: &str,
+    (pre, post): (usize, usize),
+    channel: Channel,
+    delay: f64,
+    p: f64,
+    weight: f64,
+) -> ConnectionSpec {
+    ConnectionSpec {
+        name: name.into(),
+        pre,
+        post,
+        channel,
+        delay,
+        connectivity: Connectivity::FixedProbability { p, weight },
+        plasticity: None,
+    }
+}
+
 /// Builds a network by name.
 pub fn by_name(name: &str, o: &Options) -> Result<Network, String> {
     match name {
@@ -72,18 +101,7 @@ pub fn by_name(name: &str, o: &Options) -> Result<Network, String> {
 /// conductance-based integrate-and-fire neurons, p = 0.02 in all four pathways
 /// (≈ 320 k synapses), w_e = 0.4, w_i = 5.1 in units of the leak conductance.
 pub fn vogels_abbott(o: &Options) -> Network {
-    let neuron = CobaParams {
-        tau_m: 20e-3,
-        e_leak: -60e-3,
-        v_reset: -60e-3,
-        threshold: -50e-3,
-        e_exc: 0.0,
-        e_inh: -80e-3,
-        tau_exc: 5e-3,
-        tau_inh: 10e-3,
-        refractory: 5e-3,
-        i_bg: 20e-3,
-    };
+    let neuron = CobaParams::vogels_abbott();
     let initial_v = match o.init_v {
         InitV::Uniform => InitialV::Uniform {
             lo: neuron.e_leak,
@@ -91,20 +109,9 @@ pub fn vogels_abbott(o: &Options) -> Network {
         },
         InitV::Rest => InitialV::Fixed(neuron.e_leak),
     };
-    let pop = |name: &str, size| PopulationSpec {
-        name: name.into(),
-        size,
-        model: NeuronModel::Coba(neuron),
-        initial_v,
-    };
-    let conn = |name: &str, pre, post, channel, weight| ConnectionSpec {
-        name: name.into(),
-        pre,
-        post,
-        channel,
-        delay: o.delay,
-        connectivity: Connectivity::FixedProbability { p: 0.02, weight },
-        plasticity: None,
+    let pop = |name, size| population(name, size, NeuronModel::Coba(neuron), initial_v);
+    let conn = |name, pre, post, channel, weight| {
+        random(name, (pre, post), channel, o.delay, 0.02, weight)
     };
     use Channel::{Excitatory as Exc, Inhibitory as Inh};
     Network {
@@ -128,18 +135,12 @@ pub fn poisson(o: &Options) -> Network {
         name: "poisson".into(),
         dt: o.dt,
         seed: o.seed,
-        populations: vec![PopulationSpec {
-            name: "P".into(),
-            size: 1000,
-            model: NeuronModel::Poisson(PoissonParams {
-                rate: 5.0,
-                generator: match o.generator {
-                    Generator::Lattice => PoissonGenerator::Lattice,
-                    Generator::PerStep => PoissonGenerator::PerStep,
-                },
-            }),
-            initial_v: InitialV::Fixed(0.0),
-        }],
+        populations: vec![population(
+            "P",
+            1000,
+            poisson_source(5.0, o.generator),
+            InitialV::Fixed(0.0),
+        )],
         connections: vec![],
     }
 }
@@ -154,16 +155,8 @@ pub fn brunel(o: &Options) -> Network {
     const G: f64 = 5.0;
     let (n_e, n_i, p) = (8000, 2000, 0.1);
     let c_e = p * n_e as f64;
-    let neuron = DeltaParams {
-        tau_m: 20e-3,
-        e_leak: 0.0,
-        v_reset: 10e-3,
-        threshold: 20e-3,
-        refractory: 2e-3,
-        // ν_thr = θ / (J·C_E·τ_m) per external synapse, η = 2, C_E synapses.
-        ext_rate: 2.0 * 20e-3 / (J * c_e * 20e-3) * c_e,
-        ext_weight: J,
-    };
+    // ν_thr = θ / (J·C_E·τ_m) per external synapse, η = 2, C_E external synapses.
+    let neuron = DeltaParams::brunel(2.0 * 20e-3 / (J * c_e * 20e-3) * c_e, J);
     let initial_v = match o.init_v {
         InitV::Uniform => InitialV::Uniform {
             lo: neuron.e_leak,
@@ -171,21 +164,10 @@ pub fn brunel(o: &Options) -> Network {
         },
         InitV::Rest => InitialV::Fixed(neuron.e_leak),
     };
-    let pop = |name: &str, size| PopulationSpec {
-        name: name.into(),
-        size,
-        model: NeuronModel::Delta(neuron),
-        initial_v,
-    };
-    let conn = |name: &str, pre, post, weight| ConnectionSpec {
-        name: name.into(),
-        pre,
-        post,
-        // Delta synapses have one input; inhibition is a negative weight.
-        channel: Channel::Excitatory,
-        delay: o.delay,
-        connectivity: Connectivity::FixedProbability { p, weight },
-        plasticity: None,
+    let pop = |name, size| population(name, size, NeuronModel::Delta(neuron), initial_v);
+    // Delta synapses have one input; inhibition is a negative weight.
+    let conn = |name, pre, post, weight| {
+        random(name, (pre, post), Channel::Excitatory, o.delay, p, weight)
     };
     let mut connections = vec![
         conn("EE", 0, 0, J),
@@ -230,19 +212,7 @@ pub fn initial_v_label(network: &str, init: InitV) -> String {
 /// weights 0.16 from E and 1.0 from I (units of the leak conductance), and 2500 Poisson
 /// inputs at 2 Hz onto E (p = 0.05, weight 0.16): ≈ 34 M synapses.
 pub fn zenke25k(o: &Options) -> Network {
-    let neuron = |tau_m| AmpaNmdaParams {
-        tau_m,
-        e_leak: -70e-3,
-        v_reset: -70e-3,
-        e_inh: -80e-3,
-        threshold: -50e-3,
-        ampa_share: 0.5,
-        tau_ampa: 5e-3,
-        tau_nmda: 100e-3,
-        tau_gaba: 10e-3,
-        tau_theta: 5e-3,
-        theta_spike: 100e-3,
-    };
+    let neuron = AmpaNmdaParams::zenke2013;
     let initial_v = match o.init_v {
         InitV::Uniform => InitialV::Normal {
             mean: -60e-3,
@@ -250,20 +220,9 @@ pub fn zenke25k(o: &Options) -> Network {
         },
         InitV::Rest => InitialV::Fixed(-70e-3),
     };
-    let pop = |name: &str, size, model| PopulationSpec {
-        name: name.into(),
-        size,
-        model,
-        initial_v,
-    };
-    let conn = |name: &str, pre, post, channel, weight| ConnectionSpec {
-        name: name.into(),
-        pre,
-        post,
-        channel,
-        delay: o.delay,
-        connectivity: Connectivity::FixedProbability { p: 0.05, weight },
-        plasticity: None,
+    let pop = |name, size, model| population(name, size, model, initial_v);
+    let conn = |name, pre, post, channel, weight| {
+        random(name, (pre, post), channel, o.delay, 0.05, weight)
     };
     use Channel::{Excitatory as Exc, Inhibitory as Inh};
     Network {
@@ -273,17 +232,7 @@ pub fn zenke25k(o: &Options) -> Network {
         populations: vec![
             pop("E", 20_000, NeuronModel::AmpaNmda(neuron(20e-3))),
             pop("I", 5_000, NeuronModel::AmpaNmda(neuron(10e-3))),
-            pop(
-                "P",
-                2_500,
-                NeuronModel::Poisson(PoissonParams {
-                    rate: 2.0,
-                    generator: match o.generator {
-                        Generator::Lattice => PoissonGenerator::Lattice,
-                        Generator::PerStep => PoissonGenerator::PerStep,
-                    },
-                }),
-            ),
+            pop("P", 2_500, poisson_source(2.0, o.generator)),
         ],
         connections: vec![
             conn("EE", 0, 0, Exc, 0.16),
@@ -293,4 +242,14 @@ pub fn zenke25k(o: &Options) -> Network {
             conn("PE", 2, 0, Exc, 0.16),
         ],
     }
+}
+
+fn poisson_source(rate: f64, generator: Generator) -> NeuronModel {
+    NeuronModel::Poisson(PoissonParams {
+        rate,
+        generator: match generator {
+            Generator::Lattice => PoissonGenerator::Lattice,
+            Generator::PerStep => PoissonGenerator::PerStep,
+        },
+    })
 }

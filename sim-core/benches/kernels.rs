@@ -16,18 +16,7 @@ use sim_core::{Channel, ConnectionSpec, Connectivity, InitialV, Network, Populat
 const DT: f64 = 1e-4;
 
 fn coba() -> CobaParams {
-    CobaParams {
-        tau_m: 20e-3,
-        e_leak: -60e-3,
-        v_reset: -60e-3,
-        threshold: -50e-3,
-        e_exc: 0.0,
-        e_inh: -80e-3,
-        tau_exc: 5e-3,
-        tau_inh: 10e-3,
-        refractory: 5e-3,
-        i_bg: 20e-3,
-    }
+    CobaParams::vogels_abbott()
 }
 
 /// Initial potentials spread below threshold, so a few neurons spike each step.
@@ -50,15 +39,7 @@ fn evolve<R: Real>(c: &mut Criterion, name: &str) {
         })
     });
     let n = 10_000;
-    let delta = DeltaParams {
-        tau_m: 20e-3,
-        e_leak: 0.0,
-        v_reset: 10e-3,
-        threshold: 20e-3,
-        refractory: 2e-3,
-        ext_rate: 20_000.0,
-        ext_weight: 0.1e-3,
-    };
+    let delta = DeltaParams::brunel(20_000.0, 0.1e-3);
     let rng = CounterRng::new(1);
     let mut br = Delta::<R>::new(&delta, DT, spread(n, 0.0, 20e-3), 0, &rng);
     g.throughput(Throughput::Elements(n as u64));
@@ -69,19 +50,7 @@ fn evolve<R: Real>(c: &mut Criterion, name: &str) {
         })
     });
     let n = 25_000;
-    let an = AmpaNmdaParams {
-        tau_m: 20e-3,
-        e_leak: -70e-3,
-        v_reset: -70e-3,
-        e_inh: -80e-3,
-        threshold: -50e-3,
-        ampa_share: 0.5,
-        tau_ampa: 5e-3,
-        tau_nmda: 100e-3,
-        tau_gaba: 10e-3,
-        tau_theta: 5e-3,
-        theta_spike: 100e-3,
-    };
+    let an = AmpaNmdaParams::zenke2013(20e-3);
     let mut z = AmpaNmda::<R>::new(&an, DT, spread(n, -70e-3, -50e-3));
     g.throughput(Throughput::Elements(n as u64));
     g.bench_function(BenchmarkId::new("ampa-nmda", n), |b| {

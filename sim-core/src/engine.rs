@@ -526,11 +526,9 @@ fn run_with<R: Real, K: Clock + 'static>(
         let outcomes = run_threads(
             endpoints,
             |ep| {
-                let guard = PoisonOnPanic(ep.poison_handle());
-                (
-                    guard,
-                    run_worker::<R, _, K>(net, cfg, ep, clock.clone(), observer, start),
-                )
+                // Dropped when the worker ends, by unwinding too: a panic poisons the barrier.
+                let _guard = PoisonOnPanic(ep.poison_handle());
+                run_worker::<R, _, K>(net, cfg, ep, clock.clone(), observer, start)
             },
             || {
                 let _guard = PoisonOnPanic(lead.poison_handle());
@@ -544,11 +542,10 @@ fn run_with<R: Real, K: Clock + 'static>(
 
 /// Runs `lead` in the calling thread (MPI may only be called from the thread that
 /// initialised it) and `work` for every other endpoint in its own thread; returns the
-/// outcomes in worker order. The value `work` pairs with its outcome (a guard) is
-/// dropped when the worker ends, so it can react to a panic.
-pub(crate) fn run_threads<E: Send, G>(
+/// outcomes in worker order.
+pub(crate) fn run_threads<E: Send>(
     endpoints: Vec<E>,
-    work: impl Fn(E) -> (G, Outcome) + Sync,
+    work: impl Fn(E) -> Outcome + Sync,
     lead: impl FnOnce() -> Outcome,
 ) -> Vec<Outcome> {
     std::thread::scope(|s| {
@@ -556,11 +553,10 @@ pub(crate) fn run_threads<E: Send, G>(
             .into_iter()
             .map(|ep| {
                 let work = &work;
-                s.spawn(move || work(ep).1)
+                s.spawn(move || work(ep))
             })
             .collect();
-        let first = lead();
-        let mut all = vec![first];
+        let mut all = vec![lead()];
         for h in handles {
             all.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
         }
@@ -632,16 +628,8 @@ mod tests {
 
     fn coba(i_bg: f64) -> NeuronModel {
         NeuronModel::Coba(CobaParams {
-            tau_m: 20e-3,
-            e_leak: -60e-3,
-            v_reset: -60e-3,
-            threshold: -50e-3,
-            e_exc: 0.0,
-            e_inh: -80e-3,
-            tau_exc: 5e-3,
-            tau_inh: 10e-3,
-            refractory: 5e-3,
             i_bg,
+            ..CobaParams::vogels_abbott()
         })
     }
 

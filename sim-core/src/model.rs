@@ -43,6 +43,26 @@ pub enum NeuronModel {
     Delta(DeltaParams),
 }
 
+impl CobaParams {
+    /// The Vogels–Abbott benchmark neuron (paper §2.3.1): τ_m 20 ms, E_L = V_reset
+    /// −60 mV, θ −50 mV, E_e 0 mV, E_i −80 mV, τ_e 5 ms, τ_i 10 ms, refractory 5 ms,
+    /// I_bg 20 mV.
+    pub fn vogels_abbott() -> Self {
+        CobaParams {
+            tau_m: 20e-3,
+            e_leak: -60e-3,
+            v_reset: -60e-3,
+            threshold: -50e-3,
+            e_exc: 0.0,
+            e_inh: -80e-3,
+            tau_exc: 5e-3,
+            tau_inh: 10e-3,
+            refractory: 5e-3,
+            i_bg: 20e-3,
+        }
+    }
+}
+
 /// Parameters of the AMPA/NMDA/GABA neuron with a dynamic threshold (SI units).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct AmpaNmdaParams {
@@ -61,6 +81,26 @@ pub struct AmpaNmdaParams {
     pub theta_spike: f64,
 }
 
+impl AmpaNmdaParams {
+    /// The neuron of the 25 k network (Zenke et al. 2013; paper §2.3.2) with membrane
+    /// time constant `tau_m` (20 ms for E, 10 ms for I).
+    pub fn zenke2013(tau_m: f64) -> Self {
+        AmpaNmdaParams {
+            tau_m,
+            e_leak: -70e-3,
+            v_reset: -70e-3,
+            e_inh: -80e-3,
+            threshold: -50e-3,
+            ampa_share: 0.5,
+            tau_ampa: 5e-3,
+            tau_nmda: 100e-3,
+            tau_gaba: 10e-3,
+            tau_theta: 5e-3,
+            theta_spike: 100e-3,
+        }
+    }
+}
+
 /// Parameters of the delta-synapse neuron; weights onto it are voltage jumps (V).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DeltaParams {
@@ -73,6 +113,22 @@ pub struct DeltaParams {
     pub ext_rate: f64,
     /// Voltage jump of one external input, V.
     pub ext_weight: f64,
+}
+
+impl DeltaParams {
+    /// The Brunel (2000) neuron as NEST's iaf_psc_delta (τ_m 20 ms, E_L 0, V_reset
+    /// 10 mV, θ 20 mV, refractory 2 ms), driven by `ext_rate` Hz of inputs of size `j`.
+    pub fn brunel(ext_rate: f64, j: f64) -> Self {
+        DeltaParams {
+            tau_m: 20e-3,
+            e_leak: 0.0,
+            v_reset: 10e-3,
+            threshold: 20e-3,
+            refractory: 2e-3,
+            ext_rate,
+            ext_weight: j,
+        }
+    }
 }
 
 /// A Poisson source population.
@@ -458,18 +514,7 @@ mod tests {
     #[test]
     fn delays_must_be_positive_multiples_of_dt() {
         let mut n = source(5.0);
-        n.populations[0].model = NeuronModel::Coba(CobaParams {
-            tau_m: 0.02,
-            e_leak: 0.0,
-            v_reset: 0.0,
-            threshold: 1.0,
-            e_exc: 0.0,
-            e_inh: 0.0,
-            tau_exc: 0.005,
-            tau_inh: 0.01,
-            refractory: 0.0,
-            i_bg: 0.0,
-        });
+        n.populations[0].model = NeuronModel::Coba(CobaParams::vogels_abbott());
         let conn = |delay| ConnectionSpec {
             name: "XX".into(),
             pre: 0,

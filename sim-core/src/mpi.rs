@@ -234,11 +234,9 @@ fn run_with<R: Real, K: Clock + 'static>(
     let outcomes = run_threads(
         members,
         |m| {
-            let guard = PoisonOnPanic(m.group.clone());
-            (
-                guard,
-                run_worker::<R, _, K>(net, cfg, m, clock.clone(), observer, start),
-            )
+            // Dropped when the worker ends, by unwinding too: a panic poisons the barrier.
+            let _guard = PoisonOnPanic(m.group.clone());
+            run_worker::<R, _, K>(net, cfg, m, clock.clone(), observer, start)
         },
         || {
             let _guard = PoisonOnPanic(group.clone());

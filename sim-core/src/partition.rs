@@ -47,18 +47,7 @@ mod tests {
         let pop = |size| PopulationSpec {
             name: "P".into(),
             size,
-            model: NeuronModel::Coba(CobaParams {
-                tau_m: 0.02,
-                e_leak: 0.0,
-                v_reset: 0.0,
-                threshold: 1.0,
-                e_exc: 0.0,
-                e_inh: 0.0,
-                tau_exc: 0.005,
-                tau_inh: 0.01,
-                refractory: 0.0,
-                i_bg: 0.0,
-            }),
+            model: NeuronModel::Coba(CobaParams::vogels_abbott()),
             initial_v: InitialV::Fixed(0.0),
         };
         let net = Network {

@@ -103,19 +103,7 @@ mod tests {
     use super::*;
 
     fn params() -> AmpaNmdaParams {
-        AmpaNmdaParams {
-            tau_m: 20e-3,
-            e_leak: -70e-3,
-            v_reset: -70e-3,
-            e_inh: -80e-3,
-            threshold: -50e-3,
-            ampa_share: 0.5,
-            tau_ampa: 5e-3,
-            tau_nmda: 100e-3,
-            tau_gaba: 10e-3,
-            tau_theta: 5e-3,
-            theta_spike: 100e-3,
-        }
+        AmpaNmdaParams::zenke2013(20e-3)
     }
 
     /// NMDA follows AMPA through its low-pass; the three decays are exact.

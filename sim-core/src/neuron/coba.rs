@@ -105,18 +105,7 @@ mod tests {
     use super::*;
 
     fn params() -> CobaParams {
-        CobaParams {
-            tau_m: 20e-3,
-            e_leak: -60e-3,
-            v_reset: -60e-3,
-            threshold: -50e-3,
-            e_exc: 0.0,
-            e_inh: -80e-3,
-            tau_exc: 5e-3,
-            tau_inh: 10e-3,
-            refractory: 5e-3,
-            i_bg: 20e-3,
-        }
+        CobaParams::vogels_abbott()
     }
 
     /// With constant input and no synaptic conductance the membrane follows the

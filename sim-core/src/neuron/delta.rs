@@ -145,15 +145,7 @@ mod tests {
     use super::*;
 
     fn params(ext_rate: f64) -> DeltaParams {
-        DeltaParams {
-            tau_m: 20e-3,
-            e_leak: 0.0,
-            v_reset: 10e-3,
-            threshold: 20e-3,
-            refractory: 2e-3,
-            ext_rate,
-            ext_weight: 0.1e-3,
-        }
+        DeltaParams::brunel(ext_rate, 0.1e-3)
     }
 
     /// Without input V decays exactly: V(k·dt) = V0·e^{−k·dt/τ}; an input jump is added

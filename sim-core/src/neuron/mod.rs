@@ -102,14 +102,4 @@ impl<R: Real> Population<R> {
             Population::Poisson(_) => &mut [],
         }
     }
-
-    /// Membrane potentials (for probes and tests).
-    pub fn v(&self) -> &[R] {
-        match self {
-            Population::Coba(c) => &c.v,
-            Population::AmpaNmda(a) => &a.v,
-            Population::Delta(d) => &d.v,
-            Population::Poisson(_) => &[],
-        }
-    }
 }
