@@ -22,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Simulate one network once and record the run.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// The workstation suite: va on 1 and 2 threads in f32 and f64, repeated, each run in
     /// its own process; records appended to --out, then a table of medians.
     Suite(SuiteArgs),

@@ -1,10 +1,13 @@
 //! The study's networks, built from the paper's parameters (shared/DESIGN.md).
 
+use std::collections::BTreeMap;
+
 use sim_core::model::{
     AmpaNmdaParams, CobaParams, DeltaParams, NeuronModel, PoissonGenerator, PoissonParams,
 };
 use sim_core::{
-    Channel, ConnectionSpec, Connectivity, InitialV, Network, PairStdp, PopulationSpec, TraceMode,
+    Channel, ConnectionSpec, Connectivity, InitialV, Network, PairStdp, Plasticity, PopulationSpec,
+    TraceMode, TripletStdp,
 };
 
 /// Names accepted by `snn-bench run`.
@@ -30,8 +33,41 @@ pub struct Options {
     pub seed: u64,
     pub init_v: InitV,
     pub generator: Generator,
-    /// The plastic variant (brunel: E→E pair STDP), with these presynaptic traces.
+    /// The plastic variant (brunel: E→E pair STDP; zenke25k: E→E triplet STDP with
+    /// homeostasis), with these presynaptic traces.
     pub plastic: Option<Traces>,
+    pub overrides: Overrides,
+}
+
+/// Network parameters changed from the command line; `None` keeps the paper's value.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// brunel: λ of pair STDP (0.01); zenke25k: η, with A3+ = 6.5·10⁻³·η (1).
+    pub learning_rate: Option<f64>,
+    /// zenke25k: τ_hom in seconds (10 s, the paper's benchmark value; 50 s in its
+    /// model runs).
+    pub tau_hom: Option<f64>,
+    /// Priming run in seconds of model time before learning starts (zenke25k: 3·τ_hom;
+    /// brunel: 0).
+    pub priming: Option<f64>,
+    /// poisson: rate of each source (5 Hz); zenke25k: rate of each input neuron (2 Hz);
+    /// brunel: rate of each neuron's external drive (20 kHz).
+    pub input_rate: Option<f64>,
+    /// Recurrent excitatory weight: va 0.4, zenke25k 0.16 (units of the leak
+    /// conductance), brunel J = 0.1 mV.
+    pub w_exc: Option<f64>,
+    /// Recurrent inhibitory weight (magnitude): va 5.1, zenke25k 1.0, brunel g·J = 0.5 mV.
+    pub w_inh: Option<f64>,
+}
+
+/// A network ready to run, the length of its priming run, and the values of the
+/// parameters a user can change (as the record lists them).
+#[derive(Debug, Clone)]
+pub struct Built {
+    pub net: Network,
+    /// Seconds of model time with the weights fixed before the measured run.
+    pub priming_s: f64,
+    pub parameters: BTreeMap<String, f64>,
 }
 
 /// How presynaptic traces are kept in plastic runs (paper Fig. 8C vs 8D).
@@ -42,6 +78,15 @@ pub enum Traces {
     Continuous,
     /// Traces decayed exactly when read or incremented.
     EventBased,
+}
+
+impl Traces {
+    fn mode(self) -> TraceMode {
+        match self {
+            Traces::Continuous => TraceMode::Continuous,
+            Traces::EventBased => TraceMode::EventBased,
+        }
+    }
 }
 
 /// Poisson generator (for networks with Poisson sources).
@@ -83,18 +128,140 @@ fn random(
     }
 }
 
-/// Builds a network by name.
-pub fn by_name(name: &str, o: &Options) -> Result<Network, String> {
-    match name {
-        "va" => Ok(vogels_abbott(o)),
-        "poisson" => Ok(poisson(o)),
-        "brunel" => Ok(brunel(o)),
-        "zenke25k" => Ok(zenke25k(o)),
-        other => Err(format!(
-            "unknown network '{other}': expected one of {}",
+/// Builds a network by name, after checking the overrides make sense for it.
+pub fn by_name(name: &str, o: &Options) -> Result<Built, String> {
+    if !NAMES.contains(&name) {
+        return Err(format!(
+            "unknown network '{name}': expected one of {}",
             NAMES.join(", ")
-        )),
+        ));
     }
+    check_overrides(name, o)?;
+    let v = &o.overrides;
+    let mut parameters = BTreeMap::new();
+    let mut priming_s = 0.0;
+    let net = match name {
+        "va" => vogels_abbott(o),
+        "poisson" => poisson(o),
+        "brunel" => brunel(o),
+        _ => zenke25k(o),
+    };
+    let value = |x: Option<f64>, default: f64| x.unwrap_or(default);
+    match name {
+        "va" => {
+            parameters.insert("w_exc".into(), value(v.w_exc, 0.4));
+            parameters.insert("w_inh".into(), value(v.w_inh, 5.1));
+        }
+        "poisson" => {
+            parameters.insert("input_rate_hz".into(), value(v.input_rate, 5.0));
+        }
+        "brunel" => {
+            parameters.insert("w_exc_mv".into(), value(v.w_exc, 0.1));
+            parameters.insert("w_inh_mv".into(), value(v.w_inh, 0.5));
+            parameters.insert("input_rate_hz".into(), value(v.input_rate, BRUNEL_DRIVE));
+            if o.plastic.is_some() {
+                parameters.insert("learning_rate".into(), value(v.learning_rate, 0.01));
+                priming_s = value(v.priming, 0.0);
+            }
+        }
+        _ => {
+            parameters.insert("w_exc".into(), value(v.w_exc, 0.16));
+            parameters.insert("w_inh".into(), value(v.w_inh, 1.0));
+            parameters.insert("input_rate_hz".into(), value(v.input_rate, 2.0));
+            if o.plastic.is_some() {
+                let tau_hom = value(v.tau_hom, ZENKE_TAU_HOM);
+                parameters.insert("learning_rate".into(), value(v.learning_rate, 1.0));
+                parameters.insert("tau_hom_s".into(), tau_hom);
+                priming_s = value(v.priming, 3.0 * tau_hom);
+            }
+        }
+    }
+    if o.plastic.is_some() {
+        parameters.insert("priming_s".into(), priming_s);
+    }
+    Ok(Built {
+        net,
+        priming_s,
+        parameters,
+    })
+}
+
+/// The external drive of each brunel neuron, Hz: η·ν_thr·C_E with η = 2 and
+/// ν_thr = θ / (J·C_E·τ_m) per external synapse and C_E = 800 of them: 20 kHz.
+const BRUNEL_DRIVE: f64 = 2.0 * 20e-3 / (0.1e-3 * 800.0 * 20e-3) * 800.0;
+
+/// τ_hom of the zenke25k benchmarks, seconds (the paper's model runs use 50 s).
+const ZENKE_TAU_HOM: f64 = 10.0;
+
+/// Rejects an override the network does not have, or a value out of range; the message
+/// names the flag.
+fn check_overrides(name: &str, o: &Options) -> Result<(), String> {
+    let v = &o.overrides;
+    let plastic = o.plastic.is_some();
+    let flags = [
+        (
+            "learning-rate",
+            v.learning_rate,
+            0.0,
+            plastic,
+            "plastic runs (--plastic)",
+        ),
+        (
+            "tau-hom",
+            v.tau_hom,
+            f64::MIN_POSITIVE,
+            plastic && name == "zenke25k",
+            "plastic zenke25k runs",
+        ),
+        (
+            "priming",
+            v.priming,
+            0.0,
+            plastic,
+            "plastic runs (--plastic)",
+        ),
+        (
+            "input-rate",
+            v.input_rate,
+            0.0,
+            name != "va",
+            "poisson, brunel and zenke25k (va has no Poisson input)",
+        ),
+        (
+            "w-exc",
+            v.w_exc,
+            0.0,
+            name != "poisson",
+            "networks with connections (not poisson)",
+        ),
+        (
+            "w-inh",
+            v.w_inh,
+            0.0,
+            name != "poisson",
+            "networks with connections (not poisson)",
+        ),
+    ];
+    for (flag, value, min, applies, which) in flags {
+        let Some(x) = value else { continue };
+        if !applies {
+            return Err(format!(
+                "--{flag}: applies to {which} only, not to this {name} run"
+            ));
+        }
+        if !x.is_finite() || x < min {
+            let expected = if min > 0.0 { "> 0" } else { ">= 0" };
+            return Err(format!("--{flag} {x}: expected a finite number {expected}"));
+        }
+    }
+    if let (true, "zenke25k", Some(w)) = (plastic, name, v.w_exc) {
+        if w > 1.0 {
+            return Err(format!(
+                "--w-exc {w}: plastic E→E weights live in [0, 1]; expected at most 1"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The Vogels–Abbott COBA benchmark as in the paper (§2.3.1): 3200 E + 800 I
@@ -113,6 +280,8 @@ pub fn vogels_abbott(o: &Options) -> Network {
     let conn = |name, pre, post, channel, weight| {
         random(name, (pre, post), channel, o.delay, 0.02, weight)
     };
+    let w_exc = o.overrides.w_exc.unwrap_or(0.4);
+    let w_inh = o.overrides.w_inh.unwrap_or(5.1);
     use Channel::{Excitatory as Exc, Inhibitory as Inh};
     Network {
         name: "va".into(),
@@ -120,10 +289,10 @@ pub fn vogels_abbott(o: &Options) -> Network {
         seed: o.seed,
         populations: vec![pop("E", 3200), pop("I", 800)],
         connections: vec![
-            conn("EE", 0, 0, Exc, 0.4),
-            conn("EI", 0, 1, Exc, 0.4),
-            conn("IE", 1, 0, Inh, 5.1),
-            conn("II", 1, 1, Inh, 5.1),
+            conn("EE", 0, 0, Exc, w_exc),
+            conn("EI", 0, 1, Exc, w_exc),
+            conn("IE", 1, 0, Inh, w_inh),
+            conn("II", 1, 1, Inh, w_inh),
         ],
     }
 }
@@ -138,7 +307,7 @@ pub fn poisson(o: &Options) -> Network {
         populations: vec![population(
             "P",
             1000,
-            poisson_source(5.0, o.generator),
+            poisson_source(o.overrides.input_rate.unwrap_or(5.0), o.generator),
             InitialV::Fixed(0.0),
         )],
         connections: vec![],
@@ -151,12 +320,12 @@ pub fn poisson(o: &Options) -> Network {
 /// pathways (≈ 10 M synapses), and an external Poisson drive of η·ν_thr·C_E = 20 kHz
 /// of J-sized inputs per neuron (η = 2).
 pub fn brunel(o: &Options) -> Network {
-    const J: f64 = 0.1e-3;
-    const G: f64 = 5.0;
+    let v = &o.overrides;
+    // J and g·J; the external drive keeps J-sized inputs of the paper's J.
+    let j = v.w_exc.map_or(0.1e-3, |mv| mv * 1e-3);
+    let gj = v.w_inh.map_or(5.0 * 0.1e-3, |mv| mv * 1e-3);
     let (n_e, n_i, p) = (8000, 2000, 0.1);
-    let c_e = p * n_e as f64;
-    // ν_thr = θ / (J·C_E·τ_m) per external synapse, η = 2, C_E external synapses.
-    let neuron = DeltaParams::brunel(2.0 * 20e-3 / (J * c_e * 20e-3) * c_e, J);
+    let neuron = DeltaParams::brunel(v.input_rate.unwrap_or(BRUNEL_DRIVE), 0.1e-3);
     let initial_v = match o.init_v {
         InitV::Uniform => InitialV::Uniform {
             lo: neuron.e_leak,
@@ -170,24 +339,23 @@ pub fn brunel(o: &Options) -> Network {
         random(name, (pre, post), Channel::Excitatory, o.delay, p, weight)
     };
     let mut connections = vec![
-        conn("EE", 0, 0, J),
-        conn("EI", 0, 1, J),
-        conn("IE", 1, 0, -G * J),
-        conn("II", 1, 1, -G * J),
+        conn("EE", 0, 0, j),
+        conn("EI", 0, 1, j),
+        conn("IE", 1, 0, -gj),
+        conn("II", 1, 1, -gj),
     ];
     // Plastic variant: E→E weight-dependent STDP as NEST's stdp_synapse_hom.
-    connections[0].plasticity = o.plastic.map(|traces| PairStdp {
-        tau_plus: 20e-3,
-        tau_minus: 20e-3,
-        lambda: 0.01,
-        alpha: 2.02,
-        mu_plus: 1.0,
-        mu_minus: 1.0,
-        w_max: 3.0 * J,
-        traces: match traces {
-            Traces::Continuous => TraceMode::Continuous,
-            Traces::EventBased => TraceMode::EventBased,
-        },
+    connections[0].plasticity = o.plastic.map(|traces| {
+        Plasticity::Pair(PairStdp {
+            tau_plus: 20e-3,
+            tau_minus: 20e-3,
+            lambda: v.learning_rate.unwrap_or(0.01),
+            alpha: 2.02,
+            mu_plus: 1.0,
+            mu_minus: 1.0,
+            w_max: 3.0 * j,
+            traces: traces.mode(),
+        })
     });
     Network {
         name: "brunel".into(),
@@ -210,7 +378,8 @@ pub fn initial_v_label(network: &str, init: InitV) -> String {
 /// The 25 k network of Zenke et al. 2013 as in the paper (§2.3.2), static: 20 000 E +
 /// 5000 I AMPA/NMDA/GABA neurons with a dynamic threshold, p = 0.05 in every pathway,
 /// weights 0.16 from E and 1.0 from I (units of the leak conductance), and 2500 Poisson
-/// inputs at 2 Hz onto E (p = 0.05, weight 0.16): ≈ 34 M synapses.
+/// inputs at 2 Hz onto E (p = 0.05, weight 0.16): ≈ 34 M synapses. Plastic: E→E minimal
+/// triplet STDP with homeostasis (Zenke et al. 2013), ≈ 20 M plastic synapses.
 pub fn zenke25k(o: &Options) -> Network {
     let neuron = AmpaNmdaParams::zenke2013;
     let initial_v = match o.init_v {
@@ -225,6 +394,17 @@ pub fn zenke25k(o: &Options) -> Network {
         random(name, (pre, post), channel, o.delay, 0.05, weight)
     };
     use Channel::{Excitatory as Exc, Inhibitory as Inh};
+    let v = &o.overrides;
+    let (w_exc, w_inh) = (v.w_exc.unwrap_or(0.16), v.w_inh.unwrap_or(1.0));
+    let mut ee = conn("EE", 0, 0, Exc, w_exc);
+    // Plastic variant: E→E minimal triplet STDP with homeostatic depression.
+    ee.plasticity = o.plastic.map(|traces| {
+        Plasticity::Triplet(TripletStdp::zenke2013(
+            v.learning_rate.unwrap_or(1.0),
+            v.tau_hom.unwrap_or(ZENKE_TAU_HOM),
+            traces.mode(),
+        ))
+    });
     Network {
         name: "zenke25k".into(),
         dt: o.dt,
@@ -232,13 +412,17 @@ pub fn zenke25k(o: &Options) -> Network {
         populations: vec![
             pop("E", 20_000, NeuronModel::AmpaNmda(neuron(20e-3))),
             pop("I", 5_000, NeuronModel::AmpaNmda(neuron(10e-3))),
-            pop("P", 2_500, poisson_source(2.0, o.generator)),
+            pop(
+                "P",
+                2_500,
+                poisson_source(v.input_rate.unwrap_or(2.0), o.generator),
+            ),
         ],
         connections: vec![
-            conn("EE", 0, 0, Exc, 0.16),
-            conn("EI", 0, 1, Exc, 0.16),
-            conn("IE", 1, 0, Inh, 1.0),
-            conn("II", 1, 1, Inh, 1.0),
+            ee,
+            conn("EI", 0, 1, Exc, w_exc),
+            conn("IE", 1, 0, Inh, w_inh),
+            conn("II", 1, 1, Inh, w_inh),
             conn("PE", 2, 0, Exc, 0.16),
         ],
     }

@@ -57,6 +57,10 @@ pub struct Config {
     /// Poisson generator ("lattice" / "per-step"), for networks with Poisson sources.
     #[serde(default)]
     pub generator: Option<String>,
+    /// The values of the parameters `snn-bench run` can override (learning rate,
+    /// τ_hom, priming, input rate, weights), whether overridden or not.
+    #[serde(default)]
+    pub parameters: std::collections::BTreeMap<String, f64>,
 }
 
 /// Wall and CPU seconds of one part of the run.
@@ -69,7 +73,11 @@ pub struct Times {
 /// What happened.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outcome {
+    /// Building the network. Its CPU time includes the priming run's.
     pub setup: Times,
+    /// Wall seconds of the priming run (weights fixed) before the measured run.
+    #[serde(default)]
+    pub priming_wall_s: f64,
     pub run: Times,
     /// Real-time factor: run wall time / model time (< 1 is faster than real time).
     pub rtf: f64,
@@ -143,6 +151,7 @@ impl Outcome {
                 wall_s: r.setup_wall,
                 cpu_s: ranks.iter().map(|u| u.setup_cpu_s).sum(),
             },
+            priming_wall_s: r.priming_wall,
             run: Times {
                 wall_s: r.run_wall,
                 cpu_s: ranks.iter().map(|u| u.run_cpu_s).sum(),

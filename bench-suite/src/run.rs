@@ -38,12 +38,37 @@ pub struct RunArgs {
     /// Poisson generator of networks with Poisson sources (poisson).
     #[arg(long, value_enum, default_value_t = Generator::Lattice)]
     pub generator: Generator,
-    /// Run the plastic variant (brunel: E→E pair STDP).
+    /// Run the plastic variant (brunel: E→E pair STDP; zenke25k: E→E triplet STDP with
+    /// homeostasis, after a priming run of 3·τ_hom with fixed weights).
     #[arg(long)]
     pub plastic: bool,
     /// Presynaptic traces of plastic runs.
     #[arg(long, value_enum, default_value_t = Traces::Continuous)]
     pub traces: Traces,
+    /// Learning rate of plastic runs: brunel λ (default 0.01), zenke25k η with
+    /// A3+ = 6.5e-3·η (default 1).
+    #[arg(long, allow_negative_numbers = true)]
+    pub learning_rate: Option<f64>,
+    /// zenke25k plastic: homeostatic time constant τ_hom in seconds (default 10, the
+    /// paper's benchmarks; its model runs use 50).
+    #[arg(long, allow_negative_numbers = true)]
+    pub tau_hom: Option<f64>,
+    /// Plastic runs: seconds of model time run with fixed weights before the measured
+    /// run (default: zenke25k 3·τ_hom, brunel 0). Not timed in the record's run.
+    #[arg(long, allow_negative_numbers = true)]
+    pub priming: Option<f64>,
+    /// Rate of the Poisson input in Hz: poisson sources (default 5), zenke25k inputs
+    /// (2), brunel external drive per neuron (20000).
+    #[arg(long, allow_negative_numbers = true)]
+    pub input_rate: Option<f64>,
+    /// Recurrent excitatory weight: va 0.4, zenke25k 0.16 (units of the leak
+    /// conductance), brunel J in mV (0.1).
+    #[arg(long, allow_negative_numbers = true)]
+    pub w_exc: Option<f64>,
+    /// Recurrent inhibitory weight (magnitude): va 5.1, zenke25k 1.0, brunel g·J in mV
+    /// (0.5).
+    #[arg(long, allow_negative_numbers = true)]
+    pub w_inh: Option<f64>,
     /// Append the results record (JSON Lines) to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -105,7 +130,7 @@ fn seconds_from_ms(flag: &str, ms: f64, dt_ms: Option<f64>) -> Result<f64, Strin
 }
 
 /// Builds the network the arguments describe (loading weights if asked).
-pub fn network(args: &RunArgs) -> Result<Network, String> {
+pub fn network(args: &RunArgs) -> Result<networks::Built, String> {
     let dt = seconds_from_ms("dt", args.dt, None)?;
     let delay = seconds_from_ms("delay", args.delay, Some(args.dt))?;
     let opts = networks::Options {
@@ -115,19 +140,28 @@ pub fn network(args: &RunArgs) -> Result<Network, String> {
         init_v: args.init_v,
         generator: args.generator,
         plastic: args.plastic.then_some(args.traces),
+        overrides: networks::Overrides {
+            learning_rate: args.learning_rate,
+            tau_hom: args.tau_hom,
+            priming: args.priming,
+            input_rate: args.input_rate,
+            w_exc: args.w_exc,
+            w_inh: args.w_inh,
+        },
     };
-    let mut net = networks::by_name(&args.network, &opts)?;
+    let mut built = networks::by_name(&args.network, &opts)?;
+    let net = &mut built.net;
     if args.plastic && net.connections.iter().all(|c| c.plasticity.is_none()) {
         return Err(format!(
-            "--plastic: network '{}' has no plastic variant yet (expected brunel)",
+            "--plastic: network '{}' has no plastic variant (expected brunel or zenke25k)",
             args.network
         ));
     }
     if let Some(dir) = &args.load_weights {
-        weights::load(&mut net, dir).map_err(|e| e.to_string())?;
+        weights::load(net, dir).map_err(|e| e.to_string())?;
     }
     net.validate().map_err(|e| e.to_string())?;
-    Ok(net)
+    Ok(built)
 }
 
 /// Runs and returns the record (also appended to `--out` and printed unless quiet).
@@ -170,7 +204,8 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
         ));
     }
     let start = Usage::now();
-    let net = network(args)?;
+    let built = network(args)?;
+    let net = &built.net;
     // Model time is rounded to whole steps; the record gives the time actually simulated.
     let steps = (args.simtime / net.dt).round() as u64;
     if steps == 0 {
@@ -180,8 +215,8 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
         ));
     }
     match args.precision {
-        Precision::F32 => run_in::<f32>(args, &net, steps, start, world),
-        Precision::F64 => run_in::<f64>(args, &net, steps, start, world),
+        Precision::F32 => run_in::<f32>(args, &built, steps, start, world),
+        Precision::F64 => run_in::<f64>(args, &built, steps, start, world),
     }
 }
 
@@ -246,11 +281,12 @@ fn gather_usage(world: Option<&World>, mine: RankUsage) -> Option<Vec<RankUsage>
 
 fn run_in<R: Real>(
     args: &RunArgs,
-    net: &Network,
+    built: &networks::Built,
     steps: u64,
     start: Usage,
     world: Option<&World>,
 ) -> Result<Option<Record>, String> {
+    let net = &built.net;
     let rank = world_rank(world);
     let ranks = world_size(world);
     if let (Some(dir), 0) = (&args.save_weights, rank) {
@@ -259,6 +295,7 @@ fn run_in<R: Real>(
     let cfg = RunConfig {
         workers: args.threads as usize,
         steps,
+        priming_steps: (built.priming_s / net.dt).round() as u64,
         timers: args.timers == "on",
         record_spikes: args.spikes.is_some(),
         progress_every: (0.1 / net.dt).round().max(1.0) as u64,
@@ -331,6 +368,7 @@ fn run_in<R: Real>(
                     .and_then(|v| v.as_str().map(String::from))
                     .unwrap_or_default()
             }),
+            parameters: built.parameters.clone(),
             generator: has_poisson(net).then(|| {
                 serde_json::to_value(args.generator)
                     .ok()

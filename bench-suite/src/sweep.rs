@@ -1422,6 +1422,7 @@ mod tests {
             generator: None,
             plastic: false,
             traces: None,
+            parameters: Default::default(),
         };
         assert_eq!(Key::of_record(&config), Key::of_configuration(&s, c));
         let other = Config {

@@ -27,7 +27,12 @@ use crate::timers::{Clock, Off, On, PhaseTimes};
 pub struct RunConfig {
     /// Worker threads, each owning one partition.
     pub workers: usize,
+    /// Steps of the measured run.
     pub steps: u64,
+    /// Steps run first with the weights fixed (plastic connections keep their traces
+    /// going), e.g. the zenke25k network's 3·τ_hom, so that the homeostatic trace has
+    /// settled when learning starts. Not timed, not counted, spikes not recorded.
+    pub priming_steps: u64,
     /// Phase timers; `false` only to measure the timers' own overhead.
     pub timers: bool,
     /// Keep every spike (step, gid) for output.
@@ -73,6 +78,8 @@ pub struct RunResult {
     pub communicator: &'static str,
     /// Building the network (connectivity, state), seconds of wall time.
     pub setup_wall: f64,
+    /// The priming run (weights fixed), seconds of wall time.
+    pub priming_wall: f64,
     /// The step loop, seconds of wall time.
     pub run_wall: f64,
     pub workers: Vec<WorkerReport>,
@@ -334,6 +341,27 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         }
     }
 
+    /// Switches weight updates of every plastic connection on or off.
+    pub fn set_learning(&mut self, on: bool) {
+        for c in &mut self.connections {
+            c.set_learning(on);
+        }
+    }
+
+    /// Forgets what was measured so far (phase times, counts, statistics, recorded
+    /// spikes): the end of a priming run. The state of the network is kept.
+    pub fn reset_measurements(&mut self) {
+        self.ticks = [0; 5];
+        self.compute_ticks = 0;
+        self.spikes = 0;
+        self.events = 0;
+        self.exchanged = 0;
+        self.stats = SpikeStats::new(self.stats.len());
+        if let Some(r) = &mut self.record {
+            r.clear();
+        }
+    }
+
     /// Waits for every worker (and restarts the compute clock: time spent before a
     /// barrier outside the step loop, e.g. building, is not compute time).
     pub fn barrier(&mut self) {
@@ -453,8 +481,8 @@ pub struct Outcome {
     pub(crate) stats: SpikeStats,
     pub(crate) partition: Partition,
     pub(crate) spikes: Option<Vec<Spike>>,
-    /// (setup wall, run wall) in seconds, measured by worker 0 only.
-    pub(crate) walls: Option<(f64, f64)>,
+    /// (setup, priming, run) wall in seconds, measured by worker 0 only.
+    pub(crate) walls: Option<(f64, f64, f64)>,
     pub(crate) arrivals: Option<Vec<f64>>,
 }
 
@@ -473,18 +501,29 @@ pub fn run_worker<R: Real, C: Communicator, K: Clock>(
     let mut w =
         Worker::<R, C, K>::with_latency(net, comm, clock, cfg.record_spikes, cfg.injected_latency);
     w.barrier();
+    let setup_end = Instant::now();
+    if cfg.priming_steps > 0 {
+        w.set_learning(false);
+        for _ in 0..cfg.priming_steps {
+            w.step();
+        }
+        w.set_learning(true);
+        w.reset_measurements();
+        w.barrier();
+    }
+    let priming_end = Instant::now();
     if cfg.trace_exchanges {
         w.trace_exchanges();
     }
-    let setup_end = Instant::now();
     if leads_process {
         observer.run_started();
     }
+    let first = w.step;
     let mut next_progress = cfg.progress_every;
     for _ in 0..cfg.steps {
         w.step();
-        if lead && cfg.progress_every > 0 && w.step >= next_progress {
-            observer.progress(w.step, w.exchanged);
+        if lead && cfg.progress_every > 0 && w.step - first >= next_progress {
+            observer.progress(w.step - first, w.exchanged);
             next_progress += cfg.progress_every;
         }
     }
@@ -503,7 +542,8 @@ pub fn run_worker<R: Real, C: Communicator, K: Clock>(
         walls: lead.then(|| {
             (
                 (setup_end - start).as_secs_f64(),
-                (run_end - setup_end).as_secs_f64(),
+                (priming_end - setup_end).as_secs_f64(),
+                (run_end - priming_end).as_secs_f64(),
             )
         }),
     }
@@ -571,7 +611,8 @@ pub(crate) fn assemble(
     outcomes: Vec<Outcome>,
     communicator: &'static str,
 ) -> RunResult {
-    let (setup_wall, run_wall) = outcomes[0].walls.expect("worker 0 measures the walls");
+    let (setup_wall, priming_wall, run_wall) =
+        outcomes[0].walls.expect("worker 0 measures the walls");
     let offsets = net.offsets();
     let mut stats = SpikeStats::new(net.neuron_count());
     let mut spikes = cfg.record_spikes.then(Vec::new);
@@ -599,6 +640,7 @@ pub(crate) fn assemble(
         min_delay_steps: net.min_delay_steps().expect("validated"),
         communicator,
         setup_wall,
+        priming_wall,
         run_wall,
         workers: outcomes.into_iter().map(|o| o.report).collect(),
         stats,
@@ -722,6 +764,7 @@ mod tests {
             let cfg = RunConfig {
                 workers,
                 steps: 1003,
+                priming_steps: 0,
                 timers: true,
                 record_spikes: true,
                 progress_every: 0,
@@ -740,6 +783,7 @@ mod tests {
         let cfg = RunConfig {
             workers: 0,
             steps: 1,
+            priming_steps: 0,
             timers: true,
             record_spikes: false,
             progress_every: 0,
@@ -771,6 +815,7 @@ mod timing_tests {
             let cfg = RunConfig {
                 workers,
                 steps: 20_000,
+                priming_steps: 0,
                 timers: true,
                 record_spikes: false,
                 progress_every: 0,
@@ -817,6 +862,7 @@ mod trace_tests {
         let cfg = RunConfig {
             workers: 2,
             steps: 1003,
+            priming_steps: 0,
             timers: true,
             record_spikes: false,
             progress_every: 0,

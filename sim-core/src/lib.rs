@@ -31,8 +31,8 @@ pub mod timers;
 pub use comm::{Communicator, SharedMemory, SingleWorker, Spike};
 pub use engine::{simulate, Observer, RunConfig, RunResult, Worker, WorkerReport};
 pub use model::{
-    Channel, ConnectionSpec, Connectivity, InitialV, ModelError, Network, PairStdp, PopulationSpec,
-    TraceMode,
+    Channel, ConnectionSpec, Connectivity, InitialV, ModelError, Network, PairStdp, Plasticity,
+    PopulationSpec, TraceMode, TripletStdp,
 };
 pub use real::{Precision, Real};
 pub use timers::{PhaseStats, PhaseTimes};

@@ -197,7 +197,65 @@ pub struct ConnectionSpec {
     pub delay: f64,
     pub connectivity: Connectivity,
     /// Spike-timing-dependent plasticity of the weights, if any.
-    pub plasticity: Option<PairStdp>,
+    pub plasticity: Option<Plasticity>,
+}
+
+/// A plasticity rule of a connection's weights.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Plasticity {
+    /// Pair STDP with weight dependence (brunel).
+    Pair(PairStdp),
+    /// Minimal triplet STDP with homeostatic depression (zenke25k).
+    Triplet(TripletStdp),
+}
+
+impl Plasticity {
+    /// How presynaptic traces are kept.
+    pub fn traces(&self) -> TraceMode {
+        match self {
+            Plasticity::Pair(r) => r.traces,
+            Plasticity::Triplet(r) => r.traces,
+        }
+    }
+
+    /// Checks every parameter; the message names the field and what was expected.
+    pub fn check(&self) -> Result<(), String> {
+        let positive: &[(&str, f64)] = match self {
+            Plasticity::Pair(r) => &[
+                ("tau_plus", r.tau_plus),
+                ("tau_minus", r.tau_minus),
+                ("w_max", r.w_max),
+            ],
+            Plasticity::Triplet(r) => &[
+                ("tau_plus", r.tau_plus),
+                ("tau_minus", r.tau_minus),
+                ("tau_y", r.tau_y),
+                ("tau_hom", r.tau_hom),
+                ("kappa", r.kappa),
+                ("w_max", r.w_max),
+            ],
+        };
+        for &(field, v) in positive {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(format!("plasticity {field} = {v}: expected > 0"));
+            }
+        }
+        let non_negative: &[(&str, f64)] = match self {
+            Plasticity::Pair(r) => &[
+                ("lambda", r.lambda),
+                ("alpha", r.alpha),
+                ("mu_plus", r.mu_plus),
+                ("mu_minus", r.mu_minus),
+            ],
+            Plasticity::Triplet(r) => &[("a3_plus", r.a3_plus)],
+        };
+        for &(field, v) in non_negative {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(format!("plasticity {field} = {v}: expected >= 0"));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Weight-dependent pair STDP as NEST's `stdp_synapse_hom` (Gütig et al. 2003), on
@@ -218,6 +276,57 @@ pub struct PairStdp {
     pub w_max: f64,
     /// How presynaptic traces are kept (the results agree to rounding).
     pub traces: TraceMode,
+}
+
+/// Minimal triplet STDP with homeostatic depression (Pfister & Gerstner 2006; Zenke et
+/// al. 2013), on weights in [0, `w_max`]. A postsynaptic spike at t potentiates,
+/// `w += A3+ · x_pre(t) · y_post(t⁻)`, with the presynaptic trace x_pre (τ₊) of the
+/// arrivals up to and including t and the slow postsynaptic trace y_post (τ_y) of the
+/// spikes strictly before t. A presynaptic spike arriving at t depresses,
+/// `w −= C · x_post(t⁻) · h(t⁻)²`, with the postsynaptic trace x_post (τ₋) and the
+/// homeostatic trace h (τ_hom) of the postsynaptic spikes strictly before t, and
+/// `C = A3+ · τ₊ · τ_y / (τ₋ · κ · τ_hom²)`. Every trace jumps by 1 per spike, so
+/// h/τ_hom estimates the postsynaptic rate ν and depression grows as ν²: the rule
+/// potentiates below the target rate κ and depresses above it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TripletStdp {
+    pub tau_plus: f64,
+    pub tau_minus: f64,
+    pub tau_y: f64,
+    pub tau_hom: f64,
+    /// A3+, the learning rate of triplet potentiation.
+    pub a3_plus: f64,
+    /// κ, the target rate in Hz.
+    pub kappa: f64,
+    /// Largest weight (in the connection's weight units).
+    pub w_max: f64,
+    /// How presynaptic traces are kept (the results agree to rounding).
+    pub traces: TraceMode,
+}
+
+impl TripletStdp {
+    /// The parameters of Zenke et al. 2013 (τ₊ 16.8 ms, τ₋ 33.7 ms, τ_y 114 ms,
+    /// A3+ = 6.5·10⁻³·η, κ 3 Hz, w ∈ [0, 1]) with learning-rate factor `eta` and the
+    /// homeostatic time constant `tau_hom` (50 s in the paper's runs, 10 s in its
+    /// benchmarks).
+    pub fn zenke2013(eta: f64, tau_hom: f64, traces: TraceMode) -> Self {
+        TripletStdp {
+            tau_plus: 16.8e-3,
+            tau_minus: 33.7e-3,
+            tau_y: 114e-3,
+            tau_hom,
+            a3_plus: 6.5e-3 * eta,
+            kappa: 3.0,
+            w_max: 1.0,
+            traces,
+        }
+    }
+
+    /// C, the factor of homeostatic depression.
+    pub fn depression_factor(&self) -> f64 {
+        self.a3_plus * self.tau_plus * self.tau_y
+            / (self.tau_minus * self.kappa * self.tau_hom * self.tau_hom)
+    }
 }
 
 /// Presynaptic traces (paper Fig. 8C vs 8D).
@@ -430,6 +539,9 @@ impl Network {
                 )));
             }
             self.delay_steps(c)?;
+            if let Some(rule) = &c.plasticity {
+                rule.check().map_err(bad)?;
+            }
             if matches!(self.populations[c.post].model, NeuronModel::Poisson(_)) {
                 return Err(bad(format!(
                     "targets population {}, a Poisson source, which takes no input",

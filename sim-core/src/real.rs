@@ -30,6 +30,24 @@ pub trait Real:
     /// Converts a parameter given in f64 (rounding to nearest for f32).
     fn of(x: f64) -> Self;
     fn to_f64(self) -> f64;
+    /// The larger of two numbers, as one `max` instruction (not NaN-aware).
+    #[inline(always)]
+    fn max(self, other: Self) -> Self {
+        if self > other {
+            self
+        } else {
+            other
+        }
+    }
+    /// The smaller of two numbers, as one `min` instruction (not NaN-aware).
+    #[inline(always)]
+    fn min(self, other: Self) -> Self {
+        if self < other {
+            self
+        } else {
+            other
+        }
+    }
 }
 
 impl Real for f32 {
