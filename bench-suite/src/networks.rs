@@ -13,6 +13,19 @@ use sim_core::{
 /// Names accepted by `snn-bench run`.
 pub const NAMES: [&str; 4] = ["va", "brunel", "zenke25k", "poisson"];
 
+/// The networks with a plastic variant (`snn-bench run --plastic`).
+pub const PLASTIC: [&str; 2] = ["brunel", "zenke25k"];
+
+/// Model time of the priming run before a plastic run without overrides, seconds:
+/// zenke25k 3·τ_hom, the others none.
+pub fn default_priming_s(network: &str) -> f64 {
+    if network == "zenke25k" {
+        3.0 * ZENKE_TAU_HOM
+    } else {
+        0.0
+    }
+}
+
 /// How membrane potentials start (recorded in every result).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -161,7 +174,7 @@ pub fn by_name(name: &str, o: &Options) -> Result<Built, String> {
             parameters.insert("input_rate_hz".into(), value(v.input_rate, BRUNEL_DRIVE));
             if o.plastic.is_some() {
                 parameters.insert("learning_rate".into(), value(v.learning_rate, 0.01));
-                priming_s = value(v.priming, 0.0);
+                priming_s = value(v.priming, default_priming_s(name));
             }
         }
         _ => {

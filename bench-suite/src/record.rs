@@ -89,8 +89,12 @@ pub struct Outcome {
     pub synaptic_events: u64,
     /// Evolve time summed over workers per neuron update (core-nanoseconds).
     pub ns_per_neuron_step: f64,
-    /// Propagate time summed over workers per synaptic event (core-nanoseconds).
+    /// Propagate time summed over workers per synaptic event through static
+    /// connections (core-nanoseconds; plastic connections are timed under plasticity).
     pub ns_per_synaptic_event: f64,
+    /// Synaptic events through plastic connections (part of `synaptic_events`).
+    #[serde(default)]
+    pub plastic_events: u64,
     /// The largest peak resident memory of any rank.
     pub peak_rss_bytes: u64,
     /// CPU time and peak memory of each rank (one entry without MPI).
@@ -139,6 +143,7 @@ impl Outcome {
         let propagate_sum: f64 = per_worker.iter().map(|p| p.propagate).sum();
         let neuron_steps = net.neuron_count() as f64 * r.steps as f64;
         let events = r.events();
+        let static_events = events - r.plastic_events();
         let mut rates = vec![(
             "all".to_string(),
             r.stats.summary(0..net.neuron_count(), simtime),
@@ -163,11 +168,12 @@ impl Outcome {
             spikes: r.spike_count(),
             synaptic_events: events,
             ns_per_neuron_step: 1e9 * evolve_sum / neuron_steps.max(1.0),
-            ns_per_synaptic_event: if events > 0 {
-                1e9 * propagate_sum / events as f64
+            ns_per_synaptic_event: if static_events > 0 {
+                1e9 * propagate_sum / static_events as f64
             } else {
                 0.0
             },
+            plastic_events: r.plastic_events(),
             peak_rss_bytes: ranks.iter().map(|u| u.peak_rss_bytes).max().unwrap_or(0),
             per_rank: ranks,
             rates,

@@ -7,6 +7,7 @@
 //!
 //! ```toml
 //! network = "va"             # or networks = ["va"]
+//! plasticity = ["static"]    # static / continuous / event-based (plastic variants)
 //! simtime = 10.0             # model time of each run, seconds
 //! threads = [1, 2]           # worker threads per rank
 //! ranks = [1]                # MPI processes; > 1 runs under `mpirun`
@@ -20,8 +21,24 @@
 //! out = "results/<host>/sweep.jsonl"   # `--out` overrides
 //! mpirun = "mpirun"
 //! mpirun_args = ["--bind-to", "none"]
-//! timeout_s = 560.0          # per run; default 60 s + 50 × simtime
+//! timeout_s = 560.0          # per run; default 60 s + 50 × simtime (+ priming)
 //! ```
+//!
+//! `plasticity` chooses between a network's static variant (`"static"`) and its plastic
+//! one (`snn-bench run --plastic`: brunel E→E pair STDP, zenke25k E→E triplet STDP) with
+//! continuous or event-based presynaptic traces (`--traces continuous|event-based`).
+//! Only brunel and zenke25k have a plastic variant: a plastic value in a spec that lists
+//! another network is an error (sweep those networks in a spec of their own).
+//! `scripts/sweeps/brunel-plastic.toml` compares the three on brunel. The default
+//! `timeout_s` of a plastic zenke25k run adds its priming run (3 · τ_hom = 30 s of model
+//! time, run before the measured one) to `simtime`.
+//!
+//! A sweep varies none of the network parameters `snn-bench run` can override
+//! (`--learning-rate`, `--tau-hom`, `--priming`, `--input-rate`, `--w-exc`, `--w-inh`);
+//! its runs use the defaults. The configuration key (below) does not compare the
+//! `parameters` a record lists, so **records of runs with overridden parameters must not
+//! share a sweep's output file**: such a record would be taken for the sweep's run of its
+//! configuration, which would then be skipped.
 //!
 //! Unknown fields are errors. Paths (`out`, `hostfile`) are relative to the working
 //! directory, like every other path `snn-bench` takes. Everything is validated before the
@@ -36,14 +53,15 @@
 //!
 //! # What runs
 //!
-//! The sweep is the cartesian product network × precision × delay × latency × ranks ×
-//! hosts × threads, repeated `repetitions` times with the repetition outermost (so slow
-//! drifts of a shared machine hit every configuration alike). Pairs with more hosts than
-//! ranks are left out (a `hosts` value larger than every `ranks` value is an error).
+//! The sweep is the cartesian product network × plasticity × precision × delay ×
+//! latency × ranks × hosts × threads, repeated `repetitions` times with the repetition
+//! outermost (so slow drifts of a shared machine hit every configuration alike). Pairs
+//! with more hosts than ranks are left out (a `hosts` value larger than every `ranks`
+//! value is an error).
 //! Each configuration runs as ONE child process:
 //!
-//! * one rank: `snn-bench run NET --quiet --simtime S --threads T --precision P --delay D
-//!   --comm-latency-us L --seed SEED --repetition K --out OUT`;
+//! * one rank: `snn-bench run NET [--plastic --traces X] --quiet --simtime S --threads T
+//!   --precision P --delay D --comm-latency-us L --seed SEED --repetition K --out OUT`;
 //! * more ranks: `MPIRUN MPIRUN_ARGS… -np R [--hostfile F] snn-bench run … --expect-ranks R`
 //!   (the run checks that the MPI world really has R processes).
 //!
@@ -57,10 +75,10 @@
 //! * **The record is the only state.** A configuration is done exactly when `OUT` holds a
 //!   record of it; there is no separate progress file that could disagree with `OUT`. On
 //!   start the sweep reads `OUT` and computes each record's configuration key from its
-//!   `config` (network, precision, threads, ranks, hosts, delay rounded to 1 ns, injected
-//!   latency, simulated time, seed, repetition, and the settings a sweep never varies: dt,
-//!   timers, initial potentials and weights). A configuration whose key is present is
-//!   skipped; every other one runs.
+//!   `config` (network, plastic and traces, precision, threads, ranks, hosts, delay rounded
+//!   to 1 ns, injected latency, simulated time, seed, repetition, and the settings a sweep
+//!   never varies: dt, timers, initial potentials and weights; not `parameters`, see
+//!   above). A configuration whose key is present is skipped; every other one runs.
 //! * **Records are written whole or not at all.** Each run appends its own record with one
 //!   `write` to a file opened with `O_APPEND`, under `flock`, after the simulation has
 //!   finished ([`crate::jsonl::append`]). A run killed before that write leaves no record,
@@ -197,6 +215,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
 struct RawSpec {
     network: Option<List<String>>,
     networks: Option<List<String>>,
+    plasticity: Option<List<String>>,
     simtime: Option<f64>,
     threads: Option<List<i64>>,
     ranks: Option<List<i64>>,
@@ -217,6 +236,8 @@ struct RawSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spec {
     pub networks: Vec<String>,
+    /// The static and/or plastic variants of each network.
+    pub plasticity: Vec<Plasticity>,
     /// Model time of each run as asked for, seconds.
     pub simtime: f64,
     pub threads: Vec<u32>,
@@ -232,8 +253,61 @@ pub struct Spec {
     pub out: Option<PathBuf>,
     pub mpirun: String,
     pub mpirun_args: Vec<String>,
-    /// Time limit of each run (child process), seconds.
-    pub timeout_s: f64,
+    /// Time limit of each run (child process), seconds, as the spec gives it; `None`:
+    /// the default of [`Spec::run_timeout_s`].
+    pub timeout_s: Option<f64>,
+}
+
+/// A network variant a sweep runs: static, or plastic with continuous or event-based
+/// presynaptic traces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Plasticity {
+    Static,
+    Continuous,
+    EventBased,
+}
+
+impl Plasticity {
+    /// Every variant, as specs spell them.
+    pub const ALL: [Plasticity; 3] = [
+        Plasticity::Static,
+        Plasticity::Continuous,
+        Plasticity::EventBased,
+    ];
+
+    /// The name in specs (and, for plastic variants, `snn-bench run --traces`'s value).
+    pub fn name(self) -> &'static str {
+        match self {
+            Plasticity::Static => "static",
+            Plasticity::Continuous => "continuous",
+            Plasticity::EventBased => "event-based",
+        }
+    }
+
+    /// The presynaptic traces of a plastic variant (`--traces`, and the record's
+    /// `traces`); `None` for the static one.
+    pub fn traces(self) -> Option<&'static str> {
+        match self {
+            Plasticity::Static => None,
+            p => Some(p.name()),
+        }
+    }
+
+    fn parse(s: &str) -> Result<Plasticity, String> {
+        Plasticity::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Plasticity::ALL
+                    .iter()
+                    .map(|p| format!("{:?}", p.name()))
+                    .collect();
+                format!(
+                    "plasticity = {s:?}: unknown value, expected one of {}",
+                    names.join(", ")
+                )
+            })
+    }
 }
 
 /// Format of a specification file.
@@ -289,6 +363,29 @@ impl Spec {
             }
         }
         distinct("network", &networks, |n| n.clone())?;
+
+        let plasticity = match raw.plasticity {
+            Some(List(v)) => nonempty("plasticity", v)?,
+            None => vec![Plasticity::Static.name().to_string()],
+        };
+        let plasticity = plasticity
+            .iter()
+            .map(|p| Plasticity::parse(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        distinct("plasticity", &plasticity, |&p| p)?;
+        if let Some(p) = plasticity.iter().find(|p| p.traces().is_some()) {
+            if let Some(n) = networks
+                .iter()
+                .find(|n| !networks::PLASTIC.contains(&n.as_str()))
+            {
+                return Err(format!(
+                    "plasticity = {:?}: network {n:?} has no plastic variant (only {} have \
+                     one); sweep it in a spec of its own, or with plasticity = \"static\"",
+                    p.name(),
+                    networks::PLASTIC.join(" and ")
+                ));
+            }
+        }
 
         let simtime = raw.simtime.unwrap_or(10.0);
         if !simtime.is_finite() || simtime <= 0.0 {
@@ -374,14 +471,16 @@ impl Spec {
         if mpirun.trim().is_empty() {
             return Err("mpirun = \"\": expected a launcher command".into());
         }
-        let timeout_s = raw.timeout_s.unwrap_or(60.0 + 50.0 * simtime);
-        if !timeout_s.is_finite() || timeout_s <= 0.0 {
-            return Err(format!(
-                "timeout_s = {timeout_s}: expected a positive number of seconds"
-            ));
+        if let Some(timeout_s) = raw.timeout_s {
+            if !timeout_s.is_finite() || timeout_s <= 0.0 {
+                return Err(format!(
+                    "timeout_s = {timeout_s}: expected a positive number of seconds"
+                ));
+            }
         }
         Ok(Spec {
             networks,
+            plasticity,
             simtime,
             threads,
             ranks,
@@ -397,7 +496,21 @@ impl Spec {
             mpirun_args: raw
                 .mpirun_args
                 .unwrap_or_else(|| vec!["--bind-to".into(), "none".into()]),
-            timeout_s,
+            timeout_s: raw.timeout_s,
+        })
+    }
+
+    /// The time limit of a configuration's run, seconds: the spec's `timeout_s`, by
+    /// default 60 s + 50 × the model time the run simulates (`simtime`, plus the priming
+    /// run of plastic zenke25k).
+    pub fn run_timeout_s(&self, c: &Configuration) -> f64 {
+        self.timeout_s.unwrap_or_else(|| {
+            let priming = if c.plasticity != Plasticity::Static {
+                networks::default_priming_s(&c.network)
+            } else {
+                0.0
+            };
+            60.0 + 50.0 * (self.simtime + priming)
         })
     }
 
@@ -406,22 +519,25 @@ impl Spec {
         let mut all = Vec::new();
         for repetition in 0..self.repetitions {
             for network in &self.networks {
-                for precision in &self.precisions {
-                    for &delay_ms in &self.delays_ms {
-                        for &latency_us in &self.latencies_us {
-                            for &ranks in &self.ranks {
-                                for &hosts in self.hosts.iter().filter(|&&h| h <= ranks) {
-                                    for &threads in &self.threads {
-                                        all.push(Configuration {
-                                            network: network.clone(),
-                                            precision: precision.clone(),
-                                            delay_ms,
-                                            latency_us,
-                                            ranks,
-                                            hosts,
-                                            threads,
-                                            repetition,
-                                        });
+                for &plasticity in &self.plasticity {
+                    for precision in &self.precisions {
+                        for &delay_ms in &self.delays_ms {
+                            for &latency_us in &self.latencies_us {
+                                for &ranks in &self.ranks {
+                                    for &hosts in self.hosts.iter().filter(|&&h| h <= ranks) {
+                                        for &threads in &self.threads {
+                                            all.push(Configuration {
+                                                network: network.clone(),
+                                                plasticity,
+                                                precision: precision.clone(),
+                                                delay_ms,
+                                                latency_us,
+                                                ranks,
+                                                hosts,
+                                                threads,
+                                                repetition,
+                                            });
+                                        }
                                     }
                                 }
                             }
@@ -523,6 +639,7 @@ fn picos(s: f64) -> i64 {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Configuration {
     pub network: String,
+    pub plasticity: Plasticity,
     pub precision: String,
     pub delay_ms: f64,
     pub latency_us: f64,
@@ -536,8 +653,10 @@ impl fmt::Display for Configuration {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(
             f,
-            "{} {} delay={}ms latency={}us ranks={} hosts={} threads={} repetition={}",
+            "{} plasticity={} {} delay={}ms latency={}us ranks={} hosts={} threads={} \
+             repetition={}",
             self.network,
+            self.plasticity.name(),
             self.precision,
             self.delay_ms,
             self.latency_us,
@@ -553,6 +672,9 @@ impl fmt::Display for Configuration {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
     pub network: String,
+    /// The plastic variant, and its presynaptic traces ("continuous" / "event-based").
+    pub plastic: bool,
+    pub traces: Option<String>,
     pub precision: String,
     pub threads: usize,
     pub ranks: usize,
@@ -582,6 +704,8 @@ impl Key {
     pub fn of_record(c: &Config) -> Key {
         Key {
             network: c.network.clone(),
+            plastic: c.plastic,
+            traces: c.traces.clone(),
             precision: c.precision.clone(),
             threads: c.threads,
             ranks: c.ranks,
@@ -602,6 +726,8 @@ impl Key {
     pub fn of_configuration(spec: &Spec, c: &Configuration) -> Key {
         Key {
             network: c.network.clone(),
+            plastic: c.plasticity != Plasticity::Static,
+            traces: c.plasticity.traces().map(String::from),
             precision: c.precision.clone(),
             threads: c.threads as usize,
             ranks: c.ranks as usize,
@@ -624,9 +750,14 @@ impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(
             f,
-            "{} {} delay={}ms latency={}us ranks={} hosts={} threads={} repetition={} \
-             simtime={}s seed={} dt={}ms timers={} initial_v={} weights={:?}",
+            "{} plasticity={} {} delay={}ms latency={}us ranks={} hosts={} threads={} \
+             repetition={} simtime={}s seed={} dt={}ms timers={} initial_v={} weights={:?}",
             self.network,
+            match (self.plastic, &self.traces) {
+                (false, None) => "static".to_string(),
+                (true, Some(t)) => t.clone(),
+                (p, t) => format!("(plastic={p}, traces={t:?})"),
+            },
             self.precision,
             self.delay_ns as f64 / 1e6,
             self.latency_ps as f64 / 1e6,
@@ -647,6 +778,9 @@ impl fmt::Display for Key {
 /// The command line (program first) that runs one configuration.
 pub fn command(spec: &Spec, c: &Configuration, exe: &Path, out: &Path) -> Vec<OsString> {
     let mut run: Vec<OsString> = vec![exe.into(), "run".into(), c.network.clone().into()];
+    if let Some(traces) = c.plasticity.traces() {
+        run.extend(["--plastic".into(), "--traces".into(), traces.into()]);
+    }
     let flags = [
         ("--simtime", spec.simtime.to_string()),
         ("--threads", c.threads.to_string()),
@@ -877,7 +1011,8 @@ pub fn execute(args: &SweepArgs) -> Result<(), String> {
             bar.set_message(c.to_string());
         }
         let cmd = command(&spec, c, &exe, &out);
-        let report = run_child(&cmd, c.ranks > 1 && root, spec.timeout_s);
+        let timeout_s = spec.run_timeout_s(c);
+        let report = run_child(&cmd, c.ranks > 1 && root, timeout_s);
         let stopped = |why: String| {
             bar.abandon();
             format!(
@@ -899,8 +1034,8 @@ pub fn execute(args: &SweepArgs) -> Result<(), String> {
             End::Exited(status) => return Err(stopped(format!("the run failed ({status})"))),
             End::TimedOut => {
                 return Err(stopped(format!(
-                    "the run did not finish within timeout_s = {} s; its process group was killed",
-                    spec.timeout_s
+                    "the run did not finish within timeout_s = {timeout_s} s; its process group \
+                     was killed"
                 )))
             }
         }
@@ -1143,7 +1278,8 @@ fn run_child(cmd: &[OsString], mpi_as_root: bool, timeout_s: f64) -> Result<Chil
         wait_exit_unreaped(pid);
         let _ = exited_tx.send(());
     });
-    let limit = Duration::from_secs_f64(timeout_s);
+    // (A limit too long for a Duration is no limit.)
+    let limit = Duration::try_from_secs_f64(timeout_s).unwrap_or(Duration::MAX);
     let timed_out = exited.recv_timeout(limit).is_err();
     // Stragglers of the child's group (an MPI rank, a helper) go with it; on time-out the
     // whole group. The child is not reaped yet (a running process or a zombie), so its
@@ -1237,8 +1373,10 @@ mod tests {
         assert_eq!((s.repetitions, s.seed), (1, 1));
         assert_eq!(s.mpirun, "mpirun");
         assert_eq!(s.mpirun_args, ["--bind-to", "none"]);
-        assert_eq!(s.timeout_s, 60.0 + 50.0 * 10.0);
+        assert_eq!(s.plasticity, [Plasticity::Static]);
+        assert_eq!(s.timeout_s, None);
         assert_eq!(s.configurations().len(), 2);
+        assert_eq!(s.run_timeout_s(&s.configurations()[0]), 60.0 + 50.0 * 10.0);
     }
 
     #[test]
@@ -1323,6 +1461,30 @@ mod tests {
                 &["/no/such/file"],
             ),
             ("threads = [1.5]", &["threads", "1.5"]),
+            (
+                "network = 'brunel'\nplasticity = 'stdp'",
+                &[
+                    "plasticity",
+                    "stdp",
+                    "\"static\", \"continuous\", \"event-based\"",
+                ],
+            ),
+            (
+                "network = 'brunel'\nplasticity = []",
+                &["plasticity", "empty"],
+            ),
+            (
+                "network = 'brunel'\nplasticity = ['continuous', 'continuous']",
+                &["plasticity", "twice"],
+            ),
+            (
+                "networks = ['brunel', 'va']\nplasticity = ['static', 'event-based']",
+                &["plasticity", "event-based", "\"va\"", "no plastic variant"],
+            ),
+            (
+                "network = 'poisson'\nplasticity = 'continuous'",
+                &["plasticity", "\"poisson\"", "no plastic variant"],
+            ),
         ] {
             let e = err(text);
             for m in must {
@@ -1390,6 +1552,97 @@ mod tests {
     }
 
     #[test]
+    fn plasticity_is_a_dimension_of_the_product_inside_network() {
+        let s = toml(
+            "networks = ['brunel', 'zenke25k']\nplasticity = ['static', 'continuous', \
+             'event-based']\nprecision = ['f32', 'f64']\nthreads = 1\nsimtime = 2",
+        )
+        .unwrap();
+        let cs = s.configurations();
+        assert_eq!(cs.len(), 12);
+        let order: Vec<_> = cs
+            .iter()
+            .map(|c| {
+                (
+                    c.network.as_str(),
+                    c.plasticity.name(),
+                    c.precision.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            order[..6],
+            [
+                ("brunel", "static", "f32"),
+                ("brunel", "static", "f64"),
+                ("brunel", "continuous", "f32"),
+                ("brunel", "continuous", "f64"),
+                ("brunel", "event-based", "f32"),
+                ("brunel", "event-based", "f64"),
+            ]
+        );
+        assert!(order[6..].iter().all(|o| o.0 == "zenke25k"));
+        assert!(cs[2]
+            .to_string()
+            .starts_with("brunel plasticity=continuous f32 "));
+
+        // Only plastic zenke25k has a priming run to allow for.
+        let timeouts: Vec<_> = cs.iter().map(|c| s.run_timeout_s(c)).collect();
+        assert!(timeouts[..8].iter().all(|&t| t == 60.0 + 50.0 * 2.0));
+        assert!(timeouts[8..]
+            .iter()
+            .all(|&t| t == 60.0 + 50.0 * (2.0 + 30.0)));
+        let fixed = Spec {
+            timeout_s: Some(7.0),
+            ..s.clone()
+        };
+        assert!(cs.iter().all(|c| fixed.run_timeout_s(c) == 7.0));
+
+        // A single value stands for a list; va alone sweeps statically by default.
+        let one = toml("network = 'zenke25k'\nplasticity = 'event-based'").unwrap();
+        assert_eq!(one.plasticity, [Plasticity::EventBased]);
+        assert_eq!(
+            toml("network = 'va'").unwrap().plasticity,
+            [Plasticity::Static]
+        );
+        toml("network = 'va'\nplasticity = 'static'").unwrap();
+    }
+
+    #[test]
+    fn plastic_commands_and_keys() {
+        let s = toml(
+            "network = 'brunel'\nplasticity = ['static', 'event-based']\nthreads = 2\n\
+             simtime = 0.5",
+        )
+        .unwrap();
+        let cs = s.configurations();
+        let exe = Path::new("/bin/snn-bench");
+        let out = Path::new("o.jsonl");
+        let plain = shell_words(&command(&s, &cs[0], exe, out));
+        assert!(
+            !plain.contains("--plastic") && !plain.contains("--traces"),
+            "{plain}"
+        );
+        let plastic = shell_words(&command(&s, &cs[1], exe, out));
+        assert_eq!(
+            plastic,
+            plain.replace("run brunel ", "run brunel --plastic --traces event-based ")
+        );
+
+        let k0 = Key::of_configuration(&s, &cs[0]);
+        let k1 = Key::of_configuration(&s, &cs[1]);
+        assert_ne!(k0, k1);
+        assert_eq!((k0.plastic, k0.traces.as_deref()), (false, None));
+        assert_eq!(
+            (k1.plastic, k1.traces.as_deref()),
+            (true, Some("event-based"))
+        );
+        assert!(k1
+            .to_string()
+            .starts_with("brunel plasticity=event-based f32 "));
+    }
+
+    #[test]
     fn configuration_keys_match_record_keys() {
         // What `snn-bench run` records for odd values (delay 0.3 ms = 2.99… steps in
         // floating point, simtime that is not a whole number of steps).
@@ -1427,8 +1680,31 @@ mod tests {
         assert_eq!(Key::of_record(&config), Key::of_configuration(&s, c));
         let other = Config {
             timers: false,
-            ..config
+            ..config.clone()
         };
         assert_ne!(Key::of_record(&other), Key::of_configuration(&s, c));
+
+        // Plastic records match plastic configurations only, trace mode included.
+        let s = toml(
+            "network = 'brunel'\nplasticity = ['static', 'continuous', 'event-based']\n\
+             simtime = 0.30004\ndelay = 0.3\nlatency_us = 1.1\nseed = 3\nthreads = 2",
+        )
+        .unwrap();
+        let cs = s.configurations();
+        let brunel = Config {
+            network: "brunel".into(),
+            initial_v: sweep_initial_v("brunel"),
+            ..config
+        };
+        let continuous = Config {
+            plastic: true,
+            traces: Some("continuous".into()),
+            ..brunel.clone()
+        };
+        let keys: Vec<_> = cs.iter().map(|c| Key::of_configuration(&s, c)).collect();
+        assert_eq!(Key::of_record(&brunel), keys[0]);
+        assert_eq!(Key::of_record(&continuous), keys[1]);
+        assert_ne!(Key::of_record(&continuous), keys[2]);
+        assert_ne!(Key::of_record(&continuous), keys[0]);
     }
 }

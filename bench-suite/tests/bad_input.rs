@@ -252,3 +252,47 @@ fn table_of_empty_or_missing_file_fails() {
     let err = run_err(&["table", arg(&garbage)]);
     assert!(err.contains("garbage.jsonl:1"), "{err}");
 }
+
+/// Parameter overrides: a flag the run does not have, or a value out of range, is
+/// refused with the flag's name.
+#[test]
+fn parameter_overrides_are_checked() {
+    let cases: &[(&[&str], &[&str])] = &[
+        (
+            &["brunel", "--learning-rate", "0.1"],
+            &["--learning-rate", "plastic"],
+        ),
+        (
+            &["brunel", "--plastic", "--tau-hom", "5"],
+            &["--tau-hom", "zenke25k"],
+        ),
+        (
+            &["zenke25k", "--plastic", "--tau-hom", "0"],
+            &["--tau-hom", "0", "> 0"],
+        ),
+        (
+            &["zenke25k", "--plastic", "--priming", "-1"],
+            &["--priming", "-1", ">= 0"],
+        ),
+        (&["va", "--input-rate", "3"], &["--input-rate", "va"]),
+        (
+            &["poisson", "--input-rate", "-2"],
+            &["--input-rate", "-2", ">= 0"],
+        ),
+        (
+            &["poisson", "--input-rate", "20000"],
+            &["rate", "20000", "one spike per step"],
+        ),
+        (&["poisson", "--w-exc", "1"], &["--w-exc", "poisson"]),
+        (&["va", "--w-inh", "NaN"], &["--w-inh", "NaN", "finite"]),
+        (
+            &["zenke25k", "--plastic", "--w-exc", "2"],
+            &["--w-exc", "2", "at most 1"],
+        ),
+    ];
+    for (args, must) in cases {
+        let mut full = args.to_vec();
+        full.extend(["--simtime", "0.01"]);
+        rejected(&full, must, &[]);
+    }
+}

@@ -273,6 +273,25 @@ fn malformed_specs_are_rejected_with_clear_messages() {
             "threads: [1]\n",
             &["spec.yaml", ".toml", ".json"],
         ),
+        (
+            "plasticity.toml",
+            "network = \"brunel\"\nplasticity = [\"static\", \"stdp\"]\n",
+            &[
+                "plasticity.toml",
+                "plasticity = \"stdp\"",
+                "\"static\", \"continuous\", \"event-based\"",
+            ],
+        ),
+        (
+            "plastic-va.toml",
+            "network = \"va\"\nplasticity = \"continuous\"\n",
+            &[
+                "plastic-va.toml",
+                "plasticity = \"continuous\"",
+                "\"va\"",
+                "no plastic variant",
+            ],
+        ),
     ];
     for (name, text, must) in cases {
         let spec = tmp.path().join(name);
@@ -285,6 +304,79 @@ fn malformed_specs_are_rejected_with_clear_messages() {
     let err = run_err(&["sweep", arg(&tmp.path().join("missing.toml"))]);
     assert!(err.contains("missing.toml"), "{err}");
     assert!(!out.exists(), "a rejected sweep wrote records");
+}
+
+#[test]
+fn static_and_plastic_runs_are_recorded_apart_and_resumed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("plastic.toml");
+    let out = tmp.path().join("plastic.jsonl");
+    fs::write(
+        &spec,
+        "network = \"brunel\"\nsimtime = 0.002\nthreads = 1\n\
+         plasticity = [\"static\", \"continuous\"]\n",
+    )
+    .unwrap();
+    let (listing, _) = run_ok_both(&["sweep", arg(&spec), "--out", arg(&out), "--dry-run"]);
+    let commands: Vec<_> = listing.lines().filter(|l| l.contains("$ ")).collect();
+    assert_eq!(commands.len(), 2, "{listing}");
+    assert!(!commands[0].contains("--plastic"), "{listing}");
+    assert!(
+        commands[1].contains(" run brunel --plastic --traces continuous "),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("run  brunel plasticity=continuous f32 "),
+        "{listing}"
+    );
+
+    let (_, stderr) = run_ok_both(&["sweep", arg(&spec), "--out", arg(&out)]);
+    assert!(stderr.contains("skipping 0 of 2"), "{stderr}");
+    let got: Vec<_> = read_records(&out)
+        .into_iter()
+        .map(|(_, r)| (r.config.network, r.config.plastic, r.config.traces))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("brunel".to_string(), false, None),
+            ("brunel".to_string(), true, Some("continuous".to_string())),
+        ]
+    );
+
+    let before = fs::read(&out).unwrap();
+    let (stdout, stderr) = run_ok_both(&["sweep", arg(&spec), "--out", arg(&out)]);
+    assert!(stderr.contains("skipping 2 of 2"), "{stderr}");
+    assert!(stdout.contains("nothing to run"), "{stdout}");
+    assert_eq!(
+        fs::read(&out).unwrap(),
+        before,
+        "a resumed sweep wrote again"
+    );
+
+    // Neither record stands for an event-based run.
+    fs::write(
+        &spec,
+        "network = \"brunel\"\nsimtime = 0.002\nthreads = 1\n\
+         plasticity = [\"static\", \"continuous\", \"event-based\"]\n",
+    )
+    .unwrap();
+    let (listing, _) = run_ok_both(&["sweep", arg(&spec), "--out", arg(&out), "--dry-run"]);
+    let marks: Vec<_> = listing
+        .lines()
+        .filter(|l| l.starts_with("skip ") || l.starts_with("run "))
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            "skip brunel plasticity=static",
+            "skip brunel plasticity=continuous",
+            "run brunel plasticity=event-based",
+        ],
+        "{listing}"
+    );
+    assert!(listing.contains("--traces event-based"), "{listing}");
 }
 
 #[test]

@@ -67,7 +67,11 @@ pub struct WorkerReport {
     pub synapses: usize,
     pub phases: PhaseTimes,
     pub spikes: u64,
+    /// Synaptic events, through every connection.
     pub events: u64,
+    /// The part of `events` through plastic connections (timed under plasticity).
+    #[serde(default)]
+    pub plastic_events: u64,
 }
 
 /// What a run produced.
@@ -102,6 +106,9 @@ impl RunResult {
     }
     pub fn events(&self) -> u64 {
         self.workers.iter().map(|w| w.events).sum()
+    }
+    pub fn plastic_events(&self) -> u64 {
+        self.workers.iter().map(|w| w.plastic_events).sum()
     }
 }
 
@@ -148,6 +155,7 @@ pub struct Worker<R: Real, C: Communicator, K: Clock> {
     block_t0: u64,
     spikes: u64,
     events: u64,
+    plastic_events: u64,
     exchanged: u64,
     stats: SpikeStats,
     record: Option<Vec<Spike>>,
@@ -221,6 +229,7 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             compute_ticks: 0,
             spikes: 0,
             events: 0,
+            plastic_events: 0,
             exchanged: 0,
             record: record_spikes.then(Vec::new),
             injected_latency,
@@ -251,31 +260,30 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             }
             self.spikes += spiked.len() as u64;
         }
+        // Plastic connections' traces decay with the neurons (evolve, as in DESIGN.md).
+        if self.plastic {
+            for c in &mut self.connections {
+                c.begin_step();
+            }
+        }
         let t1 = if sampled { self.clock.now() } else { 0 };
-        let ring = self.history.len() as u64;
-        for c in &mut self.connections {
-            c.begin_step();
-            let Some(emitted_at) = step.checked_sub(c.delay_steps as u64) else {
-                continue;
-            };
-            let slot = &self.history[(emitted_at % ring) as usize];
-            let lo = slot.partition_point(|&g| g < c.pre_offset);
-            let hi = lo + slot[lo..].partition_point(|&g| g < c.pre_offset + c.n_pre() as u32);
-            let input = self.populations[c.post].input(c.channel);
-            let offset = c.pre_offset;
-            let spikes = slot[lo..hi].iter().map(move |&g| g - offset);
-            self.events += if c.is_plastic() {
-                c.propagate_plastic(spikes, input, step)
-            } else {
-                c.propagate(spikes, input)
-            };
+        for c in 0..self.connections.len() {
+            if !self.connections[c].is_plastic() {
+                self.deliver(c, step);
+            }
         }
         let t2 = if sampled { self.clock.now() } else { 0 };
-        // Plasticity: potentiation on this step's postsynaptic spikes. Without plastic
-        // connections the phase does no work and its clock is not read.
+        // Plasticity: everything a plastic connection does, as the paper's "Triplet":
+        // its arrivals (depression, then delivery), then potentiation on this step's
+        // postsynaptic spikes. Without plastic connections the phase does no work and its
+        // clock is not read.
         if self.plastic {
-            for c in self.connections.iter_mut().filter(|c| c.is_plastic()) {
-                c.potentiate(&self.fired[c.post], step);
+            for c in 0..self.connections.len() {
+                if self.connections[c].is_plastic() {
+                    self.deliver(c, step);
+                    let post = self.connections[c].post;
+                    self.connections[c].potentiate(&self.fired[post], step);
+                }
             }
         }
         if sampled {
@@ -287,6 +295,28 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         self.step += 1;
         if self.step % self.min_delay == 0 {
             self.exchange();
+        }
+    }
+
+    /// Delivers to connection `c`'s targets the spikes emitted one delay before `step`.
+    fn deliver(&mut self, c: usize, step: u64) {
+        let conn = &mut self.connections[c];
+        let Some(emitted_at) = step.checked_sub(conn.delay_steps as u64) else {
+            return;
+        };
+        let ring = self.history.len() as u64;
+        let slot = &self.history[(emitted_at % ring) as usize];
+        let lo = slot.partition_point(|&g| g < conn.pre_offset);
+        let hi = lo + slot[lo..].partition_point(|&g| g < conn.pre_offset + conn.n_pre() as u32);
+        let input = self.populations[conn.post].input(conn.channel);
+        let offset = conn.pre_offset;
+        let spikes = slot[lo..hi].iter().map(move |&g| g - offset);
+        if conn.is_plastic() {
+            let n = conn.propagate_plastic(spikes, input, step);
+            self.events += n;
+            self.plastic_events += n;
+        } else {
+            self.events += conn.propagate(spikes, input);
         }
     }
 
@@ -355,6 +385,7 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         self.compute_ticks = 0;
         self.spikes = 0;
         self.events = 0;
+        self.plastic_events = 0;
         self.exchanged = 0;
         self.stats = SpikeStats::new(self.stats.len());
         if let Some(r) = &mut self.record {
@@ -446,6 +477,7 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             },
             spikes: self.spikes,
             events: self.events,
+            plastic_events: self.plastic_events,
         }
     }
 

@@ -161,7 +161,7 @@ pub fn assert_same_spikes_for_threads(
     extra: &[&str],
     threads: &[&str],
     min_bytes: usize,
-) {
+) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let mut reference: Option<Vec<u8>> = None;
     for t in threads {
@@ -188,4 +188,5 @@ pub fn assert_same_spikes_for_threads(
             Some(r) => assert!(*r == bytes, "{network} {extra:?}: {t} threads differ"),
         }
     }
+    reference.expect("at least one thread count")
 }
