@@ -8,13 +8,26 @@ REPEATS ?= 3
 # The MPI build (cargo feature `mpi`) is used when an MPI compiler wrapper is present.
 MPI_FEATURE = $$(command -v mpicc >/dev/null 2>&1 && echo --features bench-suite/mpi)
 
-.PHONY: bench bench-kernels build build-mpi deps test lint fmt clean sweep-mpi
+.PHONY: bench bench-kernels build build-mpi deps test lint fmt clean sweep-mpi report figures
 
 ## Release build, then the workstation suite: va on 1 and 2 threads x f32 and f64,
 ## each repeated (timers on and off, for the timer overhead); prints a table of medians
-## and appends one record per run to results/<host>/runs.jsonl.
+## and appends one record per run to results/<host>/runs.jsonl. Then the runs behind the
+## figures (skipped when already recorded), this machine's limits, and the report:
+## results/<host>/report/index.html. About 12 minutes on 2 cores.
 bench: build
 	$(BIN) suite --simtime $(SIMTIME) --repeats $(REPEATS) --timer-overhead
+	$(BIN) figures
+	$(BIN) machine
+	$(BIN) report
+
+## The runs behind the report's figures (about 7 minutes on 2 cores).
+figures: build
+	$(BIN) figures
+
+## The report of results/<host> from the records already there.
+report: build
+	$(BIN) report
 
 build:
 	$(CARGO) build --release --workspace

@@ -1,8 +1,10 @@
 //! The study's networks and the `snn-bench` harness: running a network, writing its
 //! results record, running the workstation suite and printing tables.
 
+pub mod figures;
 pub mod host;
 pub mod jsonl;
+pub mod machine;
 pub mod networks;
 pub mod npy;
 pub mod record;

@@ -29,6 +29,23 @@ enum Command {
     /// A declarative, resumable scaling sweep (TOML or JSON spec): each configuration in
     /// its own process, configurations already recorded in the output file skipped.
     Sweep(bench_suite::sweep::SweepArgs),
+    /// The runs the report's figures are drawn from (spike files, traces, scaling and
+    /// plasticity runs), about 6 minutes on 2 cores; jobs already recorded are skipped.
+    Figures {
+        /// Results directory; default results/<host>.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Measure this machine's limits (memory bandwidth, random-access latency and
+    /// throughput, FMA throughput): the roofline for the phase costs; writes JSON.
+    Machine(bench_suite::machine::MachineArgs),
+    /// Write the reproduction report (HTML + Markdown, figures as PNG and SVG) of a
+    /// results directory into DIR/report.
+    Report {
+        /// Results directory; default results/<host>.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Print a table (medians over repetitions) of the records in a JSON Lines file.
     Table {
         file: PathBuf,
@@ -66,7 +83,12 @@ fn main() -> ExitCode {
         Command::Run(args) => run_here_or_under_mpi(&args),
         Command::Suite(args) => suite(&args),
         Command::Sweep(args) => bench_suite::sweep::execute(&args),
+        Command::Figures { dir } => std::env::current_exe()
+            .map_err(|e| format!("cannot find own executable: {e}"))
+            .and_then(|exe| bench_suite::figures::execute(&exe, &dir.unwrap_or_else(host_results))),
+        Command::Report { dir } => report(&dir.unwrap_or_else(host_results)),
         Command::Table { file, last } => print_table(&file, last),
+        Command::Machine(args) => bench_suite::machine::execute(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -108,12 +130,39 @@ fn print_table(file: &std::path::Path, last: Option<usize>) -> Result<(), String
     Ok(())
 }
 
+fn report(dir: &std::path::Path) -> Result<(), String> {
+    let w = analysis::report::write(dir)?;
+    for warning in &w.warnings {
+        eprintln!("warning: {warning}");
+    }
+    for f in &w.figures {
+        for m in &f.missing {
+            eprintln!("{}: missing: {m}", f.id);
+        }
+    }
+    let held = |v| w.claims.iter().filter(|c| c.verdict == v).count();
+    use analysis::report::Verdict;
+    println!(
+        "report: {} ({} figures drawn; claims: {} hold, {} do not, {} not measured)",
+        w.html.display(),
+        w.figures.iter().map(|f| f.panels.len()).sum::<usize>(),
+        held(Verdict::Holds),
+        held(Verdict::DoesNotHold),
+        held(Verdict::NotMeasured)
+    );
+    Ok(())
+}
+
+/// results/<host>, this machine's results directory.
+fn host_results() -> PathBuf {
+    PathBuf::from("results").join(host::host_dir_name(&host::Host::detect().hostname))
+}
+
 fn suite(a: &SuiteArgs) -> Result<(), String> {
-    let out = a.out.clone().unwrap_or_else(|| {
-        PathBuf::from("results")
-            .join(host::host_dir_name(&host::Host::detect().hostname))
-            .join("runs.jsonl")
-    });
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| host_results().join("runs.jsonl"));
     let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
     let before = read_records(&out)?.len();
     let timers: &[&str] = if a.timer_overhead {

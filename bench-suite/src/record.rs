@@ -49,6 +49,9 @@ pub struct Config {
     /// Where the per-exchange arrival trace was written, if it was.
     #[serde(default)]
     pub exchange_trace: Option<String>,
+    /// Where the spikes were written (`--spikes`), if they were.
+    #[serde(default)]
+    pub spikes: Option<String>,
     /// The plastic variant of the network, and its presynaptic traces.
     #[serde(default)]
     pub plastic: bool,

@@ -361,6 +361,7 @@ fn run_in<R: Real>(
                 .exchange_trace
                 .as_ref()
                 .map(|p| p.display().to_string()),
+            spikes: args.spikes.as_ref().map(|p| p.display().to_string()),
             plastic: args.plastic,
             traces: args.plastic.then(|| {
                 serde_json::to_value(args.traces)

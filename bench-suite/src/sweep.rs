@@ -1672,6 +1672,7 @@ mod tests {
             initial_v: "uniform".into(),
             weights: "generated from seed".into(),
             exchange_trace: None,
+            spikes: None,
             generator: None,
             plastic: false,
             traces: None,

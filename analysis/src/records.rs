@@ -1,0 +1,396 @@
+//! Reading results records (JSON Lines, one run per line, as `snn-bench run` writes
+//! them) and grouping them by configuration.
+//!
+//! Records are read as JSON values with typed accessors rather than into the writer's
+//! structs: files hold records of older layouts and runs cut short, and a reader that
+//! demanded every field would drop them. A line that is not JSON, or lacks what every
+//! use needs (network, model time, run wall time), is skipped with a [`Warning`] naming
+//! the file and line; a missing optional field shows as "missing" where it is used.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::stats::{spread, Spread};
+
+/// The newest record layout this reader knows (`schema` in each record).
+pub const SCHEMA: u64 = 1;
+
+/// One run, as recorded.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    /// Where it came from (file, 1-based line), for messages.
+    pub file: PathBuf,
+    pub line: usize,
+    pub value: Value,
+}
+
+/// A record that was skipped or is suspect, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warning {
+    pub file: PathBuf,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+    }
+}
+
+/// The fields every record must have to be used at all.
+const REQUIRED: [&str; 4] = [
+    "config.network",
+    "config.simtime_s",
+    "result.run.wall_s",
+    "result.rtf",
+];
+
+impl RunRecord {
+    /// The value at a dotted path (`"result.run.wall_s"`), if present.
+    pub fn get(&self, path: &str) -> Option<&Value> {
+        path.split('.').try_fold(&self.value, |v, key| v.get(key))
+    }
+
+    pub fn f64(&self, path: &str) -> Option<f64> {
+        self.get(path)?.as_f64().filter(|x| x.is_finite())
+    }
+
+    pub fn u64(&self, path: &str) -> Option<u64> {
+        self.get(path)?.as_u64()
+    }
+
+    pub fn str(&self, path: &str) -> Option<&str> {
+        self.get(path)?.as_str()
+    }
+
+    pub fn bool(&self, path: &str) -> Option<bool> {
+        self.get(path)?.as_bool()
+    }
+
+    pub fn network(&self) -> &str {
+        self.str("config.network").unwrap_or("?")
+    }
+
+    /// Workers (partitions) of the run: ranks × threads.
+    pub fn workers(&self) -> u64 {
+        self.u64("config.partitions")
+            .or_else(|| Some(self.u64("config.threads")? * self.u64("config.ranks").unwrap_or(1)))
+            .unwrap_or(1)
+    }
+
+    pub fn wall_s(&self) -> f64 {
+        self.f64("result.run.wall_s").unwrap_or(f64::NAN)
+    }
+
+    /// A phase's time (`evolve`, `propagate`, `plasticity`, `barrier`, `sync`), `stat`
+    /// over workers: `min`, `mean` or `max`.
+    pub fn phase(&self, phase: &str, stat: &str) -> Option<f64> {
+        self.f64(&format!("result.phases.{phase}.{stat}"))
+    }
+
+    /// A population's (or `"all"`'s) rate summary field, e.g. `mean_rate_hz`.
+    pub fn rate(&self, population: &str, field: &str) -> Option<f64> {
+        let rates = self.get("result.rates")?.as_array()?;
+        rates.iter().find_map(|pair| {
+            let pair = pair.as_array()?;
+            (pair.first()?.as_str()? == population)
+                .then(|| pair.get(1)?.get(field)?.as_f64())
+                .flatten()
+        })
+    }
+
+    /// The parameters a run may override, as recorded (empty for older records).
+    pub fn parameters(&self) -> BTreeMap<String, f64> {
+        self.get("config.parameters")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// What identifies this run's configuration (everything but the repetition).
+    pub fn key(&self) -> ConfigKey {
+        let text = |p: &str| self.str(p).unwrap_or("").to_string();
+        // Times in whole nanoseconds (and latency in picoseconds), so that rounding in
+        // the last digit does not split a group.
+        let nanos = |p: &str| self.f64(p).map_or(-1, |x| (x * 1e9).round() as i64);
+        ConfigKey {
+            network: self.network().to_string(),
+            precision: text("config.precision"),
+            plastic: self.bool("config.plastic").unwrap_or(false),
+            traces: text("config.traces"),
+            generator: text("config.generator"),
+            threads: self.u64("config.threads").unwrap_or(1),
+            ranks: self.u64("config.ranks").unwrap_or(1),
+            hosts: self.u64("config.hosts").unwrap_or(1),
+            delay_ns: nanos("config.delay_s"),
+            dt_ns: nanos("config.dt_s"),
+            simtime_ns: nanos("config.simtime_s"),
+            latency_ps: self
+                .f64("config.injected_latency_us")
+                .map_or(0, |x| (x * 1e6).round() as i64),
+            timers: self.bool("config.timers").unwrap_or(true),
+            initial_v: text("config.initial_v"),
+            parameters: self
+                .parameters()
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+}
+
+/// A run configuration: records with equal keys are repetitions of one another.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConfigKey {
+    pub network: String,
+    pub precision: String,
+    pub plastic: bool,
+    pub traces: String,
+    pub generator: String,
+    pub threads: u64,
+    pub ranks: u64,
+    pub hosts: u64,
+    pub delay_ns: i64,
+    pub dt_ns: i64,
+    pub simtime_ns: i64,
+    pub latency_ps: i64,
+    pub timers: bool,
+    pub initial_v: String,
+    pub parameters: String,
+}
+
+impl ConfigKey {
+    /// Workers: ranks × threads.
+    pub fn workers(&self) -> u64 {
+        self.ranks * self.threads
+    }
+
+    pub fn delay_ms(&self) -> f64 {
+        self.delay_ns as f64 * 1e-6
+    }
+
+    pub fn latency_us(&self) -> f64 {
+        self.latency_ps as f64 * 1e-6
+    }
+
+    /// The network as tables name it: `brunel+stdp/event-based`, `poisson/per-step`.
+    pub fn label(&self) -> String {
+        let mut s = self.network.clone();
+        if self.plastic {
+            s.push_str("+stdp");
+            if !self.traces.is_empty() {
+                s.push('/');
+                s.push_str(&self.traces);
+            }
+        } else if !self.generator.is_empty() {
+            s.push('/');
+            s.push_str(&self.generator);
+        }
+        s
+    }
+}
+
+impl fmt::Display for ConfigKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} {}r×{}t delay {} ms",
+            self.label(),
+            self.precision,
+            self.ranks,
+            self.threads,
+            self.delay_ms()
+        )?;
+        if self.latency_ps != 0 {
+            write!(f, " +{} µs", self.latency_us())?;
+        }
+        if !self.timers {
+            write!(f, " timers off")?;
+        }
+        Ok(())
+    }
+}
+
+/// Repetitions of one configuration.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub key: ConfigKey,
+    pub records: Vec<RunRecord>,
+}
+
+impl Group {
+    /// Median and spread over repetitions of a per-record value (records lacking it are
+    /// left out); None if no record has it.
+    pub fn stat(&self, value: impl Fn(&RunRecord) -> Option<f64>) -> Option<Spread> {
+        let xs: Vec<f64> = self.records.iter().filter_map(value).collect();
+        spread(&xs)
+    }
+
+    pub fn median(&self, value: impl Fn(&RunRecord) -> Option<f64>) -> Option<f64> {
+        self.stat(value).map(|s| s.median)
+    }
+}
+
+/// Groups records by configuration, in key order.
+pub fn group(records: &[RunRecord]) -> Vec<Group> {
+    let mut groups: BTreeMap<ConfigKey, Vec<RunRecord>> = BTreeMap::new();
+    for r in records {
+        groups.entry(r.key()).or_default().push(r.clone());
+    }
+    groups
+        .into_iter()
+        .map(|(key, records)| Group { key, records })
+        .collect()
+}
+
+/// Parses the records of one JSON Lines text; `file` names it in warnings.
+pub fn parse(file: &Path, text: &str) -> (Vec<RunRecord>, Vec<Warning>) {
+    let mut records = Vec::new();
+    let mut warnings = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let warn = |message: String| Warning {
+            file: file.to_path_buf(),
+            line: i + 1,
+            message,
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                warnings.push(warn(format!("not a JSON record ({e}); skipped")));
+                continue;
+            }
+        };
+        let record = RunRecord {
+            file: file.to_path_buf(),
+            line: i + 1,
+            value,
+        };
+        if !record.value.is_object() {
+            warnings.push(warn("not a JSON object; skipped".into()));
+            continue;
+        }
+        let missing: Vec<&str> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|p| record.get(p).is_none())
+            .collect();
+        if !missing.is_empty() {
+            warnings.push(warn(format!(
+                "record lacks {}; skipped",
+                missing.join(", ")
+            )));
+            continue;
+        }
+        match record.u64("schema") {
+            Some(s) if s > SCHEMA => warnings.push(warn(format!(
+                "schema {s} is newer than this reader's {SCHEMA}; read as far as it goes"
+            ))),
+            None => warnings.push(warn("no schema field; read as schema 1".into())),
+            _ => {}
+        }
+        records.push(record);
+    }
+    (records, warnings)
+}
+
+/// Reads one records file.
+pub fn read(path: &Path) -> Result<(Vec<RunRecord>, Vec<Warning>), std::io::Error> {
+    let text = std::fs::read_to_string(path)?;
+    Ok(parse(path, &text))
+}
+
+/// Reads every `*.jsonl` file directly in `dir` (sorted by name).
+pub fn read_dir(dir: &Path) -> Result<(Vec<RunRecord>, Vec<Warning>), std::io::Error> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    let mut records = Vec::new();
+    let mut warnings = Vec::new();
+    for f in files {
+        let (r, w) = read(&f)?;
+        records.extend(r);
+        warnings.extend(w);
+    }
+    Ok((records, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(network: &str, threads: u64, rep: u64, wall: f64) -> String {
+        serde_json::json!({
+            "schema": 1,
+            "config": {"network": network, "precision": "f32", "threads": threads,
+                       "ranks": 1, "partitions": threads, "delay_s": 0.0008,
+                       "dt_s": 0.0001, "simtime_s": 10.0, "repetition": rep},
+            "result": {"run": {"wall_s": wall}, "rtf": wall / 10.0,
+                       "phases": {"evolve": {"min": 1.0, "mean": 1.5, "max": 2.0}},
+                       "rates": [["all", {"mean_rate_hz": 17.0}], ["E", {"mean_rate_hz": 16.0}]]}
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn bad_lines_are_reported_with_their_number_and_skipped() {
+        let text = [
+            line("va", 1, 0, 2.0),
+            "{not json".to_string(),
+            String::new(),
+            r#"{"schema": 1, "config": {"network": "va"}}"#.to_string(),
+            "[1, 2]".to_string(),
+            line("va", 1, 1, 3.0),
+        ]
+        .join("\n");
+        let (records, warnings) = parse(Path::new("runs.jsonl"), &text);
+        assert_eq!(records.len(), 2);
+        assert_eq!(
+            warnings.iter().map(|w| w.line).collect::<Vec<_>>(),
+            vec![2, 4, 5]
+        );
+        assert!(
+            warnings[1].message.contains("result.run.wall_s"),
+            "{}",
+            warnings[1]
+        );
+        assert!(warnings[0].to_string().starts_with("runs.jsonl:2: "));
+    }
+
+    #[test]
+    fn repetitions_group_and_give_medians() {
+        let text = [
+            line("va", 1, 0, 2.0),
+            line("va", 2, 0, 1.0),
+            line("va", 1, 1, 4.0),
+            line("va", 1, 2, 3.0),
+        ]
+        .join("\n");
+        let (records, _) = parse(Path::new("x"), &text);
+        let groups = group(&records);
+        assert_eq!(groups.len(), 2);
+        let one = &groups[0];
+        assert_eq!(one.key.threads, 1);
+        assert_eq!(one.records.len(), 3);
+        assert_eq!(one.median(|r| Some(r.wall_s())), Some(3.0));
+        assert_eq!(one.key.label(), "va");
+        let r = &records[0];
+        assert_eq!(r.phase("evolve", "max"), Some(2.0));
+        assert_eq!(r.rate("E", "mean_rate_hz"), Some(16.0));
+        assert_eq!(r.rate("I", "mean_rate_hz"), None);
+        assert_eq!(r.workers(), 1);
+    }
+}

@@ -1,0 +1,843 @@
+//! The paper's figures, each from the records (and spike files, traces) that support it.
+//! A figure without data says what it misses and which run would provide it.
+
+use std::path::Path;
+
+use crate::fit::{self, Topology};
+use crate::plots::{
+    BarChart, BarSeries, Chart, ErrorBar, Heatmap, Histogram, HistogramSeries, LineChart, Marker,
+    Normalisation, Point, Population, Raster, Scatter, ScatterSet, Series,
+};
+use crate::records::{ConfigKey, Group, RunRecord};
+use crate::stats;
+
+use super::data::{Spikes, Trace};
+use super::{Context, FigureOutcome};
+
+/// Worker counts the scaling fits are extrapolated to.
+const EXTRAPOLATE_TO: f64 = 64.0;
+
+pub fn all(ctx: &Context, dir: &Path) -> Vec<FigureOutcome> {
+    vec![
+        fig1(ctx, dir),
+        fig2(ctx, dir),
+        fig3(ctx, dir),
+        fig4(ctx, dir),
+        fig5(ctx, dir),
+        fig6(ctx, dir),
+        fig7(ctx, dir),
+        fig8(ctx, dir),
+        fig9(ctx, dir),
+        fig10(ctx, dir),
+    ]
+}
+
+fn outcome(id: &str, title: &str, caption: &str) -> FigureOutcome {
+    FigureOutcome {
+        id: id.into(),
+        title: title.into(),
+        caption: caption.into(),
+        panels: Vec::new(),
+        missing: Vec::new(),
+    }
+}
+
+/// Renders one panel into `dir`, or notes why it could not be drawn.
+fn panel(out: &mut FigureOutcome, dir: &Path, stem: &str, chart: impl Into<Chart>) {
+    match chart.into().render(dir, stem) {
+        Ok(r) => {
+            let rel = |p: &Path| format!("figures/{}", p.file_name().unwrap().to_string_lossy());
+            out.panels.push((rel(&r.png), rel(&r.svg)));
+        }
+        Err(e) => out.missing.push(format!("{stem}: {e}")),
+    }
+}
+
+/// The default configuration of the scaling figures: delay 0.8 ms, no injected latency,
+/// timers on, f32, static, default parameters.
+fn plain(k: &ConfigKey) -> bool {
+    k.delay_ns == 800_000
+        && k.latency_ps == 0
+        && k.timers
+        && k.precision == "f32"
+        && !k.plastic
+        && k.dt_ns == 100_000
+}
+
+/// A record's median-able value: run wall time per model second (the paper's T).
+fn rtf(r: &RunRecord) -> Option<f64> {
+    r.f64("result.rtf")
+}
+
+/// Median with min–max error bars over a group's repetitions.
+fn point(x: f64, g: &Group, value: impl Fn(&RunRecord) -> Option<f64>) -> Option<Point> {
+    let s = g.stat(value)?;
+    Some(Point::with_range(x, s.median, s.min, s.max))
+}
+
+/// Whether a group ran more workers than its hosts have cores: such runs measure the
+/// operating system's scheduler, not the simulator's scaling, and stay out of the fits.
+fn oversubscribed(g: &Group) -> bool {
+    g.records.first().is_some_and(|r| {
+        let cores = r.u64("host.logical_cores").unwrap_or(u64::MAX);
+        g.key.workers() > cores.saturating_mul(g.key.hosts.max(1))
+    })
+}
+
+/// Scaling series: for each distinct worker count among `groups` (one network, one
+/// kind of run), the median RTF; plus every repetition as a fit point. Oversubscribed
+/// groups are left out.
+fn scaling(groups: &[&Group]) -> (Vec<Point>, Vec<(f64, f64)>) {
+    let groups: Vec<&Group> = groups
+        .iter()
+        .copied()
+        .filter(|g| !oversubscribed(g))
+        .collect();
+    let mut pts: Vec<Point> = groups
+        .iter()
+        .filter_map(|g| point(g.key.workers() as f64, g, rtf))
+        .collect();
+    pts.sort_by(|a, b| a.x.total_cmp(&b.x));
+    let raw = groups
+        .iter()
+        .flat_map(|g| {
+            g.records
+                .iter()
+                .filter_map(|r| Some((g.key.workers() as f64, rtf(r)?)))
+        })
+        .collect();
+    (pts, raw)
+}
+
+/// The fitted model and its bootstrap band over 1…64 workers, as chart series, and a
+/// sentence on the fit (or why there is none).
+fn fitted(
+    name: &str,
+    raw: &[(f64, f64)],
+    color: usize,
+) -> (Vec<Series>, Vec<crate::plots::Band>, String) {
+    let ns: Vec<f64> = (0..=24)
+        .map(|i| 2f64.powf(i as f64 * EXTRAPOLATE_TO.log2() / 24.0))
+        .collect();
+    match fit::fit(raw, Topology::Tree) {
+        Ok(f) => {
+            let curve = Series::fit(
+                format!("{name}: fit"),
+                ns.iter().map(|&n| (n, f.predict(n))),
+            )
+            .color(color);
+            let band = fit::bootstrap_band(raw, Topology::Tree, &ns, 200, 1, 0.9)
+                .ok()
+                .map(|b| {
+                    crate::plots::Band::new(
+                        format!("{name}: 90 % band"),
+                        b.iter().map(|p| (p.n, p.lo, p.hi)),
+                    )
+                    .color(color)
+                });
+            let (n_star, t_min) = f.lower_bound();
+            let note = format!(
+                "{name}: α = {:.3}, β = {:.3}, γ = {:.3} (R² = {:.3}; {} distinct core counts{}); \
+                 lower bound T = {:.3} at n = {:.1}",
+                f.alpha,
+                f.beta,
+                f.gamma,
+                f.r2,
+                f.distinct_n,
+                if f.is_identified() {
+                    ""
+                } else {
+                    ": too few to identify all three terms, extrapolation is indicative"
+                },
+                t_min,
+                n_star
+            );
+            (vec![curve], band.into_iter().collect(), note)
+        }
+        Err(e) => (Vec::new(), Vec::new(), format!("{name}: no fit ({e})")),
+    }
+}
+
+fn fig1(ctx: &Context, dir: &Path) -> FigureOutcome {
+    let mut out = outcome(
+        "Fig. 1",
+        "Poisson input: lattice walk vs per-step draws",
+        "1000 Poisson neurons at 5 Hz for 100 s (`snn-bench run poisson --generator …`): \
+         raster, rate and CV-ISI distributions, and run time of the two generators.",
+    );
+    let with_spikes = ctx.records(|r| r.network() == "poisson" && r.str("config.spikes").is_some());
+    let lattice = with_spikes
+        .iter()
+        .find(|r| r.str("config.generator") == Some("lattice"))
+        .and_then(|r| Spikes::of(r));
+    match lattice {
+        Some(Ok(s)) => {
+            let n = s.trains.len();
+            panel(
+                &mut out,
+                dir,
+                "fig1-raster",
+                Raster::new(
+                    "Poisson raster (lattice), first 100 neurons",
+                    s.raster(0..n.min(100), 0.0, 10.0),
+                )
+                .window(0.0, 10.0),
+            );
+            let rates = s.rates(0..n);
+            let cvs = s.cvs(0..n);
+            panel(
+                &mut out,
+                dir,
+                "fig1-rates",
+                Histogram::new("Rates")
+                    .x_label("rate (Hz)")
+                    .bins(30)
+                    .series(HistogramSeries::raw("lattice", rates.iter().copied()))
+                    .marker(Marker::new(mean(&rates), "mean")),
+            );
+            panel(
+                &mut out,
+                dir,
+                "fig1-cv",
+                Histogram::new("CV ISI")
+                    .x_label("CV ISI")
+                    .bins(30)
+                    .series(HistogramSeries::raw("lattice", cvs.iter().copied()))
+                    .marker(Marker::new(mean(&cvs), "mean")),
+            );
+        }
+        Some(Err(e)) => out.missing.push(format!("spikes: {e}")),
+        None => out
+            .missing
+            .push("no poisson run with --spikes (snn-bench figures writes one)".into()),
+    }
+    let groups = ctx.groups(|k| k.network == "poisson" && k.timers);
+    if groups.is_empty() {
+        out.missing.push("no poisson records".into());
+    } else {
+        let cats: Vec<String> = groups.iter().map(|g| g.key.generator.clone()).collect();
+        let values: Vec<f64> = groups
+            .iter()
+            .map(|g| g.median(|r| Some(r.wall_s())).unwrap_or(f64::NAN))
+            .collect();
+        panel(
+            &mut out,
+            dir,
+            "fig1-runtime",
+            BarChart::new("Run time of 100 s of Poisson input", cats)
+                .y_label("wall time (s)")
+                .log_y()
+                .series(BarSeries::new("median", values)),
+        );
+    }
+    out
+}
+
+fn mean(xs: &[f64]) -> f64 {
+    if xs.is_empty() {
+        f64::NAN
+    } else {
+        xs.iter().sum::<f64>() / xs.len() as f64
+    }
+}
+
+/// The va record with spikes at `dt` seconds and `seed`.
+fn va_spikes(ctx: &Context, dt: f64, seed: u64) -> Option<&RunRecord> {
+    ctx.records.iter().find(|r| {
+        r.network() == "va"
+            && r.str("config.spikes").is_some()
+            && r.u64("config.seed") == Some(seed)
+            && r.f64("config.dt_s").is_some_and(|x| (x - dt).abs() < 1e-9)
+    })
+}
+
+/// E neurons of va: 0..3200.
+const VA_E: std::ops::Range<usize> = 0..3200;
+
+fn fig2(ctx: &Context, dir: &Path) -> FigureOutcome {
+    let mut out = outcome(
+        "Fig. 2",
+        "Vogels–Abbott benchmark: activity and run time",
+        "va at dt 0.1 ms (seed 1): raster, distributions of E rates, ISIs and CV-ISI (means \
+         marked); run time by precision and threads (the workstation suite of `make bench`).",
+    );
+    match va_spikes(ctx, 1e-4, 1).and_then(Spikes::of) {
+        Some(Ok(s)) => {
+            panel(
+                &mut out,
+                dir,
+                "fig2-raster",
+                Raster::new("va raster, 200 E and 50 I neurons", {
+                    let mut sp = s.raster(0..200, 1.0, 1.5);
+                    sp.extend(s.raster(3200..3250, 1.0, 1.5));
+                    sp
+                })
+                .window(1.0, 1.5)
+                .neurons(0, 200)
+                .neurons(3200, 3250)
+                .population(Population::new("E", 0, 3200))
+                .population(Population::new("I", 3200, 4000)),
+            );
+            for (stem, title, label, values, log) in [
+                ("fig2-rates", "E rates", "rate (Hz)", s.rates(VA_E), false),
+                ("fig2-isi", "E ISIs", "ISI (s)", s.isis(VA_E), true),
+                ("fig2-cv", "E CV ISI", "CV ISI", s.cvs(VA_E), false),
+            ] {
+                let mut h = Histogram::new(title)
+                    .x_label(label)
+                    .bins(40)
+                    .normalisation(Normalisation::Density)
+                    .marker(Marker::new(mean(&values), "mean"))
+                    .series(HistogramSeries::raw("dt 0.1 ms", values));
+                if log {
+                    h = h.log_x();
+                }
+                panel(&mut out, dir, stem, h);
+            }
+        }
+        Some(Err(e)) => out.missing.push(format!("spikes: {e}")),
+        None => out
+            .missing
+            .push("no va run with --spikes at dt 0.1 ms, seed 1 (snn-bench figures)".into()),
+    }
+    let groups = ctx.groups(|k| {
+        k.network == "va"
+            && k.delay_ns == 800_000
+            && k.latency_ps == 0
+            && k.timers
+            && k.ranks == 1
+            && k.dt_ns == 100_000
+    });
+    if groups.is_empty() {
+        out.missing.push("no va records (make bench)".into());
+    } else {
+        bars_by_precision(
+            &mut out,
+            dir,
+            "fig2-runtime",
+            "va run time per model second",
+            &groups,
+        );
+    }
+    out
+}
+
+/// Bars of median RTF, one category per thread count, one series per precision.
+fn bars_by_precision(
+    out: &mut FigureOutcome,
+    dir: &Path,
+    stem: &str,
+    title: &str,
+    groups: &[&Group],
+) {
+    let mut threads: Vec<u64> = groups.iter().map(|g| g.key.workers()).collect();
+    threads.sort();
+    threads.dedup();
+    let mut chart = BarChart::new(
+        title,
+        threads.iter().map(|t| format!("{t} worker(s)")).collect(),
+    )
+    .y_label("RTF (wall s per model s)");
+    for (i, prec) in ["f32", "f64"].iter().enumerate() {
+        let (values, errors): (Vec<f64>, Vec<Option<ErrorBar>>) = threads
+            .iter()
+            .map(|&t| {
+                groups
+                    .iter()
+                    .filter(|g| g.key.precision == *prec && g.key.workers() == t)
+                    .find_map(|g| g.stat(rtf))
+                    .map_or((f64::NAN, None), |s| {
+                        (
+                            s.median,
+                            Some(ErrorBar::Range {
+                                lo: s.min,
+                                hi: s.max,
+                            }),
+                        )
+                    })
+            })
+            .unzip();
+        chart = chart.series(BarSeries::new(*prec, values).errors(errors).color(i));
+    }
+    panel(out, dir, stem, chart);
+}
+
+fn fig3(ctx: &Context, dir: &Path) -> FigureOutcome {
+    let mut out = outcome(
+        "Fig. 3",
+        "Integration time step: statistics against a reference",
+        "va (seed 1) at dt 0.4 and 0.1 ms against the reference at dt 0.01 ms: two-sample \
+         K-S statistic D on the distributions of E rates, ISIs and CV-ISI, beside the mean D \
+         of 10 pairs of independent networks (seeds 2–21) at 0.1 ms; per-neuron rates \
+         against the reference with Pearson r.",
+    );
+    let load = |dt: f64, seed: u64| {
+        va_spikes(ctx, dt, seed)
+            .and_then(Spikes::of)
+            .and_then(Result::ok)
+    };
+    let Some(reference) = load(1e-5, 1) else {
+        out.missing
+            .push("no va reference run at dt 0.01 ms with --spikes (snn-bench figures)".into());
+        return out;
+    };
+    type Measure = fn(&Spikes) -> Vec<f64>;
+    let measures: [(&str, Measure); 3] = [
+        ("rate", |s| s.rates(VA_E)),
+        ("ISI", |s| s.isis(VA_E)),
+        ("CV ISI", |s| s.cvs(VA_E)),
+    ];
+    let mut columns = Vec::new();
+    let mut values: Vec<Vec<f64>> = vec![Vec::new(); 3];
+    for (label, dt) in [("dt 0.4 ms", 4e-4), ("dt 0.1 ms", 1e-4)] {
+        let Some(s) = load(dt, 1) else {
+            out.missing
+                .push(format!("no va run at {label}, seed 1, with spikes"));
+            continue;
+        };
+        columns.push(format!("{label} vs ref"));
+        for (m, (_, f)) in measures.iter().enumerate() {
+            values[m].push(stats::ks_two_sample(&f(&s), &f(&reference)).map_or(f64::NAN, |k| k.d));
+        }
+        let x = reference.rates(VA_E);
+        let y = s.rates(VA_E);
+        let r = stats::pearson_r(&x, &y).map_or("r: n/a".to_string(), |r| format!("r = {r:.3}"));
+        panel(
+            &mut out,
+            dir,
+            &format!("fig3-scatter-{}", label.replace([' ', '.'], "")),
+            Scatter::new(format!("E rates: {label} vs dt 0.01 ms"))
+                .x_label("rate at dt 0.01 ms (Hz)")
+                .y_label(format!("rate at {label} (Hz)"))
+                .set(ScatterSet::new("neurons", x.into_iter().zip(y).collect()))
+                .identity_line()
+                .annotation(r),
+        );
+    }
+    let seeds: Vec<Spikes> = (2..=21).filter_map(|seed| load(1e-4, seed)).collect();
+    if seeds.len() >= 2 {
+        columns.push(format!("independent ({} pairs)", seeds.len() / 2));
+        for (m, (_, f)) in measures.iter().enumerate() {
+            let pairs: Vec<(Vec<f64>, Vec<f64>)> = seeds
+                .chunks_exact(2)
+                .map(|p| (f(&p[0]), f(&p[1])))
+                .collect();
+            values[m].push(stats::mean_ks_d(&pairs).map_or(f64::NAN, |d| d.mean));
+        }
+    } else {
+        out.missing
+            .push("fewer than 2 independent seeds at 0.1 ms".into());
+    }
+    if !columns.is_empty() {
+        panel(
+            &mut out,
+            dir,
+            "fig3-ks",
+            Heatmap::new("K-S statistic D", values)
+                .labels(
+                    measures.iter().map(|(n, _)| n.to_string()).collect(),
+                    columns,
+                )
+                .range(0.0, 0.5)
+                .scale_label("D"),
+        );
+    }
+    out
+}
+
+fn fig4(ctx: &Context, dir: &Path) -> FigureOutcome {
+    let mut out = outcome(
+        "Fig. 4",
+        "Strong scaling (run time per model second vs workers)",
+        "Median RTF (min–max over repetitions) against workers (ranks × threads) for each \
+         network, with the fitted model T(n) = α/n + β·log2 n + γ·(n−1)/n extrapolated to \
+         64 workers (dashed, 90 % bootstrap band). Local runs only (one host), none with \
+         more workers than cores.",
+    );
+    let mut chart = LineChart::new("Strong scaling")
+        .x_label("workers")
+        .y_label("RTF")
+        .log_x()
+        .log_y();
+    let mut any = false;
+    for (i, net) in ["va", "brunel", "zenke25k"].iter().enumerate() {
+        let groups = ctx.groups(|k| k.network == *net && plain(k) && k.hosts <= 1);
+        let longest = groups.iter().map(|g| g.key.simtime_ns).max();
+        let groups: Vec<&Group> = groups
+            .into_iter()
+            .filter(|g| Some(g.key.simtime_ns) == longest)
+            .collect();
+        let (pts, raw) = scaling(&groups);
+        if pts.is_empty() {
+            continue;
+        }
+        any = true;
+        chart = chart.series(Series::with_points(*net, pts).color(i));
+        let (curves, bands, note) = fitted(net, &raw, i);
+        for c in curves {
+            chart = chart.series(c);
+        }
+        for b in bands {
+            chart = chart.band(b);
+        }
+        out.caption.push_str(&format!(" {note}."));
+    }
+    if any {
+        panel(&mut out, dir, "fig4-scaling", chart);
+    } else {
+        out.missing.push("no scaling records".into());
+    }
+    out
+}
+
+fn fig5(ctx: &Context, dir: &Path) -> FigureOutcome {
+    let mut out = outcome(
+        "Fig. 5",
+        "Synaptic delay and scaling",
+        "va RTF against workers for each axonal delay (spikes are exchanged every delay), \
+         with fits of the run-time model.",
+    );
+    let groups = ctx.groups(|k| {
+        k.network == "va" && k.latency_ps == 0 && k.timers && k.precision == "f32" && k.hosts <= 1
+    });
+    let mut delays: Vec<i64> = groups.iter().map(|g| g.key.delay_ns).collect();
+    delays.sort();
+    delays.dedup();
+    if delays.len() < 2 {
+        out.missing
+            .push("va runs at fewer than 2 delays (snn-bench figures)".into());
+        return out;
+    }
+    let mut chart = LineChart::new("va: RTF vs workers by delay")
+        .x_label("workers")
+        .y_label("RTF")
+        .log_x()
+        .log_y();
+    for (i, d) in delays.iter().enumerate() {
+        let gs: Vec<&Group> = groups
+            .iter()
+            .copied()
+            .filter(|g| g.key.delay_ns == *d)
+            .collect();
+        let shortest = gs.iter().map(|g| g.key.simtime_ns).min();
+        let gs: Vec<&Group> = gs
+            .into_iter()
+            .filter(|g| Some(g.key.simtime_ns) == shortest)
+            .collect();
+        let (pts, raw) = scaling(&gs);
+        let name = format!("{} ms", *d as f64 * 1e-6);
+        chart = chart.series(Series::with_points(name.clone(), pts).color(i));
+        let (curves, _, _) = fitted(&name, &raw, i);
+        for c in curves {
+            chart = chart.series(c);
+        }
+    }
+    panel(&mut out, dir, "fig5-delays", chart);
+    out
+}
+
+/// Barrier + sync time of a record, per model second (mean over workers).
+fn sync_rtf(r: &RunRecord) -> Option<f64> {
+    let t = r.phase("barrier", "mean")? + r.phase("sync", "mean")?;
+    Some(t / r.f64("config.simtime_s")?)
+}
+
+fn fig6(ctx: &Context, dir: &Path) -> FigureOutcome {
+    let mut out = outcome(
+        "Fig. 6",
+        "Total vs synchronisation time",
+        "For each network: RTF (total) and the time spent in barrier + sync per model second \
+         against workers; local (one host) and, where recorded, distributed runs and runs \
+         with an injected exchange latency (va, 1 worker + latency).",
+    );
+    let mut chart = LineChart::new("Total and sync time")
+        .x_label("workers")
+        .y_label("seconds per model second")
+        .log_x()
+        .log_y();
+    let mut any = false;
+    for (i, net) in ["va", "zenke25k"].iter().enumerate() {
+        for (hosts, label) in [(1, "local"), (2, "2 hosts")] {
+            let groups = ctx.groups(|k| k.network == *net && plain(k) && k.hosts == hosts);
+            let longest = groups.iter().map(|g| g.key.simtime_ns).max();
+            let groups: Vec<&Group> = groups
+                .into_iter()
+                .filter(|g| Some(g.key.simtime_ns) == longest)
+                .collect();
+            if groups.is_empty() {
+                continue;
+            }
+            any = true;
+            let (pts, _) = scaling(&groups);
+            let mut sync: Vec<Point> = groups
+                .iter()
+                .filter_map(|g| point(g.key.workers() as f64, g, sync_rtf))
+                .collect();
+            sync.sort_by(|a, b| a.x.total_cmp(&b.x));
+            chart = chart
+                .series(Series::with_points(format!("{net} {label}: total"), pts).color(2 * i))
+                .series(Series::with_points(format!("{net} {label}: sync"), sync).color(2 * i + 1));
+        }
+    }
+    if any {
+        panel(&mut out, dir, "fig6-sync", chart);
+    } else {
+        out.missing.push("no scaling records".into());
+    }
+    let latency = ctx
+        .groups(|k| k.network == "va" && k.timers && k.precision == "f32" && k.delay_ns == 800_000);
+    let mut by_latency: Vec<(f64, Point)> = latency
+        .iter()
+        .filter(|g| g.key.workers() == 1)
+        .filter_map(|g| Some((g.key.latency_us(), point(g.key.latency_us(), g, rtf)?)))
+        .collect();
+    by_latency.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if by_latency.len() >= 2 {
+        panel(
+            &mut out,
+            dir,
+            "fig6-latency",
+            LineChart::new("va, 1 worker: RTF vs injected latency per exchange")
+                .x_label("latency (µs)")
+                .y_label("RTF")
+                .series(Series::with_points(
+                    "va",
+                    by_latency.into_iter().map(|(_, p)| p),
+                )),
+        );
+    }
+    out
+}
+
+fn fig7(ctx: &Context, dir: &Path) -> FigureOutcome {
+    let mut out = outcome(
+        "Fig. 7",
+        "Load balance: arrival of workers at each exchange",
+        "From `--exchange-trace` of 2-worker runs: per exchange, the spread between the \
+         first and the last worker's arrival (the first one's barrier wait), over the run; \
+         and its distribution for static and plastic runs.",
+    );
+    let traced = ctx.records(|r| r.str("config.exchange_trace").is_some());
+    if traced.is_empty() {
+        out.missing.push(
+            "no run with --exchange-trace (snn-bench figures traces plastic zenke25k)".into(),
+        );
+        return out;
+    }
+    let mut hist = Histogram::new("Max offset per exchange")
+        .x_label("max arrival offset (s)")
+        .log_x()
+        .bins(40)
+        .normalisation(Normalisation::Fraction);
+    let mut line = LineChart::new("Max offset per exchange over the run")
+        .x_label("exchange")
+        .y_label("max arrival offset (s)")
+        .log_y();
+    for (i, r) in traced.iter().enumerate() {
+        let name = format!(
+            "{}{} {}w",
+            r.network(),
+            if r.bool("config.plastic") == Some(true) {
+                format!("+stdp/{}", r.str("config.traces").unwrap_or(""))
+            } else {
+                String::new()
+            },
+            r.workers()
+        );
+        match Trace::of(r) {
+            Some(Ok(t)) => {
+                let off = t.max_offsets();
+                let step = (off.len() / 2000).max(1);
+                line = line.series(
+                    Series::new(
+                        name.clone(),
+                        off.iter()
+                            .enumerate()
+                            .step_by(step)
+                            .map(|(e, &o)| (e as f64, o)),
+                    )
+                    .style(crate::plots::SeriesStyle::Line)
+                    .color(i),
+                );
+                hist = hist.series(HistogramSeries::raw(name, off).color(i));
+            }
+            Some(Err(e)) => out.missing.push(format!("{name}: {e}")),
+            None => out.missing.push(format!("{name}: trace file not found")),
+        }
+    }
+    panel(&mut out, dir, "fig7-offsets", line);
+    panel(&mut out, dir, "fig7-histogram", hist);
+    out
+}
+
+fn fig8(ctx: &Context, dir: &Path) -> FigureOutcome {
+    let mut out = outcome(
+        "Fig. 8",
+        "Where the time goes: phases vs workers",
+        "zenke25k static and plastic (continuous vs event-based presynaptic traces): each \
+         phase's time per model second, mean over workers, against workers. Evolve includes \
+         the trace decay; plasticity is everything a plastic connection does (the paper's \
+         \"Triplet\").",
+    );
+    let phases = ["evolve", "propagate", "plasticity", "barrier", "sync"];
+    let mut any = false;
+    for (variant, keep) in [
+        (
+            "static",
+            (|k: &ConfigKey| !k.plastic) as fn(&ConfigKey) -> bool,
+        ),
+        ("continuous", |k| k.plastic && k.traces == "continuous"),
+        ("event-based", |k| k.plastic && k.traces == "event-based"),
+    ] {
+        let groups = ctx.groups(|k| {
+            k.network == "zenke25k"
+                && keep(k)
+                && k.delay_ns == 800_000
+                && k.latency_ps == 0
+                && k.timers
+                && k.precision == "f32"
+        });
+        let shortest = groups.iter().map(|g| g.key.simtime_ns).min();
+        let mut groups: Vec<&Group> = groups
+            .into_iter()
+            .filter(|g| Some(g.key.simtime_ns) == shortest)
+            .collect();
+        groups.sort_by_key(|g| g.key.workers());
+        groups.dedup_by_key(|g| g.key.workers());
+        if groups.is_empty() {
+            out.missing.push(format!("no zenke25k {variant} records"));
+            continue;
+        }
+        any = true;
+        let mut chart = BarChart::new(
+            format!("zenke25k {variant}"),
+            groups
+                .iter()
+                .map(|g| format!("{} w", g.key.workers()))
+                .collect(),
+        )
+        .y_label("s per model second (mean over workers)")
+        .stacked();
+        for (i, ph) in phases.iter().enumerate() {
+            let values = groups
+                .iter()
+                .map(|g| {
+                    g.median(|r| Some(r.phase(ph, "mean")? / r.f64("config.simtime_s")?))
+                        .unwrap_or(0.0)
+                })
+                .collect();
+            chart = chart.series(BarSeries::new(*ph, values).color(i));
+        }
+        panel(&mut out, dir, &format!("fig8-{variant}"), chart);
+    }
+    if !any {
+        out.missing.push("run snn-bench figures".into());
+    }
+    out
+}
+
+fn fig9(ctx: &Context, dir: &Path) -> FigureOutcome {
+    let mut out = outcome(
+        "Fig. 9",
+        "Brunel network: static (NP) vs plastic (PL)",
+        "brunel RTF without and with E→E pair STDP (continuous traces) against workers, and \
+         χ = T_PL/T_NP − 1, the relative cost of plasticity.",
+    );
+    let pick = |plastic: bool| {
+        let groups = ctx.groups(|k| {
+            k.network == "brunel"
+                && k.plastic == plastic
+                && (!plastic || k.traces == "continuous")
+                && k.delay_ns == 800_000
+                && k.latency_ps == 0
+                && k.timers
+                && k.precision == "f32"
+        });
+        let shortest = groups.iter().map(|g| g.key.simtime_ns).min();
+        groups
+            .into_iter()
+            .filter(|g| Some(g.key.simtime_ns) == shortest)
+            .collect::<Vec<_>>()
+    };
+    let (np, pl) = (pick(false), pick(true));
+    if np.is_empty() || pl.is_empty() {
+        out.missing
+            .push("needs brunel runs with and without --plastic (snn-bench figures)".into());
+        return out;
+    }
+    let (np_pts, _) = scaling(&np);
+    let (pl_pts, _) = scaling(&pl);
+    let chi: Vec<(f64, f64)> = np_pts
+        .iter()
+        .filter_map(|a| {
+            let b = pl_pts.iter().find(|b| b.x == a.x)?;
+            Some((a.x, b.y / a.y - 1.0))
+        })
+        .collect();
+    panel(
+        &mut out,
+        dir,
+        "fig9-runtime",
+        LineChart::new("brunel: RTF vs workers")
+            .x_label("workers")
+            .y_label("RTF")
+            .log_x()
+            .log_y()
+            .series(Series::with_points("NP", np_pts).color(0))
+            .series(Series::with_points("PL", pl_pts).color(1)),
+    );
+    panel(
+        &mut out,
+        dir,
+        "fig9-chi",
+        BarChart::new(
+            "χ = T_PL / T_NP − 1",
+            chi.iter().map(|(n, _)| format!("{n} w")).collect(),
+        )
+        .y_label("χ")
+        .series(BarSeries::new("χ", chi.iter().map(|c| c.1).collect())),
+    );
+    out
+}
+
+fn fig10(ctx: &Context, dir: &Path) -> FigureOutcome {
+    let mut out = outcome(
+        "Fig. 10",
+        "Double vs single precision",
+        "Median RTF in f32 and f64 for va (workstation suite) and zenke25k, by workers.",
+    );
+    for net in ["va", "zenke25k"] {
+        let groups = ctx.groups(|k| {
+            k.network == net
+                && !k.plastic
+                && k.delay_ns == 800_000
+                && k.latency_ps == 0
+                && k.timers
+                && k.ranks == 1
+                && k.dt_ns == 100_000
+        });
+        let has = |p: &str| groups.iter().any(|g| g.key.precision == p);
+        if !(has("f32") && has("f64")) {
+            out.missing.push(format!("{net}: needs f32 and f64 runs"));
+            continue;
+        }
+        // Compare like with like: the model time that has both precisions.
+        let both: Vec<i64> = groups
+            .iter()
+            .filter(|g| g.key.precision == "f64")
+            .map(|g| g.key.simtime_ns)
+            .collect();
+        let groups: Vec<&Group> = groups
+            .into_iter()
+            .filter(|g| both.contains(&g.key.simtime_ns))
+            .collect();
+        bars_by_precision(
+            &mut out,
+            dir,
+            &format!("fig10-{net}"),
+            &format!("{net}: f32 vs f64"),
+            &groups,
+        );
+    }
+    out
+}
