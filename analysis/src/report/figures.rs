@@ -136,9 +136,18 @@ fn fitted(
                     .color(color)
                 });
             let (n_star, t_min) = f.lower_bound();
+            let best = f
+                .best_core_count(EXTRAPOLATE_TO as u32)
+                .map_or(String::new(), |(n, t)| {
+                    format!("; fastest at {n} workers (T = {t:.3})")
+                });
+            // The ring allgather's variant (β·(n−1)), for comparison of the fits.
+            let ring = fit::fit(raw, Topology::Ring).map_or(String::new(), |r| {
+                format!("; ring variant R² = {:.3}", r.r2)
+            });
             let note = format!(
-                "{name}: α = {:.3}, β = {:.3}, γ = {:.3} (R² = {:.3}; {} distinct core counts{}); \
-                 lower bound T = {:.3} at n = {:.1}",
+                "{name}: α = {:.3}, β = {:.3}, γ = {:.3} (R² = {:.3}{ring}; {} distinct core \
+                 counts{}); lower bound T = {:.3} at n = {:.1}{best}",
                 f.alpha,
                 f.beta,
                 f.gamma,

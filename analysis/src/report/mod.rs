@@ -166,3 +166,127 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use npyz::WriterBuilder;
+
+    /// A synthetic record: `workers` threads, median-able RTF `rtf`, phases as shares.
+    fn record(
+        network: &str,
+        plastic: Option<&str>,
+        workers: u64,
+        rtf: f64,
+        trace: Option<&str>,
+    ) -> String {
+        let simtime = 2.0;
+        let wall = rtf * simtime;
+        let phase = |share: f64| serde_json::json!({"min": wall * share, "mean": wall * share, "max": wall * share});
+        serde_json::json!({
+            "schema": 1,
+            "date": "2026-11-22T00:00:00Z",
+            "config": {"network": network, "precision": "f32", "threads": workers, "ranks": 1,
+                       "hosts": 1, "partitions": workers, "delay_s": 0.0008, "dt_s": 0.0001,
+                       "simtime_s": simtime, "steps": 20000, "min_delay_steps": 8,
+                       "timers": true, "plastic": plastic.is_some(), "traces": plastic,
+                       "exchange_trace": trace},
+            "host": {"hostname": "test", "logical_cores": 4},
+            "result": {"run": {"wall_s": wall}, "rtf": rtf,
+                       "phases": {"evolve": phase(0.4), "propagate": phase(0.2),
+                                  "plasticity": phase(if plastic.is_some() { 0.3 } else { 0.0 }),
+                                  "barrier": phase(0.05 * workers as f64), "sync": phase(0.01)},
+                       "rates": [["all", {"mean_rate_hz": 3.0}]]}
+        })
+        .to_string()
+    }
+
+    /// Fig. 7, 8 and 9 draw from records of plastic and static runs and an exchange
+    /// trace; every panel renders, nothing is reported missing.
+    #[test]
+    fn plastic_figures_render_from_fixture_records() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let trace = dir.join("trace.npy");
+        {
+            let f = std::fs::File::create(&trace).unwrap();
+            let mut w = npyz::WriteOptions::new()
+                .default_dtype()
+                .shape(&[100, 2])
+                .writer(std::io::BufWriter::new(f))
+                .begin_nd()
+                .unwrap();
+            for e in 0..100 {
+                w.push(&(e as f64 * 1e-3)).unwrap();
+                w.push(&(e as f64 * 1e-3 + 1e-5 * (1 + e % 7) as f64))
+                    .unwrap();
+            }
+            w.finish().unwrap();
+        }
+        let mut lines = Vec::new();
+        for (workers, speedup) in [(1u64, 1.0), (2, 1.8)] {
+            let t = (workers == 2).then(|| trace.to_str().unwrap());
+            lines.push(record("zenke25k", None, workers, 0.3 / speedup, None));
+            lines.push(record(
+                "zenke25k",
+                Some("continuous"),
+                workers,
+                1.0 / speedup,
+                t,
+            ));
+            lines.push(record(
+                "zenke25k",
+                Some("event-based"),
+                workers,
+                1.2 / speedup,
+                None,
+            ));
+            lines.push(record("brunel", None, workers, 1.5 / speedup, None));
+            lines.push(record(
+                "brunel",
+                Some("continuous"),
+                workers,
+                4.0 / speedup,
+                None,
+            ));
+        }
+        std::fs::write(dir.join("runs.jsonl"), lines.join("\n")).unwrap();
+        let w = write(dir).unwrap();
+        for id in ["Fig. 4", "Fig. 7", "Fig. 8", "Fig. 9"] {
+            let f = w.figures.iter().find(|f| f.id == id).unwrap();
+            assert!(f.missing.is_empty(), "{id}: {:?}", f.missing);
+            assert!(!f.panels.is_empty(), "{id}");
+            for (png, svg) in &f.panels {
+                for p in [png, svg] {
+                    let len = std::fs::metadata(dir.join("report").join(p)).unwrap().len();
+                    assert!(len > 1000, "{p}: {len} bytes");
+                }
+            }
+        }
+        let stdp = w.claims.iter().find(|c| c.figure == "Fig. 9").unwrap();
+        assert_eq!(stdp.verdict, Verdict::Holds, "{}", stdp.measured);
+        assert!(
+            stdp.measured.contains("2.67"),
+            "4.0 / 1.5: {}",
+            stdp.measured
+        );
+        let barrier = w.claims.iter().find(|c| c.figure == "Fig. 7").unwrap();
+        assert_eq!(
+            barrier.verdict,
+            Verdict::DoesNotHold,
+            "equal barrier shares: {}",
+            barrier.measured
+        );
+        let html = std::fs::read_to_string(&w.html).unwrap();
+        assert!(
+            html.contains("missing: machine limits"),
+            "no machine.json: shown as missing"
+        );
+    }
+
+    #[test]
+    fn a_missing_directory_is_an_error_that_names_it() {
+        let e = write(Path::new("/nonexistent/results")).unwrap_err();
+        assert!(e.contains("/nonexistent/results"), "{e}");
+    }
+}
