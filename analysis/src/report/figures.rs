@@ -555,9 +555,9 @@ fn fig6(ctx: &Context, dir: &Path) -> FigureOutcome {
     let mut out = outcome(
         "Fig. 6",
         "Total vs synchronisation time",
-        "For each network: RTF (total) and the time spent in barrier + sync per model second \
-         against workers; local (one host) and, where recorded, distributed runs and runs \
-         with an injected exchange latency (va, 1 worker + latency).",
+        "For each network: RTF (total, with the fitted run-time model) and the time spent in \
+         barrier + sync per model second against workers; local (one host) and, where \
+         recorded, distributed runs; and va on 1 worker with an injected exchange latency.",
     );
     let mut chart = LineChart::new("Total and sync time")
         .x_label("workers")
@@ -577,7 +577,13 @@ fn fig6(ctx: &Context, dir: &Path) -> FigureOutcome {
                 continue;
             }
             any = true;
-            let (pts, _) = scaling(&groups);
+            let (pts, raw) = scaling(&groups);
+            let name = format!("{net} {label}");
+            let (curves, _, note) = fitted(&name, &raw, 2 * i);
+            for c in curves {
+                chart = chart.series(c);
+            }
+            out.caption.push_str(&format!(" {note}."));
             let mut sync: Vec<Point> = groups
                 .iter()
                 .filter_map(|g| point(g.key.workers() as f64, g, sync_rtf))
