@@ -120,6 +120,11 @@ fn fitted(
         .map(|i| 2f64.powf(i as f64 * EXTRAPOLATE_TO.log2() / 24.0))
         .collect();
     match fit::fit(raw, Topology::Tree) {
+        Ok(f) if f.distinct_n < 2 => (
+            Vec::new(),
+            Vec::new(),
+            format!("{name}: one core count only, no fit"),
+        ),
         Ok(f) => {
             let curve = Series::fit(
                 format!("{name}: fit"),
@@ -460,8 +465,8 @@ fn fig4(ctx: &Context, dir: &Path) -> FigureOutcome {
         "Strong scaling (run time per model second vs workers)",
         "Median RTF (min–max over repetitions) against workers (ranks × threads) for each \
          network, with the fitted model T(n) = α/n + β·log2 n + γ·(n−1)/n extrapolated to \
-         64 workers (dashed, 90 % bootstrap band). Local runs only (one host), none with \
-         more workers than cores.",
+         64 workers (dashed, 90 % bootstrap band). Threads in one process only (ranks are in \
+         Fig. 6), none with more workers than cores.",
     );
     let mut chart = LineChart::new("Strong scaling")
         .x_label("workers")
@@ -470,7 +475,7 @@ fn fig4(ctx: &Context, dir: &Path) -> FigureOutcome {
         .log_y();
     let mut any = false;
     for (i, net) in ["va", "brunel", "zenke25k"].iter().enumerate() {
-        let groups = ctx.groups(|k| k.network == *net && plain(k) && k.hosts <= 1);
+        let groups = ctx.groups(|k| k.network == *net && plain(k) && k.hosts <= 1 && k.ranks == 1);
         let longest = groups.iter().map(|g| g.key.simtime_ns).max();
         let groups: Vec<&Group> = groups
             .into_iter()
@@ -566,8 +571,13 @@ fn fig6(ctx: &Context, dir: &Path) -> FigureOutcome {
         .log_y();
     let mut any = false;
     for (i, net) in ["va", "zenke25k"].iter().enumerate() {
-        for (hosts, label) in [(1, "local"), (2, "2 hosts")] {
-            let groups = ctx.groups(|k| k.network == *net && plain(k) && k.hosts == hosts);
+        for (h, (hosts, label)) in [(1, "local"), (2, "2 hosts")].into_iter().enumerate() {
+            // Local: threads in one process (one point per worker count); across hosts:
+            // whatever ranks × threads were recorded.
+            let groups = ctx.groups(|k| {
+                k.network == *net && plain(k) && k.hosts == hosts && (hosts > 1 || k.ranks == 1)
+            });
+            let color = 4 * i + 2 * h;
             let longest = groups.iter().map(|g| g.key.simtime_ns).max();
             let groups: Vec<&Group> = groups
                 .into_iter()
@@ -579,19 +589,20 @@ fn fig6(ctx: &Context, dir: &Path) -> FigureOutcome {
             any = true;
             let (pts, raw) = scaling(&groups);
             let name = format!("{net} {label}");
-            let (curves, _, note) = fitted(&name, &raw, 2 * i);
+            let (curves, _, note) = fitted(&name, &raw, color);
             for c in curves {
                 chart = chart.series(c);
             }
             out.caption.push_str(&format!(" {note}."));
             let mut sync: Vec<Point> = groups
                 .iter()
+                .filter(|g| !oversubscribed(g))
                 .filter_map(|g| point(g.key.workers() as f64, g, sync_rtf))
                 .collect();
             sync.sort_by(|a, b| a.x.total_cmp(&b.x));
             chart = chart
-                .series(Series::with_points(format!("{net} {label}: total"), pts).color(2 * i))
-                .series(Series::with_points(format!("{net} {label}: sync"), sync).color(2 * i + 1));
+                .series(Series::with_points(format!("{net} {label}: total"), pts).color(color))
+                .series(Series::with_points(format!("{net} {label}: sync"), sync).color(color + 1));
         }
     }
     if any {
