@@ -20,6 +20,54 @@
 //! - [`Heatmap`]: a matrix with a colour scale and row/column labels.
 //! - [`Scatter`]: x against y with an identity line and an annotation.
 
+/// The builder setters several chart types share, written once: `x_label`, `y_label`,
+/// `log_x`, `log_y`, `legend`, `annotation`, each setting the field of the same name (or
+/// the axis scale). Defined before the chart modules so that they can use it.
+macro_rules! chart_setters {
+    ($ty:ident: $($name:ident),* $(,)?) => {
+        impl $ty { $(chart_setters!(@ $name);)* }
+    };
+    (@ x_label) => {
+        pub fn x_label(mut self, label: impl Into<String>) -> Self {
+            self.x_label = label.into();
+            self
+        }
+    };
+    (@ y_label) => {
+        pub fn y_label(mut self, label: impl Into<String>) -> Self {
+            self.y_label = label.into();
+            self
+        }
+    };
+    (@ log_x) => {
+        /// A logarithmic x axis (values ≤ 0 are left out).
+        pub fn log_x(mut self) -> Self {
+            self.x_scale = Scale::Log;
+            self
+        }
+    };
+    (@ log_y) => {
+        /// A logarithmic y axis (values ≤ 0 are left out).
+        pub fn log_y(mut self) -> Self {
+            self.y_scale = Scale::Log;
+            self
+        }
+    };
+    (@ legend) => {
+        pub fn legend(mut self, legend: Legend) -> Self {
+            self.legend = legend;
+            self
+        }
+    };
+    (@ annotation) => {
+        /// Text in a corner of the plot (fit parameters, a statistic …).
+        pub fn annotation(mut self, note: impl Into<String>) -> Self {
+            self.annotation = Some(note.into());
+            self
+        }
+    };
+}
+
 mod axis;
 mod bar;
 mod frame;

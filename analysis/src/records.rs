@@ -82,6 +82,11 @@ impl RunRecord {
             .unwrap_or(1)
     }
 
+    /// Run wall time per model second: the paper's T, the real-time factor.
+    pub fn rtf(&self) -> Option<f64> {
+        self.f64("result.rtf")
+    }
+
     pub fn wall_s(&self) -> f64 {
         self.f64("result.run.wall_s").unwrap_or(f64::NAN)
     }
@@ -169,6 +174,16 @@ pub struct ConfigKey {
 }
 
 impl ConfigKey {
+    /// The study's default run settings: delay 0.8 ms, dt 0.1 ms, no injected latency,
+    /// timers on, f32 — what the scaling figures and claims compare across workers.
+    pub fn is_standard(&self) -> bool {
+        self.delay_ns == 800_000
+            && self.dt_ns == 100_000
+            && self.latency_ps == 0
+            && self.timers
+            && self.precision == "f32"
+    }
+
     /// Workers: ranks × threads.
     pub fn workers(&self) -> u64 {
         self.ranks * self.threads
@@ -237,6 +252,15 @@ impl Group {
 
     pub fn median(&self, value: impl Fn(&RunRecord) -> Option<f64>) -> Option<f64> {
         self.stat(value).map(|s| s.median)
+    }
+
+    /// (workers, value) of every repetition that has the value: points for a fit.
+    pub fn points(&self, value: impl Fn(&RunRecord) -> Option<f64>) -> Vec<(f64, f64)> {
+        let n = self.key.workers() as f64;
+        self.records
+            .iter()
+            .filter_map(|r| Some((n, value(r)?)))
+            .collect()
     }
 }
 

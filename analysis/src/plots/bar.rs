@@ -77,38 +77,13 @@ impl BarChart {
         }
     }
 
-    pub fn x_label(mut self, label: impl Into<String>) -> Self {
-        self.x_label = label.into();
-        self
-    }
-
-    pub fn y_label(mut self, label: impl Into<String>) -> Self {
-        self.y_label = label.into();
-        self
-    }
-
     pub fn stacked(mut self) -> Self {
         self.mode = BarMode::Stacked;
         self
     }
 
-    pub fn log_y(mut self) -> Self {
-        self.y_scale = Scale::Log;
-        self
-    }
-
     pub fn series(mut self, series: BarSeries) -> Self {
         self.series.push(series);
-        self
-    }
-
-    pub fn legend(mut self, legend: Legend) -> Self {
-        self.legend = legend;
-        self
-    }
-
-    pub fn annotation(mut self, note: impl Into<String>) -> Self {
-        self.annotation = Some(note.into());
         self
     }
 }
@@ -331,3 +306,5 @@ impl Plot for BarChart {
         Ok(())
     }
 }
+
+chart_setters!(BarChart: x_label, y_label, log_y, legend, annotation);

@@ -150,21 +150,6 @@ impl Histogram {
         }
     }
 
-    pub fn x_label(mut self, label: impl Into<String>) -> Self {
-        self.x_label = label.into();
-        self
-    }
-
-    pub fn y_label(mut self, label: impl Into<String>) -> Self {
-        self.y_label = label.into();
-        self
-    }
-
-    pub fn log_x(mut self) -> Self {
-        self.x_scale = Scale::Log;
-        self
-    }
-
     pub fn bins(mut self, bins: usize) -> Self {
         self.bins = bins;
         self
@@ -187,16 +172,6 @@ impl Histogram {
 
     pub fn marker(mut self, marker: Marker) -> Self {
         self.markers.push(marker);
-        self
-    }
-
-    pub fn legend(mut self, legend: Legend) -> Self {
-        self.legend = legend;
-        self
-    }
-
-    pub fn annotation(mut self, note: impl Into<String>) -> Self {
-        self.annotation = Some(note.into());
         self
     }
 }
@@ -564,3 +539,5 @@ fn draw_marker<'a, DB: DrawingBackend + 'a>(
     }
     Ok(())
 }
+
+chart_setters!(Histogram: x_label, y_label, log_x, legend, annotation);

@@ -181,26 +181,6 @@ impl LineChart {
         }
     }
 
-    pub fn x_label(mut self, label: impl Into<String>) -> Self {
-        self.x_label = label.into();
-        self
-    }
-
-    pub fn y_label(mut self, label: impl Into<String>) -> Self {
-        self.y_label = label.into();
-        self
-    }
-
-    pub fn log_x(mut self) -> Self {
-        self.x_scale = Scale::Log;
-        self
-    }
-
-    pub fn log_y(mut self) -> Self {
-        self.y_scale = Scale::Log;
-        self
-    }
-
     pub fn x_range(mut self, lo: f64, hi: f64) -> Self {
         self.x_range = Some((lo, hi));
         self
@@ -218,16 +198,6 @@ impl LineChart {
 
     pub fn band(mut self, band: Band) -> Self {
         self.bands.push(band);
-        self
-    }
-
-    pub fn legend(mut self, legend: Legend) -> Self {
-        self.legend = legend;
-        self
-    }
-
-    pub fn annotation(mut self, note: impl Into<String>) -> Self {
-        self.annotation = Some(note.into());
         self
     }
 }
@@ -590,3 +560,5 @@ fn draw_series<'a, DB: DrawingBackend + 'a>(
     }
     Ok(())
 }
+
+chart_setters!(LineChart: x_label, y_label, log_x, log_y, legend, annotation);

@@ -60,26 +60,6 @@ impl Scatter {
         }
     }
 
-    pub fn x_label(mut self, label: impl Into<String>) -> Self {
-        self.x_label = label.into();
-        self
-    }
-
-    pub fn y_label(mut self, label: impl Into<String>) -> Self {
-        self.y_label = label.into();
-        self
-    }
-
-    pub fn log_x(mut self) -> Self {
-        self.x_scale = Scale::Log;
-        self
-    }
-
-    pub fn log_y(mut self) -> Self {
-        self.y_scale = Scale::Log;
-        self
-    }
-
     pub fn set(mut self, set: ScatterSet) -> Self {
         self.sets.push(set);
         self
@@ -87,16 +67,6 @@ impl Scatter {
 
     pub fn identity_line(mut self) -> Self {
         self.identity_line = true;
-        self
-    }
-
-    pub fn annotation(mut self, note: impl Into<String>) -> Self {
-        self.annotation = Some(note.into());
-        self
-    }
-
-    pub fn legend(mut self, legend: Legend) -> Self {
-        self.legend = legend;
         self
     }
 }
@@ -224,3 +194,5 @@ impl Plot for Scatter {
         Ok(())
     }
 }
+
+chart_setters!(Scatter: x_label, y_label, log_x, log_y, legend, annotation);

@@ -160,15 +160,11 @@ fn median(g: &Group, f: impl Fn(&RunRecord) -> Option<f64>) -> Result<f64, Strin
 }
 
 fn rtf(r: &RunRecord) -> Option<f64> {
-    r.f64("result.rtf")
+    r.rtf()
 }
 
 fn standard(k: &ConfigKey) -> bool {
-    k.delay_ns == 800_000
-        && k.latency_ps == 0
-        && k.timers
-        && k.precision == "f32"
-        && k.dt_ns == 100_000
+    k.is_standard()
 }
 
 fn poisson_speed(ctx: &Context) -> Outcome {
@@ -211,21 +207,12 @@ fn poisson_statistics(ctx: &Context) -> Outcome {
 
 /// Spike trains of va at `dt` (s) and seed 1, if recorded.
 fn va(ctx: &Context, dt: f64) -> Result<Spikes, String> {
-    let r = ctx
-        .records
-        .iter()
-        .find(|r| {
-            r.network() == "va"
-                && r.u64("config.seed") == Some(1)
-                && r.str("config.spikes").is_some()
-                && r.f64("config.dt_s").is_some_and(|x| (x - dt).abs() < 1e-9)
-        })
-        .ok_or_else(|| {
-            format!(
-                "no va run at dt {} ms with spikes (snn-bench figures)",
-                dt * 1e3
-            )
-        })?;
+    let r = ctx.va_spikes(dt, 1).ok_or_else(|| {
+        format!(
+            "no va run at dt {} ms with spikes (snn-bench figures)",
+            dt * 1e3
+        )
+    })?;
     Spikes::of(r).ok_or("spike file missing")?
 }
 
@@ -299,14 +286,7 @@ fn local_scaling(ctx: &Context) -> Outcome {
 
 fn lower_bound(ctx: &Context) -> Outcome {
     let groups = ctx.groups(|k| k.network == "va" && standard(k) && k.hosts <= 1 && !k.plastic);
-    let points: Vec<(f64, f64)> = groups
-        .iter()
-        .flat_map(|g| {
-            g.records
-                .iter()
-                .filter_map(|r| Some((g.key.workers() as f64, rtf(r)?)))
-        })
-        .collect();
+    let points: Vec<(f64, f64)> = groups.iter().flat_map(|g| g.points(rtf)).collect();
     let f = fit::fit(&points, Topology::Tree).map_err(|e| format!("va: no fit ({e})"))?;
     let (n, t) = f.lower_bound();
     Ok((

@@ -53,20 +53,13 @@ fn panel(out: &mut FigureOutcome, dir: &Path, stem: &str, chart: impl Into<Chart
     }
 }
 
-/// The default configuration of the scaling figures: delay 0.8 ms, no injected latency,
-/// timers on, f32, static, default parameters.
+/// The default configuration of the scaling figures: standard settings, static.
 fn plain(k: &ConfigKey) -> bool {
-    k.delay_ns == 800_000
-        && k.latency_ps == 0
-        && k.timers
-        && k.precision == "f32"
-        && !k.plastic
-        && k.dt_ns == 100_000
+    k.is_standard() && !k.plastic
 }
 
-/// A record's median-able value: run wall time per model second (the paper's T).
 fn rtf(r: &RunRecord) -> Option<f64> {
-    r.f64("result.rtf")
+    r.rtf()
 }
 
 /// Median with min–max error bars over a group's repetitions.
@@ -98,14 +91,7 @@ fn scaling(groups: &[&Group]) -> (Vec<Point>, Vec<(f64, f64)>) {
         .filter_map(|g| point(g.key.workers() as f64, g, rtf))
         .collect();
     pts.sort_by(|a, b| a.x.total_cmp(&b.x));
-    let raw = groups
-        .iter()
-        .flat_map(|g| {
-            g.records
-                .iter()
-                .filter_map(|r| Some((g.key.workers() as f64, rtf(r)?)))
-        })
-        .collect();
+    let raw = groups.iter().flat_map(|g| g.points(rtf)).collect();
     (pts, raw)
 }
 
@@ -255,16 +241,6 @@ fn mean(xs: &[f64]) -> f64 {
     }
 }
 
-/// The va record with spikes at `dt` seconds and `seed`.
-fn va_spikes(ctx: &Context, dt: f64, seed: u64) -> Option<&RunRecord> {
-    ctx.records.iter().find(|r| {
-        r.network() == "va"
-            && r.str("config.spikes").is_some()
-            && r.u64("config.seed") == Some(seed)
-            && r.f64("config.dt_s").is_some_and(|x| (x - dt).abs() < 1e-9)
-    })
-}
-
 /// E neurons of va: 0..3200.
 const VA_E: std::ops::Range<usize> = 0..3200;
 
@@ -275,7 +251,7 @@ fn fig2(ctx: &Context, dir: &Path) -> FigureOutcome {
         "va at dt 0.1 ms (seed 1): raster, distributions of E rates, ISIs and CV-ISI (means \
          marked); run time by precision and threads (the workstation suite of `make bench`).",
     );
-    match va_spikes(ctx, 1e-4, 1).and_then(Spikes::of) {
+    match ctx.va_spikes(1e-4, 1).and_then(Spikes::of) {
         Some(Ok(s)) => {
             panel(
                 &mut out,
@@ -386,7 +362,7 @@ fn fig3(ctx: &Context, dir: &Path) -> FigureOutcome {
          against the reference with Pearson r.",
     );
     let load = |dt: f64, seed: u64| {
-        va_spikes(ctx, dt, seed)
+        ctx.va_spikes(dt, seed)
             .and_then(Spikes::of)
             .and_then(Result::ok)
     };

@@ -74,6 +74,16 @@ impl Context {
         self.records.iter().filter(|r| keep(r)).collect()
     }
 
+    /// The va run at `dt` seconds and `seed` that recorded its spikes (Fig. 2, 3).
+    pub fn va_spikes(&self, dt: f64, seed: u64) -> Option<&RunRecord> {
+        self.records.iter().find(|r| {
+            r.network() == "va"
+                && r.str("config.spikes").is_some()
+                && r.u64("config.seed") == Some(seed)
+                && r.f64("config.dt_s").is_some_and(|x| (x - dt).abs() < 1e-9)
+        })
+    }
+
     /// The newest record's host and build, for the report's header.
     fn about(&self) -> Vec<(String, String)> {
         let Some(r) = self
