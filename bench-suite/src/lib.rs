@@ -1,6 +1,7 @@
 //! The study's networks and the `snn-bench` harness: running a network, writing its
 //! results record, running the workstation suite and printing tables.
 
+pub mod conditions;
 pub mod figures;
 pub mod host;
 pub mod jsonl;

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::stats::Summary;
 use sim_core::{Network, PhaseStats, PhaseTimes, RunResult};
 
+use crate::conditions::Conditions;
 use crate::host::{Build, Host, Usage};
 
 /// Version of this layout; bump when a field changes meaning.
@@ -105,6 +106,9 @@ pub struct Outcome {
     pub per_rank: Vec<RankUsage>,
     /// Rate and CV-ISI of the whole network and of each population.
     pub rates: Vec<(String, Summary)>,
+    /// What else the machine did during the run (absent in records of older builds).
+    #[serde(default)]
+    pub conditions: Option<Conditions>,
 }
 
 /// CPU-time marks taken around the run in one process.
@@ -180,7 +184,13 @@ impl Outcome {
             peak_rss_bytes: ranks.iter().map(|u| u.peak_rss_bytes).max().unwrap_or(0),
             per_rank: ranks,
             rates,
+            conditions: None,
         }
+    }
+
+    /// Measured on a loaded machine (see [`crate::conditions`]).
+    pub fn loaded(&self) -> bool {
+        self.conditions.as_ref().is_some_and(|c| c.loaded)
     }
 
     /// The whole network's rate summary.

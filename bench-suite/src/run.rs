@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sim_core::{simulate, Network, Observer, Precision, Real, RunConfig, RunResult};
 
+use crate::conditions::{Conditions, Snapshot};
 use crate::host::{self, Build, Host, Usage};
 use crate::networks::{self, Generator, InitV, Traces};
 use crate::record::{Config, Marks, Outcome, RankUsage, Record, SCHEMA};
@@ -22,6 +23,11 @@ pub struct RunArgs {
     /// Worker threads in this process (each owns one partition).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub threads: u32,
+    /// Partitions the threads step (default: one per thread). More partitions than
+    /// threads let the work of a descheduled thread move to the others at a finer grain;
+    /// spikes are the same for any count.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=65536))]
+    pub partitions: Option<u32>,
     #[arg(long, default_value = "f32", value_parser = parse_precision)]
     pub precision: Precision,
     /// Axonal delay of every connection in ms: a multiple of dt, at least dt.
@@ -294,6 +300,7 @@ fn run_in<R: Real>(
     }
     let cfg = RunConfig {
         workers: args.threads as usize,
+        partitions: args.partitions.unwrap_or(0) as usize,
         steps,
         priming_steps: (built.priming_s / net.dt).round() as u64,
         timers: args.timers == "on",
@@ -320,6 +327,22 @@ fn run_in<R: Real>(
         .map(|u| u.host.as_str())
         .collect::<std::collections::BTreeSet<_>>()
         .len();
+    // The run's own CPU time on this machine: every rank on this host.
+    let own_cpu_s: f64 = usage
+        .iter()
+        .filter(|u| u.host == host.hostname)
+        .map(|u| u.run_cpu_s)
+        .sum();
+    let snapshots = *progress.snapshots.lock().unwrap();
+    let conditions = match snapshots {
+        (Some(before), Some(after)) => Some(Conditions::between(
+            &before,
+            &after,
+            own_cpu_s,
+            result.threads_active_mean,
+        )),
+        _ => None,
+    };
     if let (Some(path), Some(sp)) = (&args.spikes, &result.spikes) {
         spikes::write_npy(path, sp)?;
     }
@@ -343,7 +366,7 @@ fn run_in<R: Real>(
             precision: R::PRECISION.to_string(),
             simtime_s: steps as f64 * net.dt,
             steps,
-            partitions: cfg.workers * ranks,
+            partitions: result.workers.len(),
             threads: cfg.workers,
             ranks,
             hosts,
@@ -379,7 +402,10 @@ fn run_in<R: Real>(
         },
         host,
         build: Build::current(),
-        result: Outcome::new(net, &result, usage),
+        result: Outcome {
+            conditions,
+            ..Outcome::new(net, &result, usage)
+        },
     };
     if let Some(path) = &args.out {
         let value = serde_json::to_value(&record).map_err(|e| e.to_string())?;
@@ -399,6 +425,8 @@ struct Progress {
     last: Mutex<(u64, u64)>,
     run_start: Mutex<Option<Usage>>,
     run_end: Mutex<Option<Usage>>,
+    /// The machine's counters when the run started and ended.
+    snapshots: Mutex<(Option<Snapshot>, Option<Snapshot>)>,
 }
 
 impl Progress {
@@ -420,12 +448,14 @@ impl Progress {
             last: Mutex::new((0, 0)),
             run_start: Mutex::new(None),
             run_end: Mutex::new(None),
+            snapshots: Mutex::new((None, None)),
         }
     }
 }
 
 impl Observer for Progress {
     fn run_started(&self) {
+        self.snapshots.lock().unwrap().0 = Snapshot::now();
         *self.run_start.lock().unwrap() = Some(Usage::now());
     }
     fn progress(&self, step: u64, spikes: u64) {
@@ -444,6 +474,7 @@ impl Observer for Progress {
     }
     fn run_finished(&self) {
         *self.run_end.lock().unwrap() = Some(Usage::now());
+        self.snapshots.lock().unwrap().1 = Snapshot::now();
     }
 }
 

@@ -39,6 +39,9 @@ pub fn summary(r: &Record) -> String {
         "{:.2} ns per neuron-step (evolve), {:.2} ns per synaptic event (propagate)",
         o.ns_per_neuron_step, o.ns_per_synaptic_event
     );
+    if let Some(c) = &o.conditions {
+        let _ = writeln!(s, "conditions: {}", c.describe());
+    }
     let _ = write!(s, "{}", o.phases);
     s
 }
@@ -87,11 +90,18 @@ pub fn table(records: &[Record]) -> String {
         groups.entry(key).or_default().push(r);
     }
     let mut s = format!(
-        "{:<26} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7}\n",
+        "{:<26} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>6}\n",
         "network", "prec", "ranks", "threads", "delay ms", "lat us", "model s", "timers", "n",
-        "wall s", "RTF", "evolve%", "propag%", "plast%", "barrier%", "sync%", "rate Hz"
+        "wall s", "RTF", "evolve%", "propag%", "plast%", "barrier%", "sync%", "rate Hz", "loaded"
     );
-    for ((net, prec, ranks, threads, delay, latency, simtime, timers), rs) in &groups {
+    let mut any_loaded = false;
+    for ((net, prec, ranks, threads, delay, latency, simtime, timers), all) in &groups {
+        // Runs on a loaded machine do not count where quiet runs of the configuration
+        // exist; where none do, the row is theirs and says so.
+        let loaded = all.iter().filter(|r| r.result.loaded()).count();
+        let quiet: Vec<&Record> = all.iter().copied().filter(|r| !r.result.loaded()).collect();
+        let rs = if quiet.is_empty() { all } else { &quiet };
+        any_loaded |= loaded > 0;
         let med =
             |f: &dyn Fn(&Record) -> f64| median(&mut rs.iter().map(|r| f(r)).collect::<Vec<_>>());
         let share = |k: usize| {
@@ -102,7 +112,7 @@ pub fn table(records: &[Record]) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<26} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8.3} {:>8.4} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7.2}",
+            "{:<26} {:<5} {:>5} {:>7} {:>8} {:>7} {:>7} {:>6} {:>3} {:>8.3} {:>8.4} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>7.2} {:>6}",
             net,
             prec,
             ranks,
@@ -121,6 +131,20 @@ pub fn table(records: &[Record]) -> String {
             share(3),
             share(4),
             med(&|r| r.result.overall().mean_rate_hz),
+            match (loaded, quiet.is_empty()) {
+                (0, _) => "-".to_string(),
+                (n, false) => format!("{n} out"),
+                (_, true) => "all".to_string(),
+            },
+        );
+    }
+    if any_loaded {
+        let _ = writeln!(
+            s,
+            "loaded: runs during which other processes kept ≥ {} cores busy (or steal ≥ {}); \
+             \"k out\": k such runs left out of the medians, \"all\": only such runs exist",
+            crate::conditions::LOADED_OTHERS_CORES,
+            crate::conditions::LOADED_STEAL_CORES
         );
     }
     s

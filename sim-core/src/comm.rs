@@ -4,17 +4,9 @@
 //! receives everyone's, ordered by worker (an allgather, as Auryn's MPI_Allgather).
 //! Backends: a single worker, and shared-memory workers (threads in lockstep).
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
-/// Spin-loop iterations (tens of µs, depending on the CPU's `pause`) before a waiting
-/// worker goes to sleep, when every worker has a core of its own. Measured on 2 cores,
-/// va 60 s f32, 2 threads: 20 000 spins 1.14–1.29 s, 4 000 spins 1.28–1.56 s.
-const SPINS_DEDICATED: u32 = 20_000;
-/// With more workers than cores a spinning waiter steals the core of the worker it
-/// waits for (3 threads on 2 cores: 6.7 s with 20 000 spins, 1.6 s with 4 000), so it
-/// goes to sleep almost at once, as OpenMP runtimes do under oversubscription.
-const SPINS_OVERSUBSCRIBED: u32 = 100;
+pub use crate::barrier::{Barrier, WaitPolicy};
 
 /// One spike: the step it was emitted in and the neuron's global id.
 #[derive(
@@ -45,6 +37,10 @@ pub trait Communicator {
     fn barrier(&mut self);
     /// Replaces `all` with every worker's `local` spikes, in worker order.
     fn allgather(&mut self, local: &[Spike], all: &mut Vec<Spike>);
+    /// This worker made progress (called every step): a barrier's waiters keep spinning
+    /// while the workers they wait for beat, and park when they stop.
+    #[inline]
+    fn beat(&self, _step: u64) {}
     /// A short name for records ("single", "shared-memory").
     fn name(&self) -> &'static str;
     /// Whether this worker leads its process (calls the per-process observer hooks):
@@ -75,100 +71,9 @@ impl Communicator for SingleWorker {
     }
 }
 
-/// A barrier that spins for a few microseconds, then sleeps.
-///
-/// Written by hand because `std::sync::Barrier` always parks waiters on a futex: waking
-/// them costs tens of microseconds, as much as the 8 steps between two exchanges of the
-/// Vogels–Abbott network take. Here a waiter first spins (the others usually arrive
-/// within microseconds), and only then sleeps on a condition variable, so that an
-/// oversubscribed machine (more workers than cores) gives the core to the worker that
-/// is late instead of burning it. If a worker panics the barrier is poisoned and the
-/// others panic instead of waiting forever.
-#[derive(Debug)]
-pub struct SpinBarrier {
-    n: usize,
-    spins: u32,
-    arrived: AtomicUsize,
-    generation: AtomicUsize,
-    sleepers: AtomicUsize,
-    lock: Mutex<()>,
-    wake: Condvar,
-    poisoned: AtomicBool,
-}
-
-impl SpinBarrier {
-    pub fn new(n: usize) -> Self {
-        Self::sharing_cores_with(n, n)
-    }
-
-    /// A barrier for `n` threads when `busy` threads in all (e.g. of several MPI ranks
-    /// on one machine) compete for this machine's cores.
-    pub fn sharing_cores_with(n: usize, busy: usize) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        SpinBarrier {
-            n,
-            spins: if busy <= cores {
-                SPINS_DEDICATED
-            } else {
-                SPINS_OVERSUBSCRIBED
-            },
-            arrived: AtomicUsize::new(0),
-            generation: AtomicUsize::new(0),
-            sleepers: AtomicUsize::new(0),
-            lock: Mutex::new(()),
-            wake: Condvar::new(),
-            poisoned: AtomicBool::new(false),
-        }
-    }
-
-    pub fn wait(&self) {
-        let generation = self.generation.load(Ordering::Acquire);
-        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
-            self.arrived.store(0, Ordering::Relaxed);
-            {
-                // Under the lock, so that a waiter about to sleep either sees the new
-                // generation or is counted in `sleepers` before we look.
-                let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-                self.generation.fetch_add(1, Ordering::Release);
-            }
-            if self.sleepers.load(Ordering::SeqCst) > 0 {
-                self.wake.notify_all();
-            }
-            return;
-        }
-        for _ in 0..self.spins {
-            if self.generation.load(Ordering::Acquire) != generation {
-                return;
-            }
-            std::hint::spin_loop();
-        }
-        let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-        self.sleepers.fetch_add(1, Ordering::SeqCst);
-        while self.generation.load(Ordering::Acquire) == generation {
-            if self.poisoned.load(Ordering::Relaxed) {
-                self.sleepers.fetch_sub(1, Ordering::SeqCst);
-                drop(guard);
-                panic!("another worker panicked; abandoning the barrier");
-            }
-            // The timeout only bounds how late a poisoning is noticed.
-            guard = self
-                .wake
-                .wait_timeout(guard, std::time::Duration::from_millis(10))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        self.sleepers.fetch_sub(1, Ordering::SeqCst);
-    }
-
-    pub fn poison(&self) {
-        self.poisoned.store(true, Ordering::Relaxed);
-        self.wake.notify_all();
-    }
-}
-
 #[derive(Debug)]
 struct Shared {
-    barrier: SpinBarrier,
+    barrier: Barrier,
     /// Two sets of per-worker slots used alternately, so one barrier per exchange is
     /// enough: a worker writing set p at exchange k+1 has passed exchange k's barrier,
     /// which every reader of set p (exchange k-1) had finished reading before reaching.
@@ -188,7 +93,7 @@ impl SharedMemory {
     pub fn endpoints(n: usize) -> Vec<SharedMemory> {
         let slots = || (0..n).map(|_| Mutex::new(Vec::new())).collect();
         let shared = Arc::new(Shared {
-            barrier: SpinBarrier::new(n),
+            barrier: Barrier::new(n),
             slots: [slots(), slots()],
         });
         (0..n)
@@ -225,6 +130,10 @@ impl Communicator for SharedMemory {
     }
     fn barrier(&mut self) {
         self.shared.barrier.wait();
+    }
+    #[inline]
+    fn beat(&self, step: u64) {
+        self.shared.barrier.beat(self.rank, step);
     }
     fn allgather(&mut self, local: &[Spike], all: &mut Vec<Spike>) {
         let slots = &self.shared.slots[self.parity];
@@ -289,18 +198,5 @@ mod tests {
                 assert_eq!(&r[round], all);
             }
         }
-    }
-
-    #[test]
-    fn a_poisoned_barrier_does_not_hang() {
-        let b = Arc::new(SpinBarrier::new(2));
-        let b2 = b.clone();
-        let waiter = std::thread::spawn(move || b2.wait());
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        b.poison();
-        assert!(
-            waiter.join().is_err(),
-            "the waiter panics instead of hanging"
-        );
     }
 }

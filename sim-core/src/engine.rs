@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use crate::comm::{Communicator, SharedMemory, SingleWorker, Spike};
+use crate::comm::{Communicator, SingleWorker, Spike};
 use crate::connection::Connection;
 use crate::model::{ModelError, Network};
 use crate::neuron::Population;
@@ -22,11 +22,17 @@ use crate::rng::CounterRng;
 use crate::stats::SpikeStats;
 use crate::timers::{Clock, Off, On, PhaseTimes};
 
+mod pool;
+
 /// How a run is executed (nothing here changes what the network is).
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// Worker threads, each owning one partition.
+    /// Worker threads of this process.
     pub workers: usize,
+    /// Partitions the threads step (at least one per thread; fewer means one per
+    /// thread). With threads in one process, any free thread takes a partition's next
+    /// window; under MPI every thread owns one partition.
+    pub partitions: usize,
     /// Steps of the measured run.
     pub steps: u64,
     /// Steps run first with the weights fixed (plastic connections keep their traces
@@ -95,6 +101,10 @@ pub struct RunResult {
     /// left the barrier that starts the run (the same moment for every worker, so
     /// the times compare across workers, ranks and hosts without synchronised clocks).
     pub arrivals: Option<Vec<Vec<f64>>>,
+    /// Mean number of threads that took work per exchange window (the pooled scheduler
+    /// runs fewer while other processes need the cores); None where every thread
+    /// always works (one thread, MPI).
+    pub threads_active_mean: Option<f64>,
 }
 
 impl RunResult {
@@ -180,6 +190,19 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         injected_latency: std::time::Duration,
     ) -> Self {
         let partition = Partition::block(net, comm.rank(), comm.size());
+        Self::with_partition(net, partition, comm, clock, record_spikes, injected_latency)
+    }
+
+    /// As [`Worker::with_latency`], for a given partition (of the pooled scheduler,
+    /// whose partitions are not the communicator's workers).
+    pub(crate) fn with_partition(
+        net: &Network,
+        partition: Partition,
+        comm: C,
+        clock: K,
+        record_spikes: bool,
+        injected_latency: std::time::Duration,
+    ) -> Self {
         let rng = CounterRng::new(net.seed);
         let offsets = net.offsets();
         let populations: Vec<Population<R>> = net
@@ -240,6 +263,14 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
 
     /// Advances the partition by one time step (and exchanges spikes at block ends).
     pub fn step(&mut self) {
+        self.advance();
+        if self.step % self.min_delay == 0 {
+            self.exchange();
+        }
+    }
+
+    /// One time step without the exchange that may end it.
+    pub(crate) fn advance(&mut self) {
         let step = self.step;
         // One step per exchange interval, rotating through the interval's positions, is
         // timed phase by phase; see `report` for how that splits the exactly timed
@@ -293,9 +324,7 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             self.ticks[PLASTICITY] += t3 - t2;
         }
         self.step += 1;
-        if self.step % self.min_delay == 0 {
-            self.exchange();
-        }
+        self.comm.beat(self.step);
     }
 
     /// Delivers to connection `c`'s targets the spikes emitted one delay before `step`.
@@ -323,22 +352,32 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
     /// Exchanges the spikes of the current block: called every `min_delay` steps by
     /// [`Worker::step`], and once more by [`Worker::flush`] for a partial last block.
     fn exchange(&mut self) {
+        let t0 = self.end_block();
+        self.comm.barrier();
+        let t1 = self.clock.now();
+        wait_latency(self.injected_latency);
+        self.comm.allgather(&self.emitted, &mut self.received);
+        self.ingest();
+        let t2 = self.clock.now();
+        self.ticks[BARRIER] += t1 - t0;
+        self.ticks[SYNC] += t2 - t1;
+        self.block_t0 = t2;
+    }
+
+    /// The block's compute is over: counts its time (and the arrival, if tracing) and
+    /// returns the tick it ended at.
+    pub(crate) fn end_block(&mut self) -> u64 {
         let t0 = self.clock.now();
         self.compute_ticks += t0 - self.block_t0;
         if let Some(a) = &mut self.arrivals {
             a.push(t0 - self.trace_t0);
         }
-        self.comm.barrier();
-        let t1 = self.clock.now();
-        if !self.injected_latency.is_zero() {
-            // Busy-wait: sleeping has a granularity of ~50 µs, far above the latencies
-            // of interest (0–200 µs).
-            let until = Instant::now() + self.injected_latency;
-            while Instant::now() < until {
-                std::hint::spin_loop();
-            }
-        }
-        self.comm.allgather(&self.emitted, &mut self.received);
+        t0
+    }
+
+    /// Puts the gathered spikes (`received`, in worker order) of the block that just
+    /// ended into the delay ring, and starts the next block.
+    pub(crate) fn ingest(&mut self) {
         let ring = self.history.len() as u64;
         for s in self.block_start..self.step {
             self.history[(s % ring) as usize].clear();
@@ -357,10 +396,6 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         }
         self.emitted.clear();
         self.block_start = self.step;
-        let t2 = self.clock.now();
-        self.ticks[BARRIER] += t1 - t0;
-        self.ticks[SYNC] += t2 - t1;
-        self.block_t0 = t2;
     }
 
     /// Exchanges the spikes of an unfinished block (end of a run whose length is not a
@@ -487,6 +522,17 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
     }
 }
 
+/// A fixed wait standing in for a slower interconnect. Busy: sleeping has a granularity
+/// of ~50 µs, far above the latencies of interest (0–200 µs).
+pub(crate) fn wait_latency(latency: std::time::Duration) {
+    if !latency.is_zero() {
+        let until = Instant::now() + latency;
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
+    }
+}
+
 /// Runs `net` for `cfg.steps` steps on `cfg.workers` threads.
 pub fn simulate<R: Real>(
     net: &Network,
@@ -497,7 +543,7 @@ pub fn simulate<R: Real>(
     if cfg.workers == 0 {
         return Err(SimError::NoWorkers(0));
     }
-    net.check_split(cfg.workers)?;
+    net.check_split(cfg.partitions.max(cfg.workers))?;
     Ok(if cfg.timers {
         run_with::<R, On>(net, cfg, observer, On::default())
     } else {
@@ -516,6 +562,9 @@ pub struct Outcome {
     /// (setup, priming, run) wall in seconds, measured by worker 0 only.
     pub(crate) walls: Option<(f64, f64, f64)>,
     pub(crate) arrivals: Option<Vec<f64>>,
+    /// See [`RunResult::threads_active_mean`]; set on the first partition only.
+    #[serde(default)]
+    pub(crate) threads_active: Option<f64>,
 }
 
 /// Runs one worker from construction to the end of the loop. `start` is when the run
@@ -571,6 +620,7 @@ pub fn run_worker<R: Real, C: Communicator, K: Clock>(
         stats: std::mem::take(&mut w.stats),
         partition: w.partition.clone(),
         arrivals: w.arrivals(),
+        threads_active: None,
         walls: lead.then(|| {
             (
                 (setup_end - start).as_secs_f64(),
@@ -588,30 +638,17 @@ fn run_with<R: Real, K: Clock + 'static>(
     clock: K,
 ) -> RunResult {
     let start = Instant::now();
-    let (outcomes, communicator) = if cfg.workers == 1 {
+    let (outcomes, communicator) = if cfg.workers == 1 && cfg.partitions <= 1 {
         let o = run_worker::<R, _, K>(net, cfg, SingleWorker, clock, observer, start);
         (vec![o], SingleWorker.name())
     } else {
-        let mut endpoints = SharedMemory::endpoints(cfg.workers);
-        let name = endpoints[0].name();
-        let lead = endpoints.remove(0);
-        let outcomes = run_threads(
-            endpoints,
-            |ep| {
-                // Dropped when the worker ends, by unwinding too: a panic poisons the barrier.
-                let _guard = PoisonOnPanic(ep.poison_handle());
-                run_worker::<R, _, K>(net, cfg, ep, clock.clone(), observer, start)
-            },
-            || {
-                let _guard = PoisonOnPanic(lead.poison_handle());
-                run_worker::<R, _, K>(net, cfg, lead, clock.clone(), observer, start)
-            },
-        );
-        (outcomes, name)
+        let outcomes = pool::run::<R, K>(net, cfg, clock, observer, start);
+        (outcomes, "pooled")
     };
     assemble(net, cfg, outcomes, communicator)
 }
 
+#[cfg(feature = "mpi")]
 /// Runs `lead` in the calling thread (MPI may only be called from the thread that
 /// initialised it) and `work` for every other endpoint in its own thread; returns the
 /// outcomes in worker order.
@@ -668,6 +705,7 @@ pub(crate) fn assemble(
         all.sort_unstable();
     }
     RunResult {
+        threads_active_mean: outcomes[0].threads_active,
         steps: cfg.steps,
         min_delay_steps: net.min_delay_steps().expect("validated"),
         communicator,
@@ -678,18 +716,6 @@ pub(crate) fn assemble(
         stats,
         spikes,
         arrivals,
-    }
-}
-
-/// Poisons the shared barrier if the owning worker thread unwinds, so that the other
-/// workers stop instead of spinning forever.
-struct PoisonOnPanic(crate::comm::PoisonHandle);
-
-impl Drop for PoisonOnPanic {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.poison();
-        }
     }
 }
 
@@ -795,6 +821,7 @@ mod tests {
         for workers in 1..=3 {
             let cfg = RunConfig {
                 workers,
+                partitions: 0,
                 steps: 1003,
                 priming_steps: 0,
                 timers: true,
@@ -807,6 +834,18 @@ mod tests {
             assert_eq!(r.spikes.as_ref().unwrap(), &manual, "{workers} workers");
             assert_eq!(r.spike_count(), manual.len() as u64);
             assert_eq!(r.stats.count[0] as usize, manual.len());
+            // More partitions than threads: any thread steps any partition.
+            let more = RunConfig {
+                partitions: 3,
+                ..cfg.clone()
+            };
+            let r = simulate::<f64>(&net, &more, &Quiet).unwrap();
+            assert_eq!(
+                r.spikes.as_ref().unwrap(),
+                &manual,
+                "3 partitions, {workers} threads"
+            );
+            assert_eq!(r.workers.len(), 3);
         }
     }
 
@@ -814,6 +853,7 @@ mod tests {
     fn zero_workers_is_an_error() {
         let cfg = RunConfig {
             workers: 0,
+            partitions: 0,
             steps: 1,
             priming_steps: 0,
             timers: true,
@@ -846,6 +886,7 @@ mod timing_tests {
         for workers in [1, 2] {
             let cfg = RunConfig {
                 workers,
+                partitions: 0,
                 steps: 20_000,
                 priming_steps: 0,
                 timers: true,
@@ -893,6 +934,7 @@ mod trace_tests {
         // chain: min delay 8 steps; 1003 steps = 125 full exchanges + 1 flushed.
         let cfg = RunConfig {
             workers: 2,
+            partitions: 0,
             steps: 1003,
             priming_steps: 0,
             timers: true,

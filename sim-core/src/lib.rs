@@ -13,8 +13,10 @@
 //! counter-based generator keyed by global ids ([`rng`]), and every neuron receives its
 //! inputs in the same order whatever the partition.
 
+pub mod barrier;
 pub mod comm;
 pub mod connection;
+pub mod contention;
 pub mod engine;
 pub mod model;
 #[cfg(feature = "mpi")]

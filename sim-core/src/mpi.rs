@@ -16,7 +16,7 @@ use mpi::topology::Communicator as _;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 
-use crate::comm::{Communicator, Spike, SpinBarrier};
+use crate::comm::{Barrier, Communicator, Spike, WaitPolicy};
 use crate::engine::{
     assemble, run_threads, run_worker, Observer, Outcome, RunConfig, RunResult, SimError,
 };
@@ -27,7 +27,7 @@ use crate::timers::{Clock, Off, On};
 /// The threads of one rank.
 #[derive(Debug)]
 struct RankGroup {
-    barrier: SpinBarrier,
+    barrier: Barrier,
     slots: Vec<Mutex<Vec<Spike>>>,
     /// Every rank's spikes of the current exchange, written by the leader.
     global: Mutex<Vec<Spike>>,
@@ -37,7 +37,7 @@ impl RankGroup {
     /// `busy`: worker threads of every rank on this machine.
     fn new(threads: usize, busy: usize) -> Arc<Self> {
         Arc::new(RankGroup {
-            barrier: SpinBarrier::sharing_cores_with(threads, busy),
+            barrier: Barrier::with_policy(threads, WaitPolicy::for_cores(busy)),
             slots: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
             global: Mutex::new(Vec::new()),
         })

@@ -1,0 +1,486 @@
+//! The pooled scheduler: the threads of one process step the partitions, each
+//! partition's next exchange window taken by whichever thread is free.
+//!
+//! Why not one thread per partition in lockstep: on a busy machine (a compile, another
+//! simulation on a 2-core workstation) the operating system deschedules one of the
+//! threads for milliseconds at a time, and at every exchange the others wait for it.
+//! Parking the waiters instead of spinning (see [`crate::barrier`]) gives the late
+//! thread a core, but the threads still take turns on it: with one external busy loop
+//! on 2 cores, va on 2 parking threads took 1.55× the time of 1 thread. Here a thread
+//! that has nothing left to do in a window does not wait for a *thread*, only for the
+//! *partitions* of the window that are still being stepped: a descheduled thread that
+//! holds no partition holds nobody up, and the one that runs takes the next window's
+//! partitions itself. The work of a descheduled thread moves.
+//!
+//! A window is the steps between two exchanges (`min_delay` of them, aligned to
+//! multiples of `min_delay` as in [`Worker::step`]). A partition's window is: take in
+//! the spikes of the previous exchange (the same `ingest` as in lockstep), advance its
+//! steps, publish its spikes into its slot. Tickets `t = w · P + p` number the
+//! (window, partition) pairs; a thread claims the next ticket once window `w − 1` is
+//! complete. Spikes are bit-identical to lockstep and to any thread count: each
+//! partition's state is only ever stepped by one thread at a time, in step order, and
+//! receives the spikes in partition order.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use super::{wait_latency, Observer, Outcome, RunConfig, Worker, SYNC};
+use crate::barrier::{Barrier, Gate, WaitPolicy};
+use crate::comm::{SingleWorker, Spike};
+use crate::contention::LoadProbe;
+use crate::model::Network;
+use crate::partition::Partition;
+use crate::real::Real;
+use crate::timers::Clock;
+
+/// The steps `start..end` of one window, and whether an exchange ends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Window {
+    start: u64,
+    end: u64,
+    exchange: bool,
+    /// Exchanges before this window's (in the segment).
+    exchanges_before: usize,
+}
+
+/// The windows of the steps `start..end`: exchanges at multiples of `d`, and at `end`
+/// if `flush` (the end of a run, whose spikes must all be gathered).
+fn windows(start: u64, end: u64, d: u64, flush: bool) -> Vec<Window> {
+    let mut out = Vec::new();
+    let mut s = start;
+    let mut exchanges = 0;
+    while s < end {
+        let next = ((s / d) + 1) * d;
+        let e = next.min(end);
+        let exchange = e % d == 0 || (flush && e == end);
+        out.push(Window {
+            start: s,
+            end: e,
+            exchange,
+            exchanges_before: exchanges,
+        });
+        exchanges += exchange as usize;
+        s = e;
+    }
+    out
+}
+
+/// A partition and whether the spikes of an exchange wait in the slots for it.
+struct Part<R: Real, K: Clock> {
+    worker: Worker<R, SingleWorker, K>,
+    /// The slot set (parity) holding an exchange this partition has not taken in yet.
+    pending: Option<usize>,
+}
+
+struct Pool<'a, R: Real, K: Clock> {
+    parts: Vec<Mutex<Option<Part<R, K>>>>,
+    /// Two sets of per-partition slots, used by alternate exchanges: a partition
+    /// publishing exchange k + 2 into set k % 2 does so after window k + 1 is complete,
+    /// and every partition took exchange k in before finishing window k + 1.
+    slots: [Vec<Mutex<Vec<Spike>>>; 2],
+    /// Windows completed since the pool was made.
+    gate: Gate,
+    /// Where every thread meets between the parts of a run (built, primed, done).
+    join: Barrier,
+    /// Next ticket of the current segment, and tickets finished.
+    next: AtomicU64,
+    finished: AtomicU64,
+    /// Spikes exchanged so far (for progress reports).
+    exchanged: AtomicU64,
+    /// Ticks each thread spent waiting for windows to complete.
+    waited: Vec<AtomicU64>,
+    clock: K,
+    cfg: &'a RunConfig,
+    latency: std::time::Duration,
+    /// Threads that may take work now (thread t works while t < active; see
+    /// [`crate::contention`]); the others sleep on `rejoin`.
+    active: AtomicUsize,
+    retired: Mutex<()>,
+    rejoin: Condvar,
+    /// Sum over completed windows of `active` (for the mean in the record).
+    active_windows: AtomicU64,
+    probe: Mutex<LoadProbe>,
+}
+
+/// How often thread 0 samples the machine's load.
+const PROBE_EVERY: Duration = Duration::from_millis(1);
+
+impl<R: Real, K: Clock> Pool<'_, R, K> {
+    fn part(&self, p: usize) -> std::sync::MutexGuard<'_, Option<Part<R, K>>> {
+        self.parts[p].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes in, for partition `part`, the exchange waiting in the slots.
+    fn ingest(&self, part: &mut Part<R, K>) {
+        if let Some(parity) = part.pending.take() {
+            let w = &mut part.worker;
+            let t0 = w.clock.now();
+            w.received.clear();
+            for slot in &self.slots[parity] {
+                w.received
+                    .extend_from_slice(&slot.lock().unwrap_or_else(|e| e.into_inner()));
+            }
+            w.ingest();
+            let t1 = w.clock.now();
+            w.ticks[SYNC] += t1 - t0;
+        }
+    }
+
+    /// Runs the windows `wins` (whose first exchange has index `first_exchange`) on
+    /// every partition, as thread `thread`. `base`: windows completed before.
+    fn segment(
+        &self,
+        thread: usize,
+        wins: &[Window],
+        base: u64,
+        first_exchange: usize,
+        observer: &dyn Observer,
+        run_start: u64,
+    ) {
+        let p_count = self.parts.len() as u64;
+        let total = wins.len() as u64 * p_count;
+        let mut beats = 0u64;
+        let mut last_probe = Instant::now();
+        loop {
+            let t = self.next.load(Ordering::Acquire);
+            if t >= total {
+                break;
+            }
+            if thread >= self.active.load(Ordering::Acquire) {
+                self.sleep_while_retired(thread, total);
+                continue;
+            }
+            if thread == 0 && last_probe.elapsed() >= PROBE_EVERY {
+                last_probe = Instant::now();
+                self.adapt();
+            }
+            let w = t / p_count;
+            if self.gate.get() < base + w {
+                let t0 = self.clock.now();
+                self.gate.wait_for(base + w);
+                let t1 = self.clock.now();
+                self.waited[thread].fetch_add(t1 - t0, Ordering::Relaxed);
+                continue;
+            }
+            if self
+                .next
+                .compare_exchange_weak(t, t + 1, Ordering::AcqRel, Ordering::Relaxed)
+                .is_err()
+            {
+                continue;
+            }
+            let win = wins[w as usize];
+            let parity = (first_exchange + win.exchanges_before) % 2;
+            {
+                let mut guard = self.part(t as usize % p_count as usize);
+                let part = guard.as_mut().expect("partitions are built");
+                self.ingest(part);
+                let worker = &mut part.worker;
+                worker.block_t0 = worker.clock.now();
+                for _ in win.start..win.end {
+                    worker.advance();
+                    beats += 1;
+                    self.gate.beat(thread, beats);
+                }
+                debug_assert_eq!(worker.step, win.end);
+                if win.exchange {
+                    worker.end_block();
+                    let mut slot = self.slots[parity][t as usize % p_count as usize]
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    slot.clear();
+                    slot.extend_from_slice(&worker.emitted);
+                    part.pending = Some(parity);
+                }
+            }
+            if self.finished.fetch_add(1, Ordering::AcqRel) + 1 == (w + 1) * p_count {
+                // The last partition of window w: open window w + 1.
+                if win.exchange {
+                    wait_latency(self.latency);
+                    let n: usize = self.slots[parity]
+                        .iter()
+                        .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
+                        .sum();
+                    let before = self.exchanged.fetch_add(n as u64, Ordering::Relaxed);
+                    let every = self.cfg.progress_every;
+                    if every > 0 && win.end > run_start {
+                        let done = win.end - run_start;
+                        let prev = win.start.max(run_start) - run_start;
+                        if done / every > prev / every {
+                            observer.progress(done, before + n as u64);
+                        }
+                    }
+                }
+                self.active_windows.fetch_add(
+                    self.active.load(Ordering::Relaxed) as u64,
+                    Ordering::Relaxed,
+                );
+                self.gate.advance();
+                if w + 1 == wins.len() as u64 {
+                    // The segment is over: retired threads must come to the join.
+                    let _g = self.retired.lock().unwrap_or_else(|e| e.into_inner());
+                    self.rejoin.notify_all();
+                }
+            }
+        }
+    }
+
+    /// Sets the number of working threads to what fits beside the machine's other
+    /// runnable threads (thread 0, about every [`PROBE_EVERY`]).
+    fn adapt(&self) {
+        let threads = self.waited.len();
+        let active = self.active.load(Ordering::Relaxed);
+        let fit = self
+            .probe
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .fit(active, threads);
+        if fit != active {
+            self.active.store(fit, Ordering::Release);
+            if fit > active {
+                let _g = self.retired.lock().unwrap_or_else(|e| e.into_inner());
+                self.rejoin.notify_all();
+            }
+        }
+    }
+
+    /// Sleeps until thread `thread` may work again or the segment's `total` tickets
+    /// are taken.
+    fn sleep_while_retired(&self, thread: usize, total: u64) {
+        let mut g = self.retired.lock().unwrap_or_else(|e| e.into_inner());
+        while thread >= self.active.load(Ordering::Acquire)
+            && self.next.load(Ordering::Acquire) < total
+        {
+            if self.join.is_poisoned() {
+                panic!("another worker panicked; abandoning the run");
+            }
+            // The timeout only bounds how late a poisoning is noticed.
+            g = self
+                .rejoin
+                .wait_timeout(g, Duration::from_millis(10))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Everyone meets; then thread 0 takes in every pending exchange (the end of a
+    /// segment) and runs `then` on every partition; then everyone meets again.
+    fn settle(&self, thread: usize, then: impl Fn(&mut Worker<R, SingleWorker, K>)) {
+        self.join.wait();
+        if thread == 0 {
+            for p in 0..self.parts.len() {
+                let mut guard = self.part(p);
+                let part = guard.as_mut().expect("partitions are built");
+                self.ingest(part);
+                then(&mut part.worker);
+                part.worker.block_t0 = part.worker.clock.now();
+            }
+            self.next.store(0, Ordering::Release);
+            self.finished.store(0, Ordering::Release);
+        }
+        self.join.wait();
+    }
+}
+
+/// Runs `net` as `cfg.partitions` partitions on `cfg.workers` threads of this process;
+/// returns the partitions' outcomes in partition order.
+pub(crate) fn run<R: Real, K: Clock>(
+    net: &Network,
+    cfg: &RunConfig,
+    clock: K,
+    observer: &dyn Observer,
+    start: Instant,
+) -> Vec<Outcome> {
+    let threads = cfg.workers;
+    let p_count = cfg.partitions.max(threads);
+    let pool = Pool::<R, K> {
+        parts: (0..p_count).map(|_| Mutex::new(None)).collect(),
+        slots: [
+            (0..p_count).map(|_| Mutex::new(Vec::new())).collect(),
+            (0..p_count).map(|_| Mutex::new(Vec::new())).collect(),
+        ],
+        gate: Gate::new(threads, WaitPolicy::for_cores(threads)),
+        join: Barrier::new(threads),
+        next: AtomicU64::new(0),
+        finished: AtomicU64::new(0),
+        exchanged: AtomicU64::new(0),
+        waited: (0..threads).map(|_| AtomicU64::new(0)).collect(),
+        clock: clock.clone(),
+        cfg,
+        latency: cfg.injected_latency,
+        active: AtomicUsize::new(threads),
+        retired: Mutex::new(()),
+        rejoin: Condvar::new(),
+        active_windows: AtomicU64::new(0),
+        probe: Mutex::new(LoadProbe::new()),
+    };
+    let d = net.min_delay_steps().expect("validated network") as u64;
+    let prime = windows(0, cfg.priming_steps, d, false);
+    let run_start = cfg.priming_steps;
+    let main = windows(run_start, run_start + cfg.steps, d, true);
+    let prime_exchanges = prime.iter().filter(|w| w.exchange).count();
+    let walls = Mutex::new((0.0, 0.0, 0.0));
+
+    let body = |thread: usize| {
+        // Each thread builds its share of the partitions (in parallel, and in the
+        // memory nearest to the thread that builds it).
+        for p in (thread..p_count).step_by(threads) {
+            let worker = Worker::with_partition(
+                net,
+                Partition::block(net, p, p_count),
+                SingleWorker,
+                clock.clone(),
+                cfg.record_spikes,
+                cfg.injected_latency,
+            );
+            *pool.part(p) = Some(Part {
+                worker,
+                pending: None,
+            });
+        }
+        pool.settle(thread, |_| {});
+        let setup_end = Instant::now();
+        if !prime.is_empty() {
+            pool.segment(thread, &prime, 0, 0, observer, u64::MAX);
+            pool.settle(thread, |w| {
+                w.set_learning(true);
+                w.reset_measurements();
+            });
+        }
+        let priming_end = Instant::now();
+        if thread == 0 {
+            pool.waited
+                .iter()
+                .for_each(|w| w.store(0, Ordering::Relaxed));
+            pool.active_windows.store(0, Ordering::Relaxed);
+        }
+        pool.settle(thread, |w| {
+            if cfg.trace_exchanges {
+                w.trace_exchanges();
+            }
+        });
+        if thread == 0 {
+            observer.run_started();
+        }
+        pool.segment(
+            thread,
+            &main,
+            prime.len() as u64,
+            prime_exchanges,
+            observer,
+            run_start,
+        );
+        pool.settle(thread, |_| {});
+        let run_end = Instant::now();
+        if thread == 0 {
+            observer.run_finished();
+            *walls.lock().unwrap_or_else(|e| e.into_inner()) = (
+                (setup_end - start).as_secs_f64(),
+                (priming_end - setup_end).as_secs_f64(),
+                (run_end - priming_end).as_secs_f64(),
+            );
+        }
+    };
+    std::thread::scope(|s| {
+        let pool = &pool;
+        let body = &body;
+        let handles: Vec<_> = (1..threads)
+            .map(|t| {
+                s.spawn(move || {
+                    let _guard = PoisonOnPanic(pool);
+                    body(t)
+                })
+            })
+            .collect();
+        {
+            let _guard = PoisonOnPanic(pool);
+            body(0);
+        }
+        for h in handles {
+            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+        }
+    });
+
+    let walls = *walls.lock().unwrap_or_else(|e| e.into_inner());
+    let active_mean = (!main.is_empty())
+        .then(|| pool.active_windows.load(Ordering::Relaxed) as f64 / main.len() as f64);
+    if std::env::var("XP_DEBUG").is_ok() {
+        eprintln!(
+            "XP parks gate {} join {} waited {:?} windows {} active mean {}",
+            pool.gate.parks(),
+            pool.join.parks(),
+            pool.waited
+                .iter()
+                .map(|w| pool.clock.nanos(w.load(Ordering::Relaxed)) / 1000)
+                .collect::<Vec<_>>(),
+            main.len(),
+            pool.active_windows.load(Ordering::Relaxed) as f64 / main.len() as f64
+        );
+    }
+    pool.parts
+        .into_iter()
+        .enumerate()
+        .map(|(p, m)| {
+            let mut part = m
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("partitions are built");
+            let w = &mut part.worker;
+            let mut report = w.report();
+            // A thread's waiting is shown on the partition of the same index: with one
+            // partition per thread (the default) worker i's barrier is thread i's.
+            if let Some(ticks) = pool.waited.get(p) {
+                let ns = pool.clock.nanos(ticks.load(Ordering::Relaxed));
+                report.phases.barrier += ns as f64 * 1e-9;
+            }
+            Outcome {
+                report,
+                spikes: w.record.take(),
+                stats: std::mem::take(&mut w.stats),
+                partition: w.partition.clone(),
+                arrivals: w.arrivals(),
+                walls: (p == 0).then_some(walls),
+                threads_active: active_mean.filter(|_| p == 0),
+            }
+        })
+        .collect()
+}
+
+/// Poisons the pool's gate and barrier if a thread unwinds, so the others stop
+/// instead of waiting forever.
+struct PoisonOnPanic<'a, 'b, R: Real, K: Clock>(&'a Pool<'b, R, K>);
+
+impl<R: Real, K: Clock> Drop for PoisonOnPanic<'_, '_, R, K> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.gate.poison();
+            self.0.join.poison();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_end_at_multiples_of_the_min_delay_and_at_a_flush() {
+        let w = |s, e, x, b| Window {
+            start: s,
+            end: e,
+            exchange: x,
+            exchanges_before: b,
+        };
+        assert_eq!(
+            windows(0, 20, 8, true),
+            vec![w(0, 8, true, 0), w(8, 16, true, 1), w(16, 20, true, 2)]
+        );
+        assert_eq!(windows(0, 20, 8, false).last(), Some(&w(16, 20, false, 2)));
+        assert_eq!(
+            windows(5, 17, 8, true),
+            vec![w(5, 8, true, 0), w(8, 16, true, 1), w(16, 17, true, 2)]
+        );
+        assert_eq!(windows(3, 3, 8, true), vec![]);
+    }
+}
