@@ -163,21 +163,19 @@ fn ends_with_newline_or_empty(file: &File) -> bool {
     }
 }
 
-/// An exclusive `flock` held until dropped; a no-op if the file system refuses locks.
+/// An exclusive advisory lock (`flock`, through fs4) held until dropped; a no-op if the
+/// file system refuses locks.
 struct FileLock<'a> {
     file: Option<&'a File>,
 }
 
 impl<'a> FileLock<'a> {
     fn exclusive(file: &'a File) -> FileLock<'a> {
-        use std::os::fd::AsRawFd;
         loop {
-            // SAFETY: flock on a file descriptor that `file` keeps open.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                return FileLock { file: Some(file) };
-            }
-            if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-                return FileLock { file: None };
+            match fs4::fs_std::FileExt::lock_exclusive(file) {
+                Ok(()) => return FileLock { file: Some(file) },
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return FileLock { file: None },
             }
         }
     }
@@ -185,10 +183,9 @@ impl<'a> FileLock<'a> {
 
 impl Drop for FileLock<'_> {
     fn drop(&mut self) {
-        use std::os::fd::AsRawFd;
         if let Some(file) = self.file {
-            // SAFETY: as above; closing the file would also release the lock.
-            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+            // (Closing the file would also release the lock.)
+            let _ = fs4::fs_std::FileExt::unlock(file);
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod jsonl;
 pub mod machine;
 pub mod networks;
 pub mod npy;
+pub mod outputs;
 pub mod record;
 pub mod run;
 pub mod spikes;

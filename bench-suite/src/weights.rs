@@ -2,7 +2,7 @@
 //! pathway (`ee.mtx`, `ei.mtx`, …), so peers (Auryn's `--fee/--fei/--fie/--fii`, SciPy)
 //! run on the same connectivity.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sim_core::connection::Connection;
@@ -10,30 +10,48 @@ use sim_core::mtx::{self, Entry, MtxError};
 use sim_core::rng::CounterRng;
 use sim_core::{Connectivity, Network, Real};
 
+/// The file of each pathway in a weights directory (`ee.mtx`, …), in connection order.
+pub fn file_names(net: &Network) -> Vec<String> {
+    net.connections
+        .iter()
+        .map(|c| mtx::file_name(&c.name))
+        .collect()
+}
+
 /// Writes every connection's synapses, as built in precision `R` (so a reload in the
-/// same precision reproduces the weights bit for bit). Returns the files written.
-pub fn save<R: Real>(net: &Network, dir: &Path) -> Result<Vec<std::path::PathBuf>, MtxError> {
-    std::fs::create_dir_all(dir).map_err(|source| MtxError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+/// same precision reproduces the weights bit for bit), as one set: all files or none
+/// ([`crate::outputs::write_set`]); `force` lets it replace an earlier set. Returns the
+/// files written. Errors give 1-based rows and columns, as the loader's do.
+pub fn save<R: Real>(net: &Network, dir: &Path, force: bool) -> Result<Vec<PathBuf>, String> {
     let rng = CounterRng::new(net.seed);
-    let mut written = Vec::new();
-    for (c, spec) in net.connections.iter().enumerate() {
+    let names = file_names(net);
+    crate::outputs::write_set(dir, &names, force, |path, name| {
+        let c = names.iter().position(|n| n == name).expect("a pathway's file");
+        let spec = &net.connections[c];
+        let n_pre = net.populations[spec.pre].size;
         let n_post = net.populations[spec.post].size;
         let conn = Connection::<R>::build(net, c, 0..n_post, &rng);
         let entries: Vec<Entry> = conn.entries().map(|(i, j, w)| (i, j, w.to_f64())).collect();
-        let path = dir.join(mtx::file_name(&spec.name));
-        mtx::write(
-            &path,
-            &spec.name,
-            net.populations[spec.pre].size,
-            n_post,
-            &entries,
-        )?;
-        written.push(path);
+        check_entries(&dir.join(name), &spec.name, &entries)?;
+        mtx::write(path, &spec.name, n_pre, n_post, &entries)
+            // The temporary directory's name means nothing to the user: name the target.
+            .map_err(|e| e.to_string().replace(&*path.to_string_lossy(), &dir.join(name).to_string_lossy()))
+    })
+}
+
+/// Refuses weights the loader would refuse (not finite), naming the synapse by its
+/// 1-based row (presynaptic) and column (postsynaptic), as the file and the loader do.
+fn check_entries(path: &Path, pathway: &str, entries: &[Entry]) -> Result<(), String> {
+    match entries.iter().find(|e| !e.2.is_finite()) {
+        Some(&(pre, post, w)) => Err(format!(
+            "{}: not written: pathway {pathway}: the weight of row {}, column {} (1-based) is \
+             {w}: expected a finite number",
+            path.display(),
+            pre as u64 + 1,
+            post as u64 + 1
+        )),
+        None => Ok(()),
     }
-    Ok(written)
 }
 
 /// Replaces every connection's connectivity with the synapses in `dir`, checking each
