@@ -1,8 +1,10 @@
 //! The study's networks and the `snn-bench` harness: running a network, writing its
 //! results record, running the workstation suite and printing tables.
 
+pub mod child;
 pub mod figures;
 pub mod host;
+pub mod jobs;
 pub mod jsonl;
 pub mod machine;
 pub mod networks;

@@ -1,0 +1,772 @@
+//! The one job runner behind `snn-bench suite`, `figures` and `sweep`: a list of runs,
+//! each one `snn-bench run` in a child process appending one record to its records file;
+//! resumable by configuration *and* artifacts.
+//!
+//! # What counts as done
+//!
+//! A run is done when its records file holds a record of its configuration (the same
+//! [`Key`] as `snn-bench sweep` has always used: network, plasticity, precision, threads,
+//! ranks, hosts, delay, latency, model time, seed, repetition, dt, timers, initial
+//! potentials, weights; and the Poisson generator where the record has one) **and** every
+//! artifact the run names (`--spikes`, `--exchange-trace` files) exists, is not empty and
+//! starts with a `.npy` header that parses. A run with a record but a missing or broken
+//! artifact runs again (a fresh clone has the committed records but not the spike files);
+//! its new record is appended beside the old one (records files are append-only), which
+//! the report reads as one more repetition.
+//!
+//! # Specs as data
+//!
+//! The suite and the figures are job specs (`scripts/jobs/workstation.toml`,
+//! `scripts/jobs/figures.toml`; see [`JobSpec`]); sweeps keep their own spec
+//! (`scripts/sweeps/*.toml`, [`crate::sweep`]), expanded into the same runs.
+//!
+//! # One runner per records file
+//!
+//! For its whole duration the runner holds an exclusive advisory lock (fs4) on a lock
+//! file beside each records file it appends to, `.NAME.lock` in the directory of the
+//! records file with every symlink resolved, so a second runner on the same file — also
+//! through a symlink, under `timeout`, `nice` or a batch system — waits up to `--wait`
+//! seconds and then stops with a message naming the file. (Two runners on one file would
+//! each run what the other has not finished.) The lock dies with the process, so a
+//! killed sweep never leaves a stale lock behind.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Deserialize;
+
+use crate::child::{self, ChildReport, End};
+use crate::jsonl;
+use crate::record::{Config, Record};
+use crate::run::RunArgs;
+use crate::sweep::{shell_words, Key};
+
+/// One run: the command, where it records, what its record and artifacts must be.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// How listings and messages name it.
+    pub label: String,
+    /// The command line, program first (`snn-bench run …`, or `mpirun … snn-bench run …`).
+    pub command: Vec<OsString>,
+    /// The records file the run appends to (`--out`).
+    pub records: PathBuf,
+    /// The configuration key its record will have.
+    pub key: Key,
+    /// The Poisson generator it runs with (compared where a record names one).
+    pub generator: Option<String>,
+    /// Files the run writes besides its record (spike files, exchange traces).
+    pub artifacts: Vec<PathBuf>,
+    pub timeout_s: f64,
+    /// Allow Open MPI to run as root (the run is under mpirun and we are root).
+    pub mpi_as_root: bool,
+}
+
+/// What to run, and how to name it.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The first word of the summary line ("sweep scripts/sweeps/x.toml").
+    pub title: String,
+    /// Added after the configuration count (e.g. pairs a sweep left out).
+    pub note: String,
+    pub runs: Vec<Run>,
+}
+
+/// What happened.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The records of the runs that ran now.
+    pub ran: Vec<Record>,
+    /// The records of every run of the plan (already there or new), in plan order.
+    pub all: Vec<Record>,
+    /// How many runs were already done.
+    pub skipped: usize,
+}
+
+/// Runner options every front-end takes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunnerArgs {
+    /// List the runs, each marked "run" or "skip", and run nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Seconds to wait for another sweep, suite or figures run that appends to the same
+    /// records file before giving up.
+    #[arg(long, default_value_t = 10.0)]
+    pub wait: f64,
+}
+
+/// Records of a file with their keys and generators; lines that are not records are
+/// reported (when `warn`) and left out.
+fn recorded(out: &Path, warn: bool) -> Result<Vec<(Key, Option<String>, serde_json::Value)>, String> {
+    let outcome = jsonl::read(out).map_err(|e| e.to_string())?;
+    if warn {
+        for w in &outcome.warnings {
+            eprintln!("warning: {w} (not counted as a finished run)");
+        }
+    }
+    let mut keys = Vec::new();
+    for (line, value) in outcome.records {
+        match Config::deserialize(&value["config"]) {
+            Ok(c) => keys.push((Key::of_record(&c), c.generator.clone(), value)),
+            Err(e) if warn => eprintln!(
+                "warning: {}:{line}: not a results record ({e}); not counted as a finished run",
+                out.display()
+            ),
+            Err(_) => {}
+        }
+    }
+    Ok(keys)
+}
+
+fn matches(run: &Run, key: &Key, generator: &Option<String>) -> bool {
+    *key == run.key
+        && match (generator, &run.generator) {
+            (Some(g), Some(want)) => g == want,
+            _ => true,
+        }
+}
+
+/// Why an artifact does not count, or None if it does: it must exist, be non-empty and
+/// begin with a `.npy` header that parses.
+pub fn artifact_problem(path: &Path) -> Option<String> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => return Some(format!("{}: {e}", path.display())),
+    };
+    match file.metadata() {
+        Ok(m) if m.len() == 0 => return Some(format!("{}: empty", path.display())),
+        Ok(_) => {}
+        Err(e) => return Some(format!("{}: {e}", path.display())),
+    }
+    if path.extension().is_some_and(|e| e == "npy") {
+        if let Err(e) = npyz::NpyFile::new(std::io::BufReader::new(file)) {
+            return Some(format!("{}: not a readable .npy file ({e})", path.display()));
+        }
+    }
+    None
+}
+
+/// An exclusive lock on `.NAME.lock` beside a records file, held while alive.
+struct RecordsLock {
+    _file: File,
+}
+
+impl RecordsLock {
+    fn acquire(records: &Path, wait: f64) -> Result<RecordsLock, String> {
+        let resolved = crate::outputs::resolve(records)
+            .map_err(|e| format!("{}: {e}", records.display()))?;
+        let dir = resolved.parent().unwrap_or(Path::new("/"));
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
+        let name = resolved.file_name().unwrap_or_default().to_string_lossy();
+        let path = dir.join(format!(".{name}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| format!("cannot open lock file {}: {e}", path.display()))?;
+        let until = Instant::now() + Duration::try_from_secs_f64(wait.max(0.0)).unwrap_or(Duration::MAX);
+        let mut told = false;
+        loop {
+            match fs4::fs_std::FileExt::try_lock_exclusive(&file) {
+                Ok(true) => return Ok(RecordsLock { _file: file }),
+                Ok(false) => {}
+                // A file system without locks: go on without one (as appends do).
+                Err(e) if e.kind() != std::io::ErrorKind::Interrupted => {
+                    eprintln!("warning: cannot lock {}: {e}; going on without", path.display());
+                    return Ok(RecordsLock { _file: file });
+                }
+                Err(_) => {}
+            }
+            if Instant::now() >= until {
+                return Err(format!(
+                    "another sweep, suite or figures run is appending to {} (it holds the lock \
+                     {}); two at once would each run what the other has not finished. Wait for \
+                     it to end (or end it) and start again, or give --wait SECONDS",
+                    records.display(),
+                    path.display()
+                ));
+            }
+            if !told {
+                eprintln!(
+                    "waiting up to {wait} s for the run that holds {} to end…",
+                    path.display()
+                );
+                told = true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// Whether each run is done (see the module doc); for those with a record whose
+/// artifacts are missing, why not.
+fn status(plan: &Plan, warn: bool) -> Result<Vec<Result<(), Option<String>>>, String> {
+    let mut files: HashMap<&Path, Vec<(Key, Option<String>, serde_json::Value)>> = HashMap::new();
+    for r in &plan.runs {
+        if !files.contains_key(r.records.as_path()) {
+            files.insert(&r.records, recorded(&r.records, warn)?);
+        }
+    }
+    Ok(plan
+        .runs
+        .iter()
+        .map(|r| {
+            let has = files[r.records.as_path()]
+                .iter()
+                .any(|(k, g, _)| matches(r, k, g));
+            if !has {
+                return Err(None);
+            }
+            match r.artifacts.iter().find_map(|a| artifact_problem(a)) {
+                Some(why) => Err(Some(why)),
+                None => Ok(()),
+            }
+        })
+        .collect())
+}
+
+fn records_named(plan: &Plan) -> String {
+    let mut files: Vec<&Path> = plan.runs.iter().map(|r| r.records.as_path()).collect();
+    files.sort();
+    files.dedup();
+    match files.len() {
+        0 => "no file".into(),
+        1 | 2 => files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        n => format!(
+            "{n} files in {}",
+            files[0].parent().unwrap_or(Path::new(".")).display()
+        ),
+    }
+}
+
+/// Runs every run of `plan` that is not done; see the module doc.
+pub fn execute(plan: &Plan, opts: &RunnerArgs) -> Result<Outcome, String> {
+    let mut locks = Vec::new();
+    if !opts.dry_run {
+        let mut files: Vec<&Path> = plan.runs.iter().map(|r| r.records.as_path()).collect();
+        files.sort();
+        files.dedup();
+        for f in files {
+            locks.push(RecordsLock::acquire(f, opts.wait)?);
+        }
+    }
+    let done = status(plan, true)?;
+    let skipped = done.iter().filter(|d| d.is_ok()).count();
+    let total = plan.runs.len();
+    let head = format!(
+        "{}: {total} configuration(s){}, records in {}; skipping {skipped} of {total} already \
+         recorded",
+        plan.title,
+        plan.note,
+        records_named(plan)
+    );
+    if opts.dry_run {
+        println!("{head}");
+        for (r, d) in plan.runs.iter().zip(&done) {
+            match d {
+                Ok(()) => println!("skip {}", r.label),
+                Err(why) => {
+                    println!("run  {}", r.label);
+                    if let Some(why) = why {
+                        println!("     (recorded, but {why})");
+                    }
+                    println!("     $ {}", shell_words(&r.command));
+                }
+            }
+        }
+        return Ok(Outcome::default());
+    }
+    eprintln!("{head}");
+    let todo: Vec<(&Run, &Option<String>)> = plan
+        .runs
+        .iter()
+        .zip(&done)
+        .filter_map(|(r, d)| d.as_ref().err().map(|why| (r, why)))
+        .collect();
+    let mut ran_keys = Vec::new();
+    if todo.is_empty() {
+        println!(
+            "nothing to run: all {total} configuration(s) are recorded in {}",
+            records_named(plan)
+        );
+    } else {
+        let bar = progress_bar(todo.len() as u64);
+        for (i, (r, why)) in todo.iter().enumerate() {
+            if let Some(why) = why {
+                bar.suspend(|| eprintln!("{}: recorded, but {why}: running it again", r.label));
+            }
+            if bar.is_hidden() {
+                eprintln!("[{}/{}] {}", i + 1, todo.len(), r.label);
+            } else {
+                bar.set_message(r.label.clone());
+            }
+            let report = child::run(&r.command, r.mpi_as_root, r.timeout_s);
+            let stopped = |why: String| {
+                bar.abandon();
+                format!(
+                    "{}: {why}\n  command: {}\n{}\
+                     stopped; {i} of its {} run(s) finished before, and every record \
+                     written stays in {}: run it again to resume",
+                    r.label,
+                    shell_words(&r.command),
+                    report.as_ref().map_or(String::new(), ChildReport::tails),
+                    todo.len(),
+                    records_named(plan)
+                )
+            };
+            let report = match &report {
+                Err(e) => return Err(stopped(e.clone())),
+                Ok(rep) => rep,
+            };
+            match report.end {
+                End::Exited(status) if status.success() => {}
+                End::Exited(status) => return Err(stopped(format!("the run failed ({status})"))),
+                End::TimedOut => {
+                    return Err(stopped(format!(
+                        "the run did not finish within timeout_s = {} s; its process group \
+                         was killed",
+                        r.timeout_s
+                    )))
+                }
+            }
+            let stderr = String::from_utf8_lossy(&report.stderr);
+            if !stderr.trim().is_empty() {
+                bar.suspend(|| eprint!("{}: stderr of the run:\n{}", r.label, indent(&stderr)));
+            }
+            // The record must be there, under this run's key: a run that records other
+            // values than asked for would run again on every resume.
+            let now = recorded(&r.records, false)?;
+            if !now.iter().any(|(k, g, _)| matches(r, k, g)) {
+                let last = now
+                    .last()
+                    .map_or("no records at all".to_string(), |(k, _, _)| k.to_string());
+                bar.abandon();
+                return Err(format!(
+                    "{}: the run succeeded, but {} has no record of this configuration\n  \
+                     expected: {}\n  last record: {last}\n\
+                     A run that records other values than asked for would run again on \
+                     every resume, so it stops here. (Fewer hosts than asked for: mpirun \
+                     placed the ranks on fewer hosts; see `{{ranks_per_host}}` for \
+                     mpirun_args.)",
+                    r.label,
+                    r.records.display(),
+                    r.key
+                ));
+            }
+            if let Some(why) = r.artifacts.iter().find_map(|a| artifact_problem(a)) {
+                bar.abandon();
+                return Err(format!("{}: the run succeeded, but {why}", r.label));
+            }
+            ran_keys.push((r.records.clone(), r.key.clone()));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+    }
+    drop(locks);
+
+    // The records of the plan's runs: each run's last matching record.
+    let mut by_file: BTreeMap<&Path, Vec<(Key, Option<String>, serde_json::Value)>> =
+        BTreeMap::new();
+    for r in &plan.runs {
+        if !by_file.contains_key(r.records.as_path()) {
+            by_file.insert(&r.records, recorded(&r.records, false)?);
+        }
+    }
+    let mut outcome = Outcome {
+        skipped,
+        ..Outcome::default()
+    };
+    for r in &plan.runs {
+        let Some((_, _, v)) = by_file[r.records.as_path()]
+            .iter()
+            .rev()
+            .find(|(k, g, _)| matches(r, k, g))
+        else {
+            continue;
+        };
+        let Ok(rec) = serde_json::from_value::<Record>(v.clone()) else {
+            continue;
+        };
+        if ran_keys.iter().any(|(f, k)| *f == r.records && *k == r.key) {
+            outcome.ran.push(rec.clone());
+        }
+        outcome.all.push(rec);
+    }
+    Ok(outcome)
+}
+
+fn progress_bar(len: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed_precise}, eta {eta}]")
+            .expect("valid template"),
+    );
+    bar
+}
+
+pub(crate) fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  | {l}\n")).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Job specs: the suite's and the figures' runs as data.
+
+/// A job spec (TOML): jobs, each a `snn-bench run` template expanded over the values of
+/// `vary` (first key outermost) and `repetitions` (outermost of all, so slow drifts of a
+/// shared machine hit every configuration alike). Paths are relative to the results
+/// directory. Unknown fields are errors.
+///
+/// ```toml
+/// records = "figures/{job}.jsonl"     # default records file of every job
+///
+/// [[job]]
+/// name = "fig1-poisson"
+/// run = "poisson --simtime 100 --generator {generator}"
+/// spikes = "figures/poisson-{generator}.npy"     # optional: --spikes, an artifact
+/// # exchange_trace = "…"                         # optional: --exchange-trace, an artifact
+/// # records = "…", repetitions = 1, timeout_s = 600
+/// vary = { generator = ["lattice", "per-step"] }
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    /// Default records file of every job (`{job}` is the job's name).
+    pub records: Option<String>,
+    #[serde(rename = "job")]
+    pub jobs: Vec<Job>,
+}
+
+/// One job of a [`JobSpec`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    pub name: String,
+    /// `snn-bench run` arguments, words separated by spaces, `{name}` replaced by the
+    /// values of `vary`.
+    pub run: String,
+    pub records: Option<String>,
+    pub spikes: Option<String>,
+    pub exchange_trace: Option<String>,
+    #[serde(default)]
+    pub vary: toml::Table,
+    pub repetitions: Option<u32>,
+    pub timeout_s: Option<f64>,
+}
+
+impl JobSpec {
+    /// Parses a spec; errors name `origin` (the file).
+    pub fn parse(text: &str, origin: &str) -> Result<JobSpec, String> {
+        let spec: JobSpec =
+            toml::from_str(text).map_err(|e| format!("{origin}: {}", e.to_string().trim()))?;
+        if spec.jobs.is_empty() {
+            return Err(format!("{origin}: no [[job]] in it"));
+        }
+        Ok(spec)
+    }
+
+    /// Reads a spec file.
+    pub fn load(path: &Path) -> Result<JobSpec, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        JobSpec::parse(&text, &path.display().to_string())
+    }
+
+    /// Sets `name` to `values` in every job that varies it.
+    pub fn set(&mut self, name: &str, values: &[String]) {
+        for j in &mut self.jobs {
+            if let Some(v) = j.vary.get_mut(name) {
+                *v = toml::Value::Array(values.iter().cloned().map(toml::Value::String).collect());
+            }
+        }
+    }
+
+    /// The runs, with paths under `dir`; `exe` is `snn-bench`; `records` overrides
+    /// every job's records file. Every run line is parsed as `snn-bench run` would,
+    /// and two runs of one records file with one configuration are an error.
+    pub fn plan(
+        &self,
+        title: &str,
+        origin: &str,
+        dir: &Path,
+        exe: &Path,
+        records: Option<&Path>,
+    ) -> Result<Plan, String> {
+        let mut runs = Vec::new();
+        for job in &self.jobs {
+            let fail = |why: String| format!("{origin}: job {:?}: {why}", job.name);
+            let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
+            for (name, values) in &job.vary {
+                let values = match values {
+                    toml::Value::Array(a) => a.clone(),
+                    one => vec![one.clone()],
+                };
+                if values.is_empty() {
+                    return Err(fail(format!("vary.{name} = []: the list is empty")));
+                }
+                let words = values
+                    .iter()
+                    .map(|v| match v {
+                        toml::Value::String(s) => Ok(s.clone()),
+                        toml::Value::Integer(_) | toml::Value::Float(_) => Ok(v.to_string()),
+                        other => Err(fail(format!(
+                            "vary.{name}: {other}: expected strings or numbers"
+                        ))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                combos = combos
+                    .into_iter()
+                    .flat_map(|c| {
+                        words.iter().map(move |w| {
+                            let mut c = c.clone();
+                            c.push((name.clone(), w.clone()));
+                            c
+                        })
+                    })
+                    .collect();
+            }
+            let repetitions = job.repetitions.unwrap_or(1);
+            if repetitions == 0 {
+                return Err(fail("repetitions = 0: expected at least 1".into()));
+            }
+            let fill = |template: &str, combo: &[(String, String)]| -> Result<String, String> {
+                let mut s = template.replace("{job}", &job.name);
+                for (k, v) in combo {
+                    s = s.replace(&format!("{{{k}}}"), v);
+                }
+                if let Some(at) = s.find('{') {
+                    return Err(fail(format!(
+                        "{template:?}: {} is not in vary",
+                        &s[at..=s[at..].find('}').map_or(at, |e| at + e)]
+                    )));
+                }
+                Ok(s)
+            };
+            let records_t = job
+                .records
+                .as_deref()
+                .or(self.records.as_deref())
+                .unwrap_or("{job}.jsonl");
+            for repetition in 0..repetitions {
+                for combo in &combos {
+                    let words = fill(&job.run, combo)?;
+                    let out = match records {
+                        Some(r) => r.to_path_buf(),
+                        None => dir.join(fill(records_t, combo)?),
+                    };
+                    let mut argv: Vec<String> =
+                        words.split_whitespace().map(String::from).collect();
+                    let mut artifacts = Vec::new();
+                    for (flag, t) in [
+                        ("--spikes", &job.spikes),
+                        ("--exchange-trace", &job.exchange_trace),
+                    ] {
+                        if let Some(t) = t {
+                            let p = dir.join(fill(t, combo)?);
+                            argv.push(flag.into());
+                            argv.push(p.display().to_string());
+                            artifacts.push(p);
+                        }
+                    }
+                    if repetitions > 1 {
+                        argv.push("--repetition".into());
+                        argv.push(repetition.to_string());
+                    }
+                    let args = parse_run(&argv).map_err(|e| fail(format!("`{words}`: {e}")))?;
+                    // A rerun (missing artifact) replaces them: its own files.
+                    let mut command: Vec<OsString> = vec![exe.into(), "run".into()];
+                    command.extend(argv.iter().map(OsString::from));
+                    command.extend(["--quiet".into(), "--out".into(), out.clone().into()]);
+                    if !artifacts.is_empty() {
+                        command.push("--force".into());
+                    }
+                    runs.push(Run {
+                        label: format!("{}: {}", job.name, argv.join(" ")),
+                        command,
+                        records: out,
+                        key: key_of_args(&args),
+                        generator: Some(serde_name(args.generator)),
+                        artifacts,
+                        timeout_s: job.timeout_s.unwrap_or_else(|| default_timeout_s(&args)),
+                        mpi_as_root: false,
+                    });
+                }
+            }
+        }
+        for (i, a) in runs.iter().enumerate() {
+            if let Some(b) = runs[i + 1..]
+                .iter()
+                .find(|b| b.records == a.records && b.key == a.key && b.generator == a.generator)
+            {
+                return Err(format!(
+                    "{origin}: `{}` and `{}` are one configuration in one records file: their \
+                     records could not be told apart",
+                    a.label, b.label
+                ));
+            }
+        }
+        Ok(Plan {
+            title: title.into(),
+            note: String::new(),
+            runs,
+        })
+    }
+}
+
+/// Parses `snn-bench run` arguments (without `run`).
+pub fn parse_run(argv: &[String]) -> Result<RunArgs, String> {
+    use clap::Parser;
+    #[derive(clap::Parser)]
+    #[command(name = "snn-bench run")]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+    let mut full = vec!["snn-bench run".to_string()];
+    full.extend(argv.iter().cloned());
+    Cli::try_parse_from(&full)
+        .map(|c| c.run)
+        .map_err(|e| e.to_string().trim().to_string())
+}
+
+fn serde_name<T: serde::Serialize>(v: T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// Seconds to whole nanoseconds / picoseconds (as sweep keys compare times).
+fn nanos(s: f64) -> i64 {
+    (s * 1e9).round() as i64
+}
+fn picos(s: f64) -> i64 {
+    (s * 1e12).round() as i64
+}
+
+/// The key the record of `snn-bench run ARGS` (one process) will have.
+pub fn key_of_args(a: &RunArgs) -> Key {
+    let dt = a.dt * 1e-3;
+    let steps = (a.simtime / dt).round();
+    // A network without connections (poisson) records dt as its delay.
+    let delay = if a.network == "poisson" { dt } else { a.delay * 1e-3 };
+    Key {
+        network: a.network.clone(),
+        plastic: a.plastic,
+        traces: a.plastic.then(|| serde_name(a.traces)),
+        precision: a.precision.name().to_string(),
+        threads: a.threads as usize,
+        ranks: 1,
+        hosts: 1,
+        delay_ns: nanos(delay),
+        latency_ps: picos(a.comm_latency_us * 1e-6),
+        simtime_ns: nanos(steps * dt),
+        seed: a.seed,
+        repetition: a.repetition,
+        dt_ns: nanos(dt),
+        timers: a.timers == "on",
+        initial_v: crate::networks::initial_v_label(&a.network, a.init_v),
+        weights: match &a.load_weights {
+            Some(d) => format!("loaded from {}", d.display()),
+            None => "generated from seed".into(),
+        },
+    }
+}
+
+/// 60 s + 50 × the model time the run simulates (with a plastic zenke25k's priming).
+fn default_timeout_s(a: &RunArgs) -> f64 {
+    let priming = match (a.plastic, a.network.as_str()) {
+        (true, "zenke25k") => a.priming.unwrap_or(3.0 * a.tau_hom.unwrap_or(10.0)),
+        (true, _) => a.priming.unwrap_or(0.0),
+        _ => 0.0,
+    };
+    60.0 + 50.0 * (a.simtime + priming)
+}
+
+/// The built-in copy of `scripts/jobs/figures.toml`.
+pub const FIGURES_SPEC: &str = include_str!("../../scripts/jobs/figures.toml");
+/// The built-in copy of `scripts/jobs/workstation.toml`.
+pub const WORKSTATION_SPEC: &str = include_str!("../../scripts/jobs/workstation.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vary_expands_in_order_with_repetitions_outermost() {
+        let spec = JobSpec::parse(
+            "records = 'r.jsonl'\n[[job]]\nname = 'j'\nrun = 'va --simtime 0.1 --threads \
+             {threads} --precision {precision}'\nrepetitions = 2\n\
+             vary = { precision = ['f32', 'f64'], threads = [1, 2] }\n",
+            "t.toml",
+        )
+        .unwrap();
+        let plan = spec
+            .plan("t", "t.toml", Path::new("d"), Path::new("snn-bench"), None)
+            .unwrap();
+        let labels: Vec<_> = plan.runs.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels.len(), 8);
+        assert_eq!(labels[0], "j: va --simtime 0.1 --threads 1 --precision f32 --repetition 0");
+        assert_eq!(labels[1], "j: va --simtime 0.1 --threads 2 --precision f32 --repetition 0");
+        assert_eq!(labels[2], "j: va --simtime 0.1 --threads 1 --precision f64 --repetition 0");
+        assert!(labels[4].ends_with("--repetition 1"));
+        assert!(plan.runs.iter().all(|r| r.records == Path::new("d/r.jsonl")));
+        assert_eq!(plan.runs[1].key.threads, 2);
+        assert_eq!(plan.runs[2].key.precision, "f64");
+    }
+
+    #[test]
+    fn bad_specs_name_the_job_and_the_problem() {
+        for (text, must) in [
+            ("[[job]]\nname = 'a'\nrun = 'va --threads {t}'\n", "{t}"),
+            ("[[job]]\nname = 'a'\nrun = 'va --thread 2'\n", "--thread"),
+            ("[[job]]\nname = 'a'\nrun = 'va'\ncolour = 1\n", "colour"),
+            ("[[job]]\nname = 'a'\nrun = 'va'\nvary = { x = [] }\n", "empty"),
+            (
+                "[[job]]\nname = 'a'\nrun = 'va --simtime {s}'\nvary = { s = ['1', '1.0'] }\n",
+                "told apart",
+            ),
+        ] {
+            let e = JobSpec::parse(text, "s.toml")
+                .and_then(|s| s.plan("t", "s.toml", Path::new("."), Path::new("x"), None))
+                .unwrap_err();
+            assert!(e.contains("s.toml") && e.contains(must), "{text}: {e}");
+        }
+    }
+
+    /// The built-in specs expand, and every figure run parses and builds its network.
+    #[test]
+    fn built_in_specs_are_valid() {
+        let dir = Path::new("results/x");
+        let figures = JobSpec::parse(FIGURES_SPEC, "figures.toml")
+            .unwrap()
+            .plan("figures", "figures.toml", dir, Path::new("snn-bench"), None)
+            .unwrap();
+        assert_eq!(figures.runs.len(), 47);
+        for r in &figures.runs {
+            let argv: Vec<String> = r.command[2..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let args = parse_run(&argv).unwrap();
+            crate::run::network(&args).unwrap_or_else(|e| panic!("{}: {e}", r.label));
+        }
+        let suite = JobSpec::parse(WORKSTATION_SPEC, "workstation.toml")
+            .unwrap()
+            .plan("suite", "workstation.toml", dir, Path::new("snn-bench"), None)
+            .unwrap();
+        assert_eq!(suite.runs.len(), 3 * 2 * 2);
+    }
+}
