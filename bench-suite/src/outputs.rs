@@ -217,7 +217,9 @@ fn head(path: &Path) -> Option<Vec<u8>> {
 fn check_file(flag: &str, path: &Path, resolved: &Path, kind: Kind, force: bool) -> Result<(), String> {
     let shown = path.display();
     match fs::symlink_metadata(path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        // (A path below a regular file: check_parent names the file.)
+        Err(e)
+            if e.kind() == io::ErrorKind::NotFound || e.raw_os_error() == Some(libc::ENOTDIR) => {}
         Err(e) => return Err(format!("{flag} {shown}: {e}")),
         Ok(_) => {
             let meta = fs::metadata(path).map_err(|e| {
