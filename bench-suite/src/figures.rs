@@ -27,7 +27,11 @@ pub struct FiguresArgs {
 }
 
 /// Loads `spec` or the built-in one; returns it with the name messages use.
-pub fn load_spec(spec: Option<&Path>, built_in: &str, name: &str) -> Result<(JobSpec, String), String> {
+pub fn load_spec(
+    spec: Option<&Path>,
+    built_in: &str,
+    name: &str,
+) -> Result<(JobSpec, String), String> {
     match spec {
         Some(p) => Ok((JobSpec::load(p)?, p.display().to_string())),
         None => Ok((JobSpec::parse(built_in, name)?, name.to_string())),

@@ -99,9 +99,12 @@ pub struct RunnerArgs {
     pub wait: f64,
 }
 
+/// A record with its key and its Poisson generator (if it names one).
+type Keyed = (Key, Option<String>, serde_json::Value);
+
 /// Records of a file with their keys and generators; lines that are not records are
 /// reported (when `warn`) and left out.
-fn recorded(out: &Path, warn: bool) -> Result<Vec<(Key, Option<String>, serde_json::Value)>, String> {
+fn recorded(out: &Path, warn: bool) -> Result<Vec<Keyed>, String> {
     let outcome = jsonl::read(out).map_err(|e| e.to_string())?;
     if warn {
         for w in &outcome.warnings {
@@ -144,7 +147,10 @@ pub fn artifact_problem(path: &Path) -> Option<String> {
     }
     if path.extension().is_some_and(|e| e == "npy") {
         if let Err(e) = npyz::NpyFile::new(std::io::BufReader::new(file)) {
-            return Some(format!("{}: not a readable .npy file ({e})", path.display()));
+            return Some(format!(
+                "{}: not a readable .npy file ({e})",
+                path.display()
+            ));
         }
     }
     None
@@ -157,8 +163,8 @@ struct RecordsLock {
 
 impl RecordsLock {
     fn acquire(records: &Path, wait: f64) -> Result<RecordsLock, String> {
-        let resolved = crate::outputs::resolve(records)
-            .map_err(|e| format!("{}: {e}", records.display()))?;
+        let resolved =
+            crate::outputs::resolve(records).map_err(|e| format!("{}: {e}", records.display()))?;
         let dir = resolved.parent().unwrap_or(Path::new("/"));
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
@@ -170,7 +176,8 @@ impl RecordsLock {
             .write(true)
             .open(&path)
             .map_err(|e| format!("cannot open lock file {}: {e}", path.display()))?;
-        let until = Instant::now() + Duration::try_from_secs_f64(wait.max(0.0)).unwrap_or(Duration::MAX);
+        let until =
+            Instant::now() + Duration::try_from_secs_f64(wait.max(0.0)).unwrap_or(Duration::MAX);
         let mut told = false;
         loop {
             match fs4::fs_std::FileExt::try_lock_exclusive(&file) {
@@ -178,7 +185,10 @@ impl RecordsLock {
                 Ok(false) => {}
                 // A file system without locks: go on without one (as appends do).
                 Err(e) if e.kind() != std::io::ErrorKind::Interrupted => {
-                    eprintln!("warning: cannot lock {}: {e}; going on without", path.display());
+                    eprintln!(
+                        "warning: cannot lock {}: {e}; going on without",
+                        path.display()
+                    );
                     return Ok(RecordsLock { _file: file });
                 }
                 Err(_) => {}
@@ -207,7 +217,7 @@ impl RecordsLock {
 /// Whether each run is done (see the module doc); for those with a record whose
 /// artifacts are missing, why not.
 fn status(plan: &Plan, warn: bool) -> Result<Vec<Result<(), Option<String>>>, String> {
-    let mut files: HashMap<&Path, Vec<(Key, Option<String>, serde_json::Value)>> = HashMap::new();
+    let mut files: HashMap<&Path, Vec<Keyed>> = HashMap::new();
     for r in &plan.runs {
         if !files.contains_key(r.records.as_path()) {
             files.insert(&r.records, recorded(&r.records, warn)?);
@@ -375,8 +385,7 @@ pub fn execute(plan: &Plan, opts: &RunnerArgs) -> Result<Outcome, String> {
     drop(locks);
 
     // The records of the plan's runs: each run's last matching record.
-    let mut by_file: BTreeMap<&Path, Vec<(Key, Option<String>, serde_json::Value)>> =
-        BTreeMap::new();
+    let mut by_file: BTreeMap<&Path, Vec<Keyed>> = BTreeMap::new();
     for r in &plan.runs {
         if !by_file.contains_key(r.records.as_path()) {
             by_file.insert(&r.records, recorded(&r.records, false)?);
@@ -661,7 +670,11 @@ pub fn key_of_args(a: &RunArgs) -> Key {
     let dt = a.dt * 1e-3;
     let steps = (a.simtime / dt).round();
     // A network without connections (poisson) records dt as its delay.
-    let delay = if a.network == "poisson" { dt } else { a.delay * 1e-3 };
+    let delay = if a.network == "poisson" {
+        dt
+    } else {
+        a.delay * 1e-3
+    };
     Key {
         network: a.network.clone(),
         plastic: a.plastic,
@@ -718,11 +731,23 @@ mod tests {
             .unwrap();
         let labels: Vec<_> = plan.runs.iter().map(|r| r.label.as_str()).collect();
         assert_eq!(labels.len(), 8);
-        assert_eq!(labels[0], "j: va --simtime 0.1 --threads 1 --precision f32 --repetition 0");
-        assert_eq!(labels[1], "j: va --simtime 0.1 --threads 2 --precision f32 --repetition 0");
-        assert_eq!(labels[2], "j: va --simtime 0.1 --threads 1 --precision f64 --repetition 0");
+        assert_eq!(
+            labels[0],
+            "j: va --simtime 0.1 --threads 1 --precision f32 --repetition 0"
+        );
+        assert_eq!(
+            labels[1],
+            "j: va --simtime 0.1 --threads 2 --precision f32 --repetition 0"
+        );
+        assert_eq!(
+            labels[2],
+            "j: va --simtime 0.1 --threads 1 --precision f64 --repetition 0"
+        );
         assert!(labels[4].ends_with("--repetition 1"));
-        assert!(plan.runs.iter().all(|r| r.records == Path::new("d/r.jsonl")));
+        assert!(plan
+            .runs
+            .iter()
+            .all(|r| r.records == Path::new("d/r.jsonl")));
         assert_eq!(plan.runs[1].key.threads, 2);
         assert_eq!(plan.runs[2].key.precision, "f64");
     }
@@ -733,7 +758,10 @@ mod tests {
             ("[[job]]\nname = 'a'\nrun = 'va --threads {t}'\n", "{t}"),
             ("[[job]]\nname = 'a'\nrun = 'va --thread 2'\n", "--thread"),
             ("[[job]]\nname = 'a'\nrun = 'va'\ncolour = 1\n", "colour"),
-            ("[[job]]\nname = 'a'\nrun = 'va'\nvary = { x = [] }\n", "empty"),
+            (
+                "[[job]]\nname = 'a'\nrun = 'va'\nvary = { x = [] }\n",
+                "empty",
+            ),
             (
                 "[[job]]\nname = 'a'\nrun = 'va --simtime {s}'\nvary = { s = ['1', '1.0'] }\n",
                 "told apart",
@@ -765,7 +793,13 @@ mod tests {
         }
         let suite = JobSpec::parse(WORKSTATION_SPEC, "workstation.toml")
             .unwrap()
-            .plan("suite", "workstation.toml", dir, Path::new("snn-bench"), None)
+            .plan(
+                "suite",
+                "workstation.toml",
+                dir,
+                Path::new("snn-bench"),
+                None,
+            )
             .unwrap();
         assert_eq!(suite.runs.len(), 3 * 2 * 2);
     }

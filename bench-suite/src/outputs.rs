@@ -214,7 +214,13 @@ fn head(path: &Path) -> Option<Vec<u8>> {
 
 /// An output file: not a directory, in a writable directory, and, if it exists, only
 /// replaced with `force` and only if it is of its own kind.
-fn check_file(flag: &str, path: &Path, resolved: &Path, kind: Kind, force: bool) -> Result<(), String> {
+fn check_file(
+    flag: &str,
+    path: &Path,
+    resolved: &Path,
+    kind: Kind,
+    force: bool,
+) -> Result<(), String> {
     let shown = path.display();
     match fs::symlink_metadata(path) {
         // (A path below a regular file: check_parent names the file.)
@@ -226,7 +232,9 @@ fn check_file(flag: &str, path: &Path, resolved: &Path, kind: Kind, force: bool)
                 format!("{flag} {shown}: a symlink to nothing that can be read ({e}): refusing to write through it")
             })?;
             if meta.is_dir() {
-                return Err(format!("{flag} {shown}: is a directory: expected a file name"));
+                return Err(format!(
+                    "{flag} {shown}: is a directory: expected a file name"
+                ));
             }
             if !meta.is_file() {
                 return Err(format!(
@@ -269,10 +277,14 @@ fn check_records(out: &Path) -> Result<(), String> {
     match fs::metadata(&resolved) {
         Err(_) => {}
         Ok(m) if m.is_dir() => {
-            return Err(format!("--out {shown}: is a directory: expected a records file"))
+            return Err(format!(
+                "--out {shown}: is a directory: expected a records file"
+            ))
         }
         Ok(m) if !m.is_file() => {
-            return Err(format!("--out {shown}: is not a regular file: expected a records file"))
+            return Err(format!(
+                "--out {shown}: is not a regular file: expected a records file"
+            ))
         }
         Ok(m) => {
             let h = head(&resolved).unwrap_or_default();
@@ -309,7 +321,12 @@ fn check_parent(flag: &str, path: &Path, dir: &Path) -> Result<(), String> {
             }
             Err(_) => match d.parent() {
                 Some(p) => d = p,
-                None => return Err(format!("{flag} {}: no directory to write in", path.display())),
+                None => {
+                    return Err(format!(
+                        "{flag} {}: no directory to write in",
+                        path.display()
+                    ))
+                }
             },
         }
     }
@@ -473,7 +490,11 @@ mod tests {
         .unwrap_err();
         assert!(e.contains("disk full"), "{e}");
         assert!(!dir.exists());
-        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0, "temporary left");
+        assert_eq!(
+            fs::read_dir(tmp.path()).unwrap().count(),
+            0,
+            "temporary left"
+        );
 
         // An existing set stays as it was when the new one fails.
         fs::create_dir(&dir).unwrap();
@@ -490,11 +511,17 @@ mod tests {
         for n in &names {
             assert_eq!(fs::read_to_string(dir.join(n)).unwrap(), "old");
         }
-        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 1, "temporary left");
+        assert_eq!(
+            fs::read_dir(tmp.path()).unwrap().count(),
+            1,
+            "temporary left"
+        );
 
         // A complete one replaces it.
-        write_set(&dir, &names, true, |p, _| fs::write(p, "new").map_err(|e| e.to_string()))
-            .unwrap();
+        write_set(&dir, &names, true, |p, _| {
+            fs::write(p, "new").map_err(|e| e.to_string())
+        })
+        .unwrap();
         for n in &names {
             assert_eq!(fs::read_to_string(dir.join(n)).unwrap(), "new");
         }

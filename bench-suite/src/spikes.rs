@@ -8,8 +8,7 @@ use sim_core::Spike;
 /// Writes atomically (see [`crate::npy`]); `force` allows replacing an existing file.
 pub fn write_npy(path: &Path, spikes: &[Spike], force: bool) -> Result<(), String> {
     let values = spikes.iter().flat_map(|s| [s.step as i64, s.gid as i64]);
-    crate::npy::write_2d(path, spikes.len(), 2, values, force)
-        .map_err(|e| format!("spikes: {e}"))
+    crate::npy::write_2d(path, spikes.len(), 2, values, force).map_err(|e| format!("spikes: {e}"))
 }
 
 /// Reads a file written by [`write_npy`] (for tests and tools).

@@ -26,7 +26,10 @@ pub fn save<R: Real>(net: &Network, dir: &Path, force: bool) -> Result<Vec<PathB
     let rng = CounterRng::new(net.seed);
     let names = file_names(net);
     crate::outputs::write_set(dir, &names, force, |path, name| {
-        let c = names.iter().position(|n| n == name).expect("a pathway's file");
+        let c = names
+            .iter()
+            .position(|n| n == name)
+            .expect("a pathway's file");
         let spec = &net.connections[c];
         let n_pre = net.populations[spec.pre].size;
         let n_post = net.populations[spec.post].size;
@@ -35,7 +38,10 @@ pub fn save<R: Real>(net: &Network, dir: &Path, force: bool) -> Result<Vec<PathB
         check_entries(&dir.join(name), &spec.name, &entries)?;
         mtx::write(path, &spec.name, n_pre, n_post, &entries)
             // The temporary directory's name means nothing to the user: name the target.
-            .map_err(|e| e.to_string().replace(&*path.to_string_lossy(), &dir.join(name).to_string_lossy()))
+            .map_err(|e| {
+                e.to_string()
+                    .replace(&*path.to_string_lossy(), &dir.join(name).to_string_lossy())
+            })
     })
 }
 

@@ -46,11 +46,18 @@ fn figures_redo_a_run_whose_artifact_is_missing() {
     let len = fs::metadata(&s2).unwrap().len();
     fs::write(&s2, &fs::read(&s2).unwrap()[..12]).unwrap();
     let (listing, _) = figures(&["--dry-run"]);
-    assert_eq!(listing.lines().filter(|l| l.starts_with("run ")).count(), 2, "{listing}");
+    assert_eq!(
+        listing.lines().filter(|l| l.starts_with("run ")).count(),
+        2,
+        "{listing}"
+    );
     assert!(listing.contains("recorded, but"), "{listing}");
     let (_, stderr) = figures(&[]);
     assert!(stderr.contains("skipping 2 of 4"), "{stderr}");
-    assert!(stderr.contains("va-seed1.npy") && stderr.contains("running it again"), "{stderr}");
+    assert!(
+        stderr.contains("va-seed1.npy") && stderr.contains("running it again"),
+        "{stderr}"
+    );
     assert_eq!(fs::read(&s1).unwrap(), first, "same run, same spikes");
     assert_eq!(fs::metadata(&s2).unwrap().len(), len);
     // Records are appended, never rewritten.
@@ -63,8 +70,18 @@ fn the_suite_is_resumable_and_its_flags_override_the_spec() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("runs.jsonl");
     let args = [
-        "suite", "--simtime", "0.05", "--repeats", "2", "--threads", "1", "--precisions",
-        "f32", "--timer-overhead", "--out", arg(&out),
+        "suite",
+        "--simtime",
+        "0.05",
+        "--repeats",
+        "2",
+        "--threads",
+        "1",
+        "--precisions",
+        "f32",
+        "--timer-overhead",
+        "--out",
+        arg(&out),
     ];
     let (stdout, stderr) = run_ok_both(&args);
     assert!(stderr.contains("skipping 0 of 4"), "{stderr}");
@@ -75,7 +92,10 @@ fn the_suite_is_resumable_and_its_flags_override_the_spec() {
         .map(|(_, r)| (r.config.timers, r.config.repetition, r.config.threads))
         .collect();
     got.sort();
-    assert_eq!(got, [(false, 0, 1), (false, 1, 1), (true, 0, 1), (true, 1, 1)]);
+    assert_eq!(
+        got,
+        [(false, 0, 1), (false, 1, 1), (true, 0, 1), (true, 1, 1)]
+    );
     let (_, stderr) = run_ok_both(&args);
     assert!(stderr.contains("skipping 4 of 4"), "{stderr}");
     assert_eq!(read_records(&out).len(), 4);

@@ -24,7 +24,10 @@ fn snapshot(root: &Path) -> Snapshot {
             let p = e.path();
             let m = fs::symlink_metadata(&p).unwrap();
             let (kind, bytes) = if m.file_type().is_symlink() {
-                ("link", fs::read_link(&p).unwrap().into_os_string().into_vec())
+                (
+                    "link",
+                    fs::read_link(&p).unwrap().into_os_string().into_vec(),
+                )
             } else if m.is_dir() {
                 todo.push(p.clone());
                 ("dir", Vec::new())
@@ -47,7 +50,8 @@ fn snapshot(root: &Path) -> Snapshot {
 use std::os::unix::ffi::OsStringExt;
 
 const RECORD: &str = "{\"schema\": 1, \"config\": {}}\n";
-const NPY: &[u8] = b"\x93NUMPY\x01\x00v\x00{'descr': '<i8', 'fortran_order': False, 'shape': (0, 2), }";
+const NPY: &[u8] =
+    b"\x93NUMPY\x01\x00v\x00{'descr': '<i8', 'fortran_order': False, 'shape': (0, 2), }";
 
 /// A directory no one (root included) can create files in.
 fn unwritable_dir(tmp: &Path) -> PathBuf {
@@ -287,8 +291,11 @@ const CASES: &[Case] = &[
         setup: |t| {
             let d = t.join("weights");
             fs::create_dir(&d).unwrap();
-            fs::write(d.join("ii.mtx"), "%%MatrixMarket matrix coordinate real general\n")
-                .unwrap();
+            fs::write(
+                d.join("ii.mtx"),
+                "%%MatrixMarket matrix coordinate real general\n",
+            )
+            .unwrap();
             (
                 strs(&["--save-weights", &s(&d)]),
                 strs(&["--save-weights", &s(d.join("ii.mtx")), "exists", "--force"]),
@@ -362,7 +369,11 @@ fn hostile_outputs_are_refused_before_the_run_and_nothing_changes() {
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let err = run_err(&argv);
         for m in &must {
-            assert!(err.contains(m.as_str()), "{}: message lacks {m:?}: {err}", case.name);
+            assert!(
+                err.contains(m.as_str()),
+                "{}: message lacks {m:?}: {err}",
+                case.name
+            );
         }
         assert_eq!(
             snapshot(tmp.path()),
@@ -371,7 +382,10 @@ fn hostile_outputs_are_refused_before_the_run_and_nothing_changes() {
             case.name
         );
         // The unwritable directory gained nothing either.
-        for p in ["/sys/kernel/snn-bench-spikes.npy", "/sys/kernel/snn-bench-weights"] {
+        for p in [
+            "/sys/kernel/snn-bench-spikes.npy",
+            "/sys/kernel/snn-bench-weights",
+        ] {
             assert!(!Path::new(p).exists(), "{}: {p}", case.name);
         }
     }
@@ -397,9 +411,23 @@ fn force_replaces_own_kind_whole_and_outputs_have_ordinary_permissions() {
     let out = tmp.path().join("runs.jsonl");
     let run = |seed: &str, force: bool| {
         let mut args = vec![
-            "run", "va", "--simtime", "0.05", "--quiet", "--threads", "2", "--seed", seed,
-            "--spikes", arg(&spikes), "--exchange-trace", arg(&trace),
-            "--save-weights", arg(&weights), "--out", arg(&out),
+            "run",
+            "va",
+            "--simtime",
+            "0.05",
+            "--quiet",
+            "--threads",
+            "2",
+            "--seed",
+            seed,
+            "--spikes",
+            arg(&spikes),
+            "--exchange-trace",
+            arg(&trace),
+            "--save-weights",
+            arg(&weights),
+            "--out",
+            arg(&out),
         ];
         if force {
             args.push("--force");
@@ -427,7 +455,11 @@ fn force_replaces_own_kind_whole_and_outputs_have_ordinary_permissions() {
     let second = fs::read(&spikes).unwrap();
     assert_ne!(first, second, "another seed, other spikes");
     assert_ne!(fs::read(weights.join("ee.mtx")).unwrap(), first_ee);
-    assert_ne!(fs::metadata(&spikes).unwrap().ino(), inode, "replaced in place");
+    assert_ne!(
+        fs::metadata(&spikes).unwrap().ino(),
+        inode,
+        "replaced in place"
+    );
     let mut old = Vec::new();
     std::io::Read::read_to_end(&mut &held, &mut old).unwrap();
     assert_eq!(old, first);
@@ -450,21 +482,43 @@ fn writing_through_a_symlink_replaces_its_target_and_keeps_the_link() {
     let link = tmp.path().join("link.npy");
     fs::write(&real, NPY).unwrap();
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let args = ["run", "va", "--simtime", "0.02", "--quiet", "--spikes", arg(&link)];
+    let args = [
+        "run",
+        "va",
+        "--simtime",
+        "0.02",
+        "--quiet",
+        "--spikes",
+        arg(&link),
+    ];
     let err = run_err(&args);
     assert!(err.contains("--spikes") && err.contains("--force"), "{err}");
     assert_eq!(fs::read(&real).unwrap(), NPY);
     let mut forced = args.to_vec();
     forced.push("--force");
     run_ok(&forced);
-    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
     let now = fs::read(&real).unwrap();
-    assert!(now.starts_with(b"\x93NUMPY") && now != NPY, "target not replaced");
+    assert!(
+        now.starts_with(b"\x93NUMPY") && now != NPY,
+        "target not replaced"
+    );
 
     // A symlink to nothing is not written through.
     let dangling = tmp.path().join("dangling.npy");
     std::os::unix::fs::symlink(tmp.path().join("nowhere.npy"), &dangling).unwrap();
-    let err = run_err(&["run", "va", "--simtime", "0.02", "--quiet", "--spikes", arg(&dangling)]);
+    let err = run_err(&[
+        "run",
+        "va",
+        "--simtime",
+        "0.02",
+        "--quiet",
+        "--spikes",
+        arg(&dangling),
+    ]);
     assert!(err.contains("--spikes") && err.contains("symlink"), "{err}");
     assert!(!tmp.path().join("nowhere.npy").exists());
 }

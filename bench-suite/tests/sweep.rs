@@ -557,7 +557,10 @@ fn a_sweep_killed_by_timeout_resumes_through_a_symlink() {
         "{stderr}"
     );
     assert_eq!(stderr.matches("] va ").count(), 8 - at_kill, "{stderr}");
-    assert!(fs::read(&out).unwrap().starts_with(&kept), "finished runs lost");
+    assert!(
+        fs::read(&out).unwrap().starts_with(&kept),
+        "finished runs lost"
+    );
     assert_exactly(&out, &want);
     assert!(fs::symlink_metadata(&out).unwrap().is_file());
 }
@@ -603,7 +606,10 @@ fn a_second_sweep_on_the_same_file_is_refused_by_the_lock() {
     assert!(!err.contains("panicked"), "{err}");
     assert!(err.contains(arg(&link)) && err.contains("lock"), "{err}");
     assert!(took >= Duration::from_millis(900), "did not wait: {took:?}");
-    assert!(first.try_wait().unwrap().is_none(), "the first sweep ended early");
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first sweep ended early"
+    );
     unsafe { libc::kill(-(first.id() as libc::pid_t), libc::SIGKILL) };
     first.wait().unwrap();
     drop(one);
