@@ -89,15 +89,15 @@
 //! * **Nothing outlives a killed sweep.** A record could still appear after the sweep died
 //!   if its child went on running, and a resumed sweep that ran the same configuration
 //!   would then write a duplicate. So each child is started with
-//!   `PR_SET_PDEATHSIG = SIGKILL`: when the sweep dies, even by `SIGKILL`, the kernel kills
-//!   the child it was waiting for. A child run under `mpirun` is `mpirun` itself, and its
-//!   ranks are not our children: Open MPI ends them some seconds after `mpirun` died, but
-//!   until then rank 0 could still finish and append. So before running anything a sweep
-//!   looks (in `/proc`) for processes of this host whose command line is an `snn-bench
-//!   run` or `sweep` with `--out` naming the same file, waits up to
-//!   15 s for them to end and otherwise refuses to start, naming them.
-//!   The same check keeps a second sweep off a file that one is writing. (Ranks on other
-//!   hosts are not seen: after killing a multi-host sweep, make sure its job is gone.)
+//!   `PR_SET_PDEATHSIG = SIGKILL` ([`crate::child`]): when the sweep dies, even by
+//!   `SIGKILL` (from `timeout -s KILL`, say), the kernel kills the child it was waiting
+//!   for. A child run under `mpirun` is `mpirun` itself, and its ranks are not our
+//!   children: Open MPI ends them some seconds after `mpirun` died; after killing an MPI
+//!   sweep, make sure its job is gone before resuming.
+//! * **One sweep per records file.** The job runner ([`crate::jobs`]) holds an advisory
+//!   lock (fs4) on `.NAME.lock` beside the records file, symlinks resolved, for the whole
+//!   sweep; a second sweep on the same file (through any path, under `timeout`, `nice` or
+//!   a batch system) waits `--wait` seconds, then stops with a message naming the file.
 //! * **A record is checked as soon as it is written.** After each successful child the
 //!   sweep re-reads `OUT` and fails at once if the configuration's key is not there (a run
 //!   that recorded, say, other ranks or hosts than asked for). Otherwise the mismatch would
@@ -106,7 +106,7 @@
 //! So after a kill at any instant, `OUT` holds exactly the records of the runs that
 //! finished, and a resumed sweep runs exactly the configurations that have no record.
 //! Two sweeps must not write one file at the same time (each would run what the other has
-//! not finished yet); the check above refuses the second one on the same host.
+//! not finished yet); the lock above refuses the second one.
 
 use std::collections::{BTreeMap, HashSet};
 use std::ffi::{OsStr, OsString};
