@@ -11,7 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::jobs::{self, JobSpec, RunnerArgs};
+use crate::jobs::{self, RunnerArgs};
+use crate::jobspec::{self, JobSpec};
 
 /// `snn-bench figures` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -42,7 +43,7 @@ pub fn load_spec(
 pub fn execute(exe: &Path, dir: &Path, args: &FiguresArgs) -> Result<(), String> {
     let (spec, origin) = load_spec(
         args.spec.as_deref(),
-        jobs::FIGURES_SPEC,
+        jobspec::FIGURES_SPEC,
         "scripts/jobs/figures.toml (built in)",
     )?;
     let plan = spec.plan("figures", &origin, dir, exe, None)?;

@@ -5,6 +5,7 @@ pub mod child;
 pub mod figures;
 pub mod host;
 pub mod jobs;
+pub mod jobspec;
 pub mod jsonl;
 pub mod machine;
 pub mod networks;

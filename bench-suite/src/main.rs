@@ -174,7 +174,7 @@ fn suite(a: &SuiteArgs) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
     let (mut spec, origin) = bench_suite::figures::load_spec(
         a.spec.as_deref(),
-        bench_suite::jobs::WORKSTATION_SPEC,
+        bench_suite::jobspec::WORKSTATION_SPEC,
         "scripts/jobs/workstation.toml (built in)",
     )?;
     let words = |v: &[String]| v.to_vec();

@@ -367,7 +367,15 @@ fn hostile_outputs_are_refused_before_the_run_and_nothing_changes() {
         let mut args = strs(&["run", "va", "--simtime", "0.01", "--quiet"]);
         args.extend(outputs);
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let started = std::time::Instant::now();
         let err = run_err(&argv);
+        // Refused before the run, not after it.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{}: took {:?}",
+            case.name,
+            started.elapsed()
+        );
         for m in &must {
             assert!(
                 err.contains(m.as_str()),
