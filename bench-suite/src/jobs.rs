@@ -28,7 +28,11 @@
 //! through a symlink, under `timeout`, `nice` or a batch system — waits up to `--wait`
 //! seconds and then stops with a message naming the file. (Two runners on one file would
 //! each run what the other has not finished.) The lock dies with the process, so a
-//! killed sweep never leaves a stale lock behind.
+//! killed sweep never leaves a stale lock behind. Each `snn-bench run` holds a shared lock
+//! on its records file from before its simulation until it has appended its record
+//! ([`crate::jsonl::Appender`]); a runner starting on that file first waits (the same
+//! `--wait`) until it can take an exclusive lock on it, so a run that outlived a killed
+//! sweep — an MPI rank whose `mpirun` died — is waited for, not run twice.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
@@ -213,6 +217,46 @@ impl RecordsLock {
     }
 }
 
+/// Waits (up to `wait` seconds) until no process holds the shared lock every run holds on
+/// its records file until it has appended ([`jsonl::Appender`]): a run of a killed sweep
+/// that still goes on (an MPI rank whose `mpirun` died) would otherwise append a record
+/// of a configuration this runner is about to run again.
+fn wait_for_writers(records: &Path, wait: f64) -> Result<(), String> {
+    let file = match File::open(records) {
+        Ok(f) => f,
+        // No file, no writer that could have it open.
+        Err(_) => return Ok(()),
+    };
+    let until =
+        Instant::now() + Duration::try_from_secs_f64(wait.max(0.0)).unwrap_or(Duration::MAX);
+    let mut told = false;
+    loop {
+        match fs4::fs_std::FileExt::try_lock_exclusive(&file) {
+            // Dropping `file` releases the lock at once.
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return Ok(()),
+        }
+        if Instant::now() >= until {
+            return Err(format!(
+                "a run still writes to {} (it holds a lock on it until it has appended its \
+                 record); running now could run its configuration twice. Wait for it to end \
+                 (or end it) and start again, or give --wait SECONDS",
+                records.display()
+            ));
+        }
+        if !told {
+            eprintln!(
+                "waiting up to {wait} s for a run that still writes to {}…",
+                records.display()
+            );
+            told = true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Whether each run is done (see the module doc); for those with a record whose
 /// artifacts are missing, why not.
 fn status(plan: &Plan, warn: bool) -> Result<Vec<Result<(), Option<String>>>, String> {
@@ -265,8 +309,11 @@ pub fn execute(plan: &Plan, opts: &RunnerArgs) -> Result<Outcome, String> {
         let mut files: Vec<&Path> = plan.runs.iter().map(|r| r.records.as_path()).collect();
         files.sort();
         files.dedup();
-        for f in files {
+        for f in &files {
             locks.push(RecordsLock::acquire(f, opts.wait)?);
+        }
+        for f in &files {
+            wait_for_writers(f, opts.wait)?;
         }
     }
     let done = status(plan, true)?;

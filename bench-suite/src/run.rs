@@ -220,9 +220,14 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
             args.simtime, args.dt
         ));
     }
+    // Held from here to the append: a job runner on the same file sees this run at work.
+    let records = match (&args.out, world_rank(world)) {
+        (Some(path), 0) => Some(jsonl::Appender::open(path).map_err(|e| e.to_string())?),
+        _ => None,
+    };
     match args.precision {
-        Precision::F32 => run_in::<f32>(args, &built, steps, start, world),
-        Precision::F64 => run_in::<f64>(args, &built, steps, start, world),
+        Precision::F32 => run_in::<f32>(args, &built, steps, start, world, records),
+        Precision::F64 => run_in::<f64>(args, &built, steps, start, world, records),
     }
 }
 
@@ -291,6 +296,7 @@ fn run_in<R: Real>(
     steps: u64,
     start: Usage,
     world: Option<&World>,
+    records: Option<jsonl::Appender>,
 ) -> Result<Option<Record>, String> {
     let net = &built.net;
     let rank = world_rank(world);
@@ -387,9 +393,9 @@ fn run_in<R: Real>(
         build: Build::current(),
         result: Outcome::new(net, &result, usage),
     };
-    if let Some(path) = &args.out {
+    if let Some(records) = records {
         let value = serde_json::to_value(&record).map_err(|e| e.to_string())?;
-        jsonl::append(path, &value).map_err(|e| e.to_string())?;
+        records.append(&value).map_err(|e| e.to_string())?;
     }
     if !args.quiet {
         println!("{}", crate::table::summary(&record));

@@ -92,8 +92,13 @@
 //!   `PR_SET_PDEATHSIG = SIGKILL` ([`crate::child`]): when the sweep dies, even by
 //!   `SIGKILL` (from `timeout -s KILL`, say), the kernel kills the child it was waiting
 //!   for. A child run under `mpirun` is `mpirun` itself, and its ranks are not our
-//!   children: Open MPI ends them some seconds after `mpirun` died; after killing an MPI
-//!   sweep, make sure its job is gone before resuming.
+//!   children: Open MPI ends them some seconds after `mpirun` died, but until then rank 0
+//!   could still finish and append. So every run holds a shared lock on the records file
+//!   until it has appended ([`crate::jsonl::Appender`]), and a sweep starting on that
+//!   file waits (`--wait`, 10 s) until it can lock it exclusively, and otherwise refuses
+//!   to start, naming the file. (Ranks on other hosts hold their locks there, where the
+//!   file system may not pass them on: after killing a multi-host sweep, make sure its
+//!   job is gone.)
 //! * **One sweep per records file.** The job runner ([`crate::jobs`]) holds an advisory
 //!   lock (fs4) on `.NAME.lock` beside the records file, symlinks resolved, for the whole
 //!   sweep; a second sweep on the same file (through any path, under `timeout`, `nice` or

@@ -618,3 +618,57 @@ fn a_second_sweep_on_the_same_file_is_refused_by_the_lock() {
     let (_, stderr) = run_ok_both(&["sweep", arg(&spec), "--out", arg(&link), "--dry-run"]);
     assert!(stderr.is_empty() || !stderr.contains("waiting"), "{stderr}");
 }
+
+/// A run that still writes to the records file (as an MPI rank of a killed sweep would)
+/// holds a lock on it: a sweep starting on that file waits for it, then gives up naming
+/// the file, and goes ahead once the run is gone.
+#[test]
+fn a_sweep_waits_for_a_run_that_still_writes_to_its_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("sweep.toml");
+    let out = tmp.path().join("runs.jsonl");
+    fs::write(&spec, "simtime = 0.2\nthreads = 1\n").unwrap();
+
+    let one = exclusive();
+    let mut writer = std::process::Command::new(assert_cmd::cargo::cargo_bin("snn-bench"))
+        .args([
+            "run",
+            "va",
+            "--simtime",
+            "60",
+            "--quiet",
+            "--out",
+            arg(&out),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // It has opened (and locked) the file once the file exists.
+    let until = Instant::now() + Duration::from_secs(30);
+    while !out.exists() {
+        assert!(
+            Instant::now() < until,
+            "the run never opened its records file"
+        );
+        assert!(writer.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = snn()
+        .args(["sweep", arg(&spec), "--out", arg(&out), "--wait", "0.5"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("still writes to") && err.contains(arg(&out)),
+        "{err}"
+    );
+    assert!(writer.try_wait().unwrap().is_none(), "the run ended early");
+    writer.kill().unwrap();
+    writer.wait().unwrap();
+    drop(one);
+    let (_, stderr) = run_ok_both(&["sweep", arg(&spec), "--out", arg(&out)]);
+    assert!(stderr.contains("skipping 0 of 1"), "{stderr}");
+    assert_eq!(lines(&out), 1);
+}
