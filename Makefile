@@ -12,18 +12,20 @@ MPI_FEATURE = $$(command -v mpicc >/dev/null 2>&1 && echo --features bench-suite
 
 ## Release build, then the workstation suite: va on 1 and 2 threads x f32 and f64,
 ## each repeated (timers on and off, for the timer overhead); prints a table of medians
-## and appends one record per run to results/<host>/runs.jsonl. Then the runs behind the
-## figures (skipped when already recorded), this machine's limits, and the report:
+## and appends one record per run to results/<host>/runs.jsonl (configurations already
+## recorded there are skipped). Then the runs behind the figures (scripts/jobs/figures.toml;
+## a run is skipped only if its record and its spike file or trace are there), this
+## machine's limits, and the report:
 ## results/<host>/report/index.html. About 12 minutes on 2 cores.
 bench: build
-	$(BIN) suite --simtime $(SIMTIME) --repeats $(REPEATS) --timer-overhead
-	$(BIN) figures
+	$(BIN) suite --spec scripts/jobs/workstation.toml --simtime $(SIMTIME) --repeats $(REPEATS) --timer-overhead
+	$(BIN) figures --spec scripts/jobs/figures.toml
 	$(BIN) machine
 	$(BIN) report
 
-## The runs behind the report's figures (about 7 minutes on 2 cores).
+## The runs behind the report's figures (scripts/jobs/figures.toml; about 7 minutes on 2 cores).
 figures: build
-	$(BIN) figures
+	$(BIN) figures --spec scripts/jobs/figures.toml
 
 ## The report of results/<host> from the records already there.
 report: build

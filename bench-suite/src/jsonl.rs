@@ -59,41 +59,78 @@ pub enum JsonlError {
 /// write to an O_APPEND regular file is atomic w.r.t. the file offset, and we fsync
 /// (sync_data) after). Errors name the path.
 pub fn append(path: &Path, value: &serde_json::Value) -> Result<(), JsonlError> {
-    // Compact serialisation never contains a raw newline (newlines in strings are escaped).
-    let mut line = serde_json::to_vec(value).map_err(|source| JsonlError::Serialize {
-        path: path.to_owned(),
-        source,
-    })?;
-    line.push(b'\n');
+    Appender::open(path)?.append(value)
+}
 
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        fs::create_dir_all(dir).map_err(|source| JsonlError::CreateDir {
-            path: dir.to_owned(),
-            source,
-        })?;
+/// A records file held open by a run that will append to it. From [`Appender::open`] to
+/// the append it holds a *shared* advisory lock (fs4) on the file, so that a job runner
+/// starting on the same file can tell that a writer is still at work — a run of a killed
+/// sweep, say, or an MPI rank whose `mpirun` died — and wait for it instead of running
+/// that configuration again (see [`crate::jobs`]). The append converts the lock to an
+/// exclusive one for its single write (a conversion drops the shared lock first, so two
+/// appenders never wait on each other's shared locks), then drops it.
+pub struct Appender {
+    path: PathBuf,
+    file: File,
+}
+
+impl Appender {
+    /// Opens (creating it and its directories) `path` for appending.
+    pub fn open(path: &Path) -> Result<Appender, JsonlError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|source| JsonlError::CreateDir {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let file = OpenOptions::new()
+            .read(true) // to look at the last byte (torn line repair)
+            .append(true)
+            .create(true)
+            .open(path)
+            .map_err(|source| JsonlError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        // (A file system without locks: appends still work, unannounced.)
+        loop {
+            match fs4::fs_std::FileExt::lock_shared(&file) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                _ => break,
+            }
+        }
+        Ok(Appender {
+            path: path.to_owned(),
+            file,
+        })
     }
-    let file = OpenOptions::new()
-        .read(true) // to look at the last byte (torn line repair)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|source| JsonlError::Open {
+
+    /// Appends one value as one line (see [`append`]).
+    pub fn append(self, value: &serde_json::Value) -> Result<(), JsonlError> {
+        let path = &self.path;
+        // Compact serialisation never contains a raw newline (newlines in strings are
+        // escaped).
+        let mut line = serde_json::to_vec(value).map_err(|source| JsonlError::Serialize {
             path: path.to_owned(),
             source,
         })?;
-    let write_err = |source| JsonlError::Write {
-        path: path.to_owned(),
-        source,
-    };
-
-    let lock = FileLock::exclusive(&file);
-    if !ends_with_newline_or_empty(&file) {
-        // An earlier writer died mid-line: end that line so this record stays parseable.
-        line.insert(0, b'\n');
+        line.push(b'\n');
+        let write_err = |source| JsonlError::Write {
+            path: path.to_owned(),
+            source,
+        };
+        let file = &self.file;
+        let lock = FileLock::exclusive(file);
+        if !ends_with_newline_or_empty(file) {
+            // An earlier writer died mid-line: end that line so this record stays
+            // parseable.
+            line.insert(0, b'\n');
+        }
+        let mut writer: &File = file;
+        writer.write_all(&line).map_err(write_err)?;
+        drop(lock); // other appenders may go on while this record is flushed
+        file.sync_data().map_err(write_err)
     }
-    (&file).write_all(&line).map_err(write_err)?;
-    drop(lock); // other appenders may go on while this record is flushed
-    file.sync_data().map_err(write_err)
 }
 
 /// Everything [`read`] found in a file.
@@ -163,21 +200,19 @@ fn ends_with_newline_or_empty(file: &File) -> bool {
     }
 }
 
-/// An exclusive `flock` held until dropped; a no-op if the file system refuses locks.
+/// An exclusive advisory lock (`flock`, through fs4) held until dropped; a no-op if the
+/// file system refuses locks.
 struct FileLock<'a> {
     file: Option<&'a File>,
 }
 
 impl<'a> FileLock<'a> {
     fn exclusive(file: &'a File) -> FileLock<'a> {
-        use std::os::fd::AsRawFd;
         loop {
-            // SAFETY: flock on a file descriptor that `file` keeps open.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                return FileLock { file: Some(file) };
-            }
-            if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-                return FileLock { file: None };
+            match fs4::fs_std::FileExt::lock_exclusive(file) {
+                Ok(()) => return FileLock { file: Some(file) },
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => return FileLock { file: None },
             }
         }
     }
@@ -185,10 +220,9 @@ impl<'a> FileLock<'a> {
 
 impl Drop for FileLock<'_> {
     fn drop(&mut self) {
-        use std::os::fd::AsRawFd;
         if let Some(file) = self.file {
-            // SAFETY: as above; closing the file would also release the lock.
-            unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+            // (Closing the file would also release the lock.)
+            let _ = fs4::fs_std::FileExt::unlock(file);
         }
     }
 }

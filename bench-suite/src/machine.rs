@@ -418,6 +418,8 @@ impl OutFile {
         let tmp = tempfile::Builder::new()
             .prefix(".machine")
             .suffix(".json.tmp")
+            // Ordinary permissions (0666 less the umask), not a temporary file's 0600.
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
             .tempfile_in(dir)
             .map_err(|e| fail(format!("cannot create a file in {}: {e}", dir.display())))?;
         Ok(OutFile {

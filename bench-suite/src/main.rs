@@ -23,19 +23,17 @@ struct Cli {
 enum Command {
     /// Simulate one network once and record the run.
     Run(Box<RunArgs>),
-    /// The workstation suite: va on 1 and 2 threads in f32 and f64, repeated, each run in
-    /// its own process; records appended to --out, then a table of medians.
+    /// The workstation suite (scripts/jobs/workstation.toml): va on 1 and 2 threads in f32
+    /// and f64, repeated, each run in its own process; records appended to --out, then a
+    /// table of medians. Configurations already recorded are skipped.
     Suite(SuiteArgs),
     /// A declarative, resumable scaling sweep (TOML or JSON spec): each configuration in
     /// its own process, configurations already recorded in the output file skipped.
     Sweep(bench_suite::sweep::SweepArgs),
-    /// The runs the report's figures are drawn from (spike files, traces, scaling and
-    /// plasticity runs), about 6 minutes on 2 cores; jobs already recorded are skipped.
-    Figures {
-        /// Results directory; default results/<host>.
-        #[arg(long)]
-        dir: Option<PathBuf>,
-    },
+    /// The runs the report's figures are drawn from (scripts/jobs/figures.toml: spike
+    /// files, traces, scaling and plasticity runs), about 7 minutes on 2 cores; runs whose
+    /// record and artifacts are already there are skipped.
+    Figures(bench_suite::figures::FiguresArgs),
     /// Measure this machine's limits (memory bandwidth, random-access latency and
     /// throughput, FMA throughput): the roofline for the phase costs; writes JSON.
     Machine(bench_suite::machine::MachineArgs),
@@ -55,26 +53,33 @@ enum Command {
     },
 }
 
+/// `snn-bench suite`: the job spec scripts/jobs/workstation.toml, with these flags
+/// overriding its values.
 #[derive(clap::Args)]
 struct SuiteArgs {
-    /// Model time of each run, seconds.
-    #[arg(long, default_value_t = 60.0)]
-    simtime: f64,
-    /// Repetitions of each configuration (medians are reported).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
-    repeats: u32,
-    /// Thread counts.
-    #[arg(long, value_delimiter = ',', default_value = "1,2")]
-    threads: Vec<u32>,
-    /// Precisions.
-    #[arg(long, value_delimiter = ',', default_value = "f32,f64")]
-    precisions: Vec<String>,
+    /// Model time of each run, seconds (the spec's: 60).
+    #[arg(long)]
+    simtime: Option<f64>,
+    /// Repetitions of each configuration (the spec's: 3; medians are reported).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    repeats: Option<u32>,
+    /// Thread counts (the spec's: 1,2).
+    #[arg(long, value_delimiter = ',')]
+    threads: Option<Vec<u32>>,
+    /// Precisions (the spec's: f32,f64).
+    #[arg(long, value_delimiter = ',')]
+    precisions: Option<Vec<String>>,
     /// Also run each configuration with timers off (to measure their overhead).
     #[arg(long)]
     timer_overhead: bool,
     /// Records file; default results/<host>/runs.jsonl.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Job spec (TOML); default: the built-in copy of scripts/jobs/workstation.toml.
+    #[arg(long)]
+    spec: Option<PathBuf>,
+    #[command(flatten)]
+    runner: bench_suite::jobs::RunnerArgs,
 }
 
 fn main() -> ExitCode {
@@ -83,9 +88,12 @@ fn main() -> ExitCode {
         Command::Run(args) => run_here_or_under_mpi(&args),
         Command::Suite(args) => suite(&args),
         Command::Sweep(args) => bench_suite::sweep::execute(&args),
-        Command::Figures { dir } => std::env::current_exe()
+        Command::Figures(args) => std::env::current_exe()
             .map_err(|e| format!("cannot find own executable: {e}"))
-            .and_then(|exe| bench_suite::figures::execute(&exe, &dir.unwrap_or_else(host_results))),
+            .and_then(|exe| {
+                let dir = args.dir.clone().unwrap_or_else(host_results);
+                bench_suite::figures::execute(&exe, &dir, &args)
+            }),
         Command::Report { dir } => report(&dir.unwrap_or_else(host_results)),
         Command::Table { file, last } => print_table(&file, last),
         Command::Machine(args) => bench_suite::machine::execute(&args),
@@ -164,42 +172,41 @@ fn suite(a: &SuiteArgs) -> Result<(), String> {
         .clone()
         .unwrap_or_else(|| host_results().join("runs.jsonl"));
     let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
-    let before = read_records(&out)?.len();
-    let timers: &[&str] = if a.timer_overhead {
-        &["on", "off"]
-    } else {
-        &["on"]
-    };
-    let total = a.repeats as usize * a.threads.len() * a.precisions.len() * timers.len();
-    let mut done = 0;
-    // Repetitions outermost, so slow drifts of the shared machine hit every configuration.
-    for rep in 0..a.repeats {
-        for prec in &a.precisions {
-            for threads in &a.threads {
-                for t in timers {
-                    done += 1;
-                    eprintln!(
-                        "[{done}/{total}] va {prec} {threads} thread(s) timers {t} (repetition {})",
-                        rep + 1
-                    );
-                    let status = std::process::Command::new(&exe)
-                        .args(["run", "va", "--quiet", "--simtime"])
-                        .arg(a.simtime.to_string())
-                        .args(["--threads", &threads.to_string(), "--precision", prec])
-                        .args(["--timers", t, "--out"])
-                        .arg(&out)
-                        .status()
-                        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
-                    if !status.success() {
-                        return Err(format!("run va {prec} {threads} threads failed ({status})"));
-                    }
-                }
-            }
+    let (mut spec, origin) = bench_suite::figures::load_spec(
+        a.spec.as_deref(),
+        bench_suite::jobspec::WORKSTATION_SPEC,
+        "scripts/jobs/workstation.toml (built in)",
+    )?;
+    let words = |v: &[String]| v.to_vec();
+    if let Some(s) = a.simtime {
+        spec.set("simtime", &[s.to_string()]);
+    }
+    if let Some(t) = &a.threads {
+        spec.set("threads", &t.iter().map(u32::to_string).collect::<Vec<_>>());
+    }
+    if let Some(p) = &a.precisions {
+        spec.set("precision", &words(p));
+    }
+    if a.timer_overhead {
+        spec.set("timers", &words(&["on".into(), "off".into()]));
+    }
+    if let Some(n) = a.repeats {
+        for j in &mut spec.jobs {
+            j.repetitions = Some(n);
         }
     }
-    let records = read_records(&out)?;
-    println!("records appended to {}", out.display());
-    print!("{}", table::table(&records[before.min(records.len())..]));
+    let plan = spec.plan("suite", &origin, &host_results(), &exe, Some(&out))?;
+    let outcome = bench_suite::jobs::execute(&plan, &a.runner)?;
+    if a.runner.dry_run {
+        return Ok(());
+    }
+    println!(
+        "records in {} ({} run(s) now, {} already there)",
+        out.display(),
+        outcome.ran.len(),
+        outcome.skipped
+    );
+    print!("{}", table::table(&outcome.all));
     Ok(())
 }
 

@@ -89,6 +89,10 @@ pub struct RunArgs {
     /// Save the weight matrices (Matrix Market, one file per pathway) to this directory.
     #[arg(long)]
     pub save_weights: Option<PathBuf>,
+    /// Let --spikes, --exchange-trace and --save-weights replace existing files of their
+    /// own kind (.npy arrays, Matrix Market files); nothing else is ever replaced.
+    #[arg(long)]
+    pub force: bool,
     /// Load the weight matrices from this directory instead of drawing them.
     #[arg(long)]
     pub load_weights: Option<PathBuf>,
@@ -212,6 +216,8 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
     let start = Usage::now();
     let built = network(args)?;
     let net = &built.net;
+    // Every output path, before the run: a bad one must not cost the run.
+    crate::outputs::check(&crate::outputs::Request::of_run(args, net))?;
     // Model time is rounded to whole steps; the record gives the time actually simulated.
     let steps = (args.simtime / net.dt).round() as u64;
     if steps == 0 {
@@ -220,9 +226,14 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
             args.simtime, args.dt
         ));
     }
+    // Held from here to the append: a job runner on the same file sees this run at work.
+    let records = match (&args.out, world_rank(world)) {
+        (Some(path), 0) => Some(jsonl::Appender::open(path).map_err(|e| e.to_string())?),
+        _ => None,
+    };
     match args.precision {
-        Precision::F32 => run_in::<f32>(args, &built, steps, start, world),
-        Precision::F64 => run_in::<f64>(args, &built, steps, start, world),
+        Precision::F32 => run_in::<f32>(args, &built, steps, start, world, records),
+        Precision::F64 => run_in::<f64>(args, &built, steps, start, world, records),
     }
 }
 
@@ -291,12 +302,13 @@ fn run_in<R: Real>(
     steps: u64,
     start: Usage,
     world: Option<&World>,
+    records: Option<jsonl::Appender>,
 ) -> Result<Option<Record>, String> {
     let net = &built.net;
     let rank = world_rank(world);
     let ranks = world_size(world);
     if let (Some(dir), 0) = (&args.save_weights, rank) {
-        weights::save::<R>(net, dir).map_err(|e| e.to_string())?;
+        weights::save::<R>(net, dir, args.force)?;
     }
     let cfg = RunConfig {
         workers: args.threads as usize,
@@ -344,12 +356,12 @@ fn run_in<R: Real>(
         _ => None,
     };
     if let (Some(path), Some(sp)) = (&args.spikes, &result.spikes) {
-        spikes::write_npy(path, sp)?;
+        spikes::write_npy(path, sp, args.force)?;
     }
     if let (Some(path), Some(arrivals)) = (&args.exchange_trace, &result.arrivals) {
         let exchanges = arrivals.iter().map(Vec::len).min().unwrap_or(0);
         let values = (0..exchanges).flat_map(|e| arrivals.iter().map(move |w| w[e]));
-        crate::npy::write_2d(path, exchanges, arrivals.len(), values)
+        crate::npy::write_2d(path, exchanges, arrivals.len(), values, args.force)
             .map_err(|e| format!("exchange trace: {e}"))?;
     }
     let delay = net.connections.first().map_or(net.dt, |c| c.delay);
@@ -407,9 +419,9 @@ fn run_in<R: Real>(
             ..Outcome::new(net, &result, usage)
         },
     };
-    if let Some(path) = &args.out {
+    if let Some(records) = records {
         let value = serde_json::to_value(&record).map_err(|e| e.to_string())?;
-        jsonl::append(path, &value).map_err(|e| e.to_string())?;
+        records.append(&value).map_err(|e| e.to_string())?;
     }
     if !args.quiet {
         println!("{}", crate::table::summary(&record));

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use sim_core::Spike;
 
-/// Writes atomically (see [`crate::npy`]).
-pub fn write_npy(path: &Path, spikes: &[Spike]) -> Result<(), String> {
+/// Writes atomically (see [`crate::npy`]); `force` allows replacing an existing file.
+pub fn write_npy(path: &Path, spikes: &[Spike], force: bool) -> Result<(), String> {
     let values = spikes.iter().flat_map(|s| [s.step as i64, s.gid as i64]);
-    crate::npy::write_2d(path, spikes.len(), 2, values).map_err(|e| format!("spikes: {e}"))
+    crate::npy::write_2d(path, spikes.len(), 2, values, force).map_err(|e| format!("spikes: {e}"))
 }
 
 /// Reads a file written by [`write_npy`] (for tests and tools).
@@ -45,7 +45,7 @@ mod tests {
                 gid: 3999,
             },
         ];
-        write_npy(&p, &spikes).unwrap();
+        write_npy(&p, &spikes, false).unwrap();
         assert_eq!(read_npy(&p).unwrap(), spikes);
         let bytes = std::fs::read(&p).unwrap();
         assert_eq!(&bytes[..6], b"\x93NUMPY");

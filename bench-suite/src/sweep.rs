@@ -89,15 +89,20 @@
 //! * **Nothing outlives a killed sweep.** A record could still appear after the sweep died
 //!   if its child went on running, and a resumed sweep that ran the same configuration
 //!   would then write a duplicate. So each child is started with
-//!   `PR_SET_PDEATHSIG = SIGKILL`: when the sweep dies, even by `SIGKILL`, the kernel kills
-//!   the child it was waiting for. A child run under `mpirun` is `mpirun` itself, and its
-//!   ranks are not our children: Open MPI ends them some seconds after `mpirun` died, but
-//!   until then rank 0 could still finish and append. So before running anything a sweep
-//!   looks (in `/proc`) for processes of this host whose command line is an `snn-bench
-//!   run` or `sweep` with `--out` naming the same file, waits up to
-//!   15 s for them to end and otherwise refuses to start, naming them.
-//!   The same check keeps a second sweep off a file that one is writing. (Ranks on other
-//!   hosts are not seen: after killing a multi-host sweep, make sure its job is gone.)
+//!   `PR_SET_PDEATHSIG = SIGKILL` ([`crate::child`]): when the sweep dies, even by
+//!   `SIGKILL` (from `timeout -s KILL`, say), the kernel kills the child it was waiting
+//!   for. A child run under `mpirun` is `mpirun` itself, and its ranks are not our
+//!   children: Open MPI ends them some seconds after `mpirun` died, but until then rank 0
+//!   could still finish and append. So every run holds a shared lock on the records file
+//!   until it has appended ([`crate::jsonl::Appender`]), and a sweep starting on that
+//!   file waits (`--wait`, 10 s) until it can lock it exclusively, and otherwise refuses
+//!   to start, naming the file. (Ranks on other hosts hold their locks there, where the
+//!   file system may not pass them on: after killing a multi-host sweep, make sure its
+//!   job is gone.)
+//! * **One sweep per records file.** The job runner ([`crate::jobs`]) holds an advisory
+//!   lock (fs4) on `.NAME.lock` beside the records file, symlinks resolved, for the whole
+//!   sweep; a second sweep on the same file (through any path, under `timeout`, `nice` or
+//!   a batch system) waits `--wait` seconds, then stops with a message naming the file.
 //! * **A record is checked as soon as it is written.** After each successful child the
 //!   sweep re-reads `OUT` and fails at once if the configuration's key is not there (a run
 //!   that recorded, say, other ranks or hosts than asked for). Otherwise the mismatch would
@@ -106,28 +111,21 @@
 //! So after a kill at any instant, `OUT` holds exactly the records of the runs that
 //! finished, and a resumed sweep runs exactly the configurations that have no record.
 //! Two sweeps must not write one file at the same time (each would run what the other has
-//! not finished yet); the check above refuses the second one on the same host.
+//! not finished yet); the lock above refuses the second one.
 
 use std::collections::{BTreeMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::io::{IsTerminal, Read};
 use std::marker::PhantomData;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::de::{self, Deserializer, IntoDeserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use sim_core::Precision;
 
 use crate::networks::{self, InitV};
 use crate::record::{Config, Record};
-use crate::{host, jsonl, table};
+use crate::{host, jobs, table};
 
 /// Integration time step of every sweep run (`snn-bench run`'s default), ms.
 pub const DT_MS: f64 = 0.1;
@@ -137,10 +135,6 @@ pub const DELAY_RANGE_MS: (f64, f64) = (0.2, 20.0);
 const DEFAULT_MPIRUN: &str = "mpirun";
 /// Most worker threads per rank (as `snn-bench run --threads`).
 const MAX_THREADS: i64 = 4096;
-/// How much of a child's stdout and stderr is kept for the failure report.
-const TAIL_BYTES: usize = 64 * 1024;
-/// Lines of a failed child's stderr shown.
-const TAIL_LINES: usize = 20;
 
 /// `snn-bench sweep` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -150,9 +144,8 @@ pub struct SweepArgs {
     /// Records file (overrides the spec's `out`); default results/<host>/sweep.jsonl.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// List the configurations, each marked "run" or "skip", and run nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub runner: jobs::RunnerArgs,
     /// Hostfile for mpirun (overrides the spec's `hostfile`).
     #[arg(long)]
     pub hostfile: Option<PathBuf>,
@@ -841,30 +834,6 @@ pub fn shell_words(cmd: &[OsString]) -> String {
         .join(" ")
 }
 
-/// The records of a file with their configuration keys; lines that are not records are
-/// reported (when `warn`) and left out.
-fn recorded(out: &Path, warn: bool) -> Result<Vec<(Key, serde_json::Value)>, String> {
-    let outcome = jsonl::read(out).map_err(|e| e.to_string())?;
-    if warn {
-        for w in &outcome.warnings {
-            eprintln!("warning: {w} (not counted as a finished run)");
-        }
-    }
-    let mut keys = Vec::new();
-    for (line, value) in outcome.records {
-        match Config::deserialize(&value["config"]) {
-            Ok(c) => keys.push((Key::of_record(&c), value)),
-            Err(e) if warn => eprintln!(
-                "warning: {}:{line}: not a results record ({e}); not counted as a finished run",
-                out.display()
-            ),
-            Err(_) => {}
-        }
-    }
-    Ok(keys)
-}
-
-/// `snn-bench sweep`.
 /// Checks a hostfile in Open MPI's format: `host [slots=N] [max_slots=N]` per line,
 /// `#` comments; errors name the file, the line and what was expected.
 pub fn check_hostfile(path: &Path) -> Result<(), String> {
@@ -912,6 +881,9 @@ pub fn check_hostfile(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// `snn-bench sweep`: the spec's configurations as runs of the job runner
+/// ([`crate::jobs`]), which skips those already recorded, holds the records file's lock
+/// and checks every new record.
 pub fn execute(args: &SweepArgs) -> Result<(), String> {
     let mut spec = Spec::load(&args.spec)?;
     if let Some(f) = &args.hostfile {
@@ -928,217 +900,45 @@ pub fn execute(args: &SweepArgs) -> Result<(), String> {
                 .join("sweep.jsonl")
         });
     let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
-
-    // Runs still writing to OUT (of a sweep killed a moment ago, or of one going on)
-    // would make this sweep run what they are about to record: wait for them, a while.
-    let mut writers = writers_of(&out);
-    if !writers.is_empty() && !args.dry_run {
-        eprintln!(
-            "waiting for processes that still write to {}:\n{}",
-            out.display(),
-            indent(&writers.join("\n")).trim_end()
-        );
-        let until = Instant::now() + WRITERS_PATIENCE;
-        while !writers.is_empty() && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(100));
-            writers = writers_of(&out);
-        }
-    }
-    if !writers.is_empty() {
-        let msg = format!(
-            "processes still write to {}; a sweep now could run what they are about to \
-             record (end them, or wait for them, and start the sweep again):\n{}",
-            out.display(),
-            indent(&writers.join("\n")).trim_end()
-        );
-        if !args.dry_run {
-            return Err(msg);
-        }
-        eprintln!("warning: {msg}");
-    }
-
-    let all = spec.configurations();
-    let done: HashSet<Key> = recorded(&out, true)?.into_iter().map(|(k, _)| k).collect();
-    let (skip, todo): (Vec<_>, Vec<_>) = all
-        .iter()
-        .partition(|c| done.contains(&Key::of_configuration(&spec, c)));
-
-    let left_out = spec.pairs_left_out();
-    let note = if left_out > 0 {
-        format!(" ({left_out} (ranks, hosts) pair(s) with more hosts than ranks left out)")
-    } else {
-        String::new()
-    };
-    let head = format!(
-        "sweep {}: {} configuration(s){note}, records in {}; skipping {} of {} already recorded",
-        args.spec.display(),
-        all.len(),
-        out.display(),
-        skip.len(),
-        all.len()
-    );
-
-    if args.dry_run {
-        println!("{head}");
-        for c in &all {
-            if done.contains(&Key::of_configuration(&spec, c)) {
-                println!("skip {c}");
-            } else {
-                println!("run  {c}");
-                println!("     $ {}", shell_words(&command(&spec, c, &exe, &out)));
-            }
-        }
-        return Ok(());
-    }
-    eprintln!("{head}");
-    if todo.is_empty() {
-        println!(
-            "nothing to run: all {} configuration(s) are recorded in {}",
-            all.len(),
-            out.display()
-        );
-        return Ok(());
-    }
-
     // SAFETY: geteuid has no preconditions and cannot fail.
     let root = unsafe { libc::geteuid() } == 0;
-    let bar = progress_bar(todo.len() as u64);
-    let mut ran: HashSet<Key> = HashSet::new();
-    for (i, c) in todo.iter().enumerate() {
-        if bar.is_hidden() {
-            eprintln!("[{}/{}] {c}", i + 1, todo.len());
-        } else {
-            bar.set_message(c.to_string());
-        }
-        let cmd = command(&spec, c, &exe, &out);
-        let timeout_s = spec.run_timeout_s(c);
-        let report = run_child(&cmd, c.ranks > 1 && root, timeout_s);
-        let stopped = |why: String| {
-            bar.abandon();
-            format!(
-                "{c}: {why}\n  command: {}\n{}\
-                 the sweep stopped; {i} of its {} run(s) finished before, and every record \
-                 written stays in {}: run the sweep again to resume",
-                shell_words(&cmd),
-                report.as_ref().map_or(String::new(), ChildReport::tails),
-                todo.len(),
-                out.display()
-            )
-        };
-        let report = match &report {
-            Err(e) => return Err(stopped(e.clone())),
-            Ok(r) => r,
-        };
-        match report.end {
-            End::Exited(status) if status.success() => {}
-            End::Exited(status) => return Err(stopped(format!("the run failed ({status})"))),
-            End::TimedOut => {
-                return Err(stopped(format!(
-                    "the run did not finish within timeout_s = {timeout_s} s; its process group \
-                     was killed"
-                )))
-            }
-        }
-        let stderr = String::from_utf8_lossy(&report.stderr);
-        if !stderr.trim().is_empty() {
-            bar.suspend(|| eprint!("{c}: stderr of the run:\n{}", indent(&stderr)));
-        }
-        // The record must be there, under this configuration's key (see the module doc).
-        let key = Key::of_configuration(&spec, c);
-        let now = recorded(&out, false)?;
-        if !now.iter().any(|(k, _)| *k == key) {
-            let last = now
-                .last()
-                .map_or("no records at all".to_string(), |(k, _)| k.to_string());
-            bar.abandon();
-            return Err(format!(
-                "{c}: the run succeeded, but {} has no record of this configuration\n  \
-                 expected: {key}\n  last record: {last}\n\
-                 A run that records other values than the sweep asked for would run again on \
-                 every resume, so the sweep stops here. (Fewer hosts than asked for: mpirun \
-                 placed the ranks on fewer hosts; see `{{ranks_per_host}}` for mpirun_args.)",
-                out.display()
-            ));
-        }
-        ran.insert(key);
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-
-    let mine: Vec<Record> = recorded(&out, false)?
-        .into_iter()
-        .filter(|(k, _)| ran.contains(k))
-        .filter_map(|(_, v)| serde_json::from_value::<Record>(v).ok())
+    let runs = spec
+        .configurations()
+        .iter()
+        .map(|c| jobs::Run {
+            label: c.to_string(),
+            command: command(&spec, c, &exe, &out),
+            records: out.clone(),
+            key: Key::of_configuration(&spec, c),
+            generator: None,
+            artifacts: Vec::new(),
+            timeout_s: spec.run_timeout_s(c),
+            mpi_as_root: c.ranks > 1 && root,
+        })
         .collect();
+    let left_out = spec.pairs_left_out();
+    let plan = jobs::Plan {
+        title: format!("sweep {}", args.spec.display()),
+        note: if left_out > 0 {
+            format!(" ({left_out} (ranks, hosts) pair(s) with more hosts than ranks left out)")
+        } else {
+            String::new()
+        },
+        runs,
+    };
+    let outcome = jobs::execute(&plan, &args.runner)?;
+    if args.runner.dry_run || outcome.ran.is_empty() {
+        return Ok(());
+    }
     println!(
         "{} run(s) recorded in {} ({} of {} configuration(s) were already there)",
-        ran.len(),
+        outcome.ran.len(),
         out.display(),
-        skip.len(),
-        all.len()
+        outcome.skipped,
+        plan.runs.len()
     );
-    print_tables(&mine);
+    print_tables(&outcome.ran);
     Ok(())
-}
-
-/// How long a sweep waits for runs of an earlier one that still write to its file (MPI
-/// ranks whose `mpirun` was killed take a few seconds to notice).
-const WRITERS_PATIENCE: Duration = Duration::from_secs(15);
-
-/// Other processes on this host whose command line is an `snn-bench run` or `sweep` with
-/// `--out` naming the same file as `out` (as "pid: command line"). Linux only (`/proc`);
-/// processes of other users or on other hosts are not seen.
-fn writers_of(out: &Path) -> Vec<String> {
-    let Ok(cwd) = std::env::current_dir() else {
-        return Vec::new();
-    };
-    let target = resolve(&cwd, out);
-    let me = std::process::id().to_string();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let mut found = Vec::new();
-    for entry in procs.flatten() {
-        let pid = entry.file_name().to_string_lossy().into_owned();
-        if pid == me || !pid.bytes().all(|b| b.is_ascii_digit()) {
-            continue;
-        }
-        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
-            continue;
-        };
-        let args: Vec<&OsStr> = cmdline
-            .split(|&b| b == 0)
-            .filter(|a| !a.is_empty())
-            .map(std::os::unix::ffi::OsStrExt::from_bytes)
-            .collect();
-        if !args.iter().any(|a| *a == "run" || *a == "sweep") {
-            continue;
-        }
-        let outs = args.windows(2).filter_map(|w| {
-            if w[0] == "--out" {
-                Some(PathBuf::from(w[1]))
-            } else {
-                w[0].to_str()?.strip_prefix("--out=").map(PathBuf::from)
-            }
-        });
-        let base = std::fs::read_link(entry.path().join("cwd")).unwrap_or_else(|_| cwd.clone());
-        if outs.into_iter().any(|o| resolve(&base, &o) == target) {
-            let words: Vec<OsString> = args.iter().map(|a| a.to_os_string()).collect();
-            found.push(format!("{pid}: {}", shell_words(&words)));
-        }
-    }
-    found
-}
-
-/// `path` made absolute against `base`, its directory canonicalised where it exists.
-fn resolve(base: &Path, path: &Path) -> PathBuf {
-    let abs = base.join(path);
-    match (abs.parent(), abs.file_name()) {
-        (Some(dir), Some(name)) => dir
-            .canonicalize()
-            .map_or_else(|_| abs.clone(), |d| d.join(name)),
-        _ => abs,
-    }
 }
 
 /// `table::table` does not tell runs on different numbers of hosts apart: one table per
@@ -1155,199 +955,6 @@ fn print_tables(records: &[Record]) {
         print!("{}", table::table(rs));
     }
 }
-
-fn progress_bar(len: u64) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg} [{elapsed_precise}, eta {eta}]")
-            .expect("valid template"),
-    );
-    bar
-}
-
-fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("  | {l}\n")).collect()
-}
-
-/// How a child ended.
-#[derive(Debug, Clone, Copy)]
-enum End {
-    Exited(ExitStatus),
-    TimedOut,
-}
-
-/// A finished child: how it ended and the ends of its output.
-struct ChildReport {
-    end: End,
-    stdout: Vec<u8>,
-    stderr: Vec<u8>,
-}
-
-impl ChildReport {
-    /// The last lines of stderr (and stdout, if any) for a failure message.
-    fn tails(&self) -> String {
-        let mut s = String::new();
-        for (name, bytes) in [("stdout", &self.stdout), ("stderr", &self.stderr)] {
-            let text = String::from_utf8_lossy(bytes);
-            let lines: Vec<&str> = text.lines().collect();
-            if lines.is_empty() {
-                if name == "stderr" {
-                    s.push_str("  (nothing on stderr)\n");
-                }
-                continue;
-            }
-            let from = lines.len().saturating_sub(TAIL_LINES);
-            s.push_str(&format!("  last lines of its {name}:\n"));
-            for l in &lines[from..] {
-                s.push_str(&format!("  | {l}\n"));
-            }
-        }
-        s
-    }
-}
-
-/// Collects the last [`TAIL_BYTES`] of a pipe on a thread of its own.
-struct Tail {
-    bytes: Arc<Mutex<Vec<u8>>>,
-    thread: JoinHandle<()>,
-}
-
-impl Tail {
-    fn new(mut pipe: impl Read + Send + 'static) -> Tail {
-        let bytes = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&bytes);
-        let thread = std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = pipe.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let mut b = sink.lock().unwrap_or_else(|p| p.into_inner());
-                b.extend_from_slice(&buf[..n]);
-                if b.len() > 2 * TAIL_BYTES {
-                    let cut = b.len() - TAIL_BYTES;
-                    b.drain(..cut);
-                }
-            }
-        });
-        Tail { bytes, thread }
-    }
-
-    /// What was read, waiting up to `patience` for the end of the pipe (a process outside
-    /// the child's process group could keep it open for ever).
-    fn finish(self, patience: Duration) -> Vec<u8> {
-        let until = Instant::now() + patience;
-        while !self.thread.is_finished() && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let b = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
-        b[b.len().saturating_sub(TAIL_BYTES)..].to_vec()
-    }
-}
-
-/// Runs one child in a process group of its own, killing the group after `timeout_s`.
-fn run_child(cmd: &[OsString], mpi_as_root: bool, timeout_s: f64) -> Result<ChildReport, String> {
-    let mut command = std::process::Command::new(&cmd[0]);
-    command
-        .args(&cmd[1..])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
-    if mpi_as_root {
-        command
-            .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
-            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
-    }
-    die_with_parent(&mut command);
-    let mut child = command
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", cmd[0].to_string_lossy()))?;
-    let stdout = Tail::new(child.stdout.take().expect("piped stdout"));
-    let stderr = Tail::new(child.stderr.take().expect("piped stderr"));
-
-    // A thread blocks until the child has exited (without reaping it); we wait for its
-    // word up to the time limit, so a finished run is noticed at once and a running one
-    // costs no wake-ups.
-    let (exited_tx, exited) = std::sync::mpsc::channel();
-    let pid = child.id();
-    std::thread::spawn(move || {
-        wait_exit_unreaped(pid);
-        let _ = exited_tx.send(());
-    });
-    // (A limit too long for a Duration is no limit.)
-    let limit = Duration::try_from_secs_f64(timeout_s).unwrap_or(Duration::MAX);
-    let timed_out = exited.recv_timeout(limit).is_err();
-    // Stragglers of the child's group (an MPI rank, a helper) go with it; on time-out the
-    // whole group. The child is not reaped yet (a running process or a zombie), so its
-    // process group id cannot have been reused.
-    kill_group(&child);
-    let status = child
-        .wait()
-        .map_err(|e| format!("cannot wait for the run: {e}"))?;
-    Ok(ChildReport {
-        // (A child that exited by itself just as time ran out did finish.)
-        end: if timed_out && status.code().is_none() {
-            End::TimedOut
-        } else {
-            End::Exited(status)
-        },
-        stdout: stdout.finish(Duration::from_secs(2)),
-        stderr: stderr.finish(Duration::from_secs(2)),
-    })
-}
-
-/// Blocks until process `pid` (our child) has exited, leaving it to be reaped.
-fn wait_exit_unreaped(pid: u32) {
-    loop {
-        // SAFETY: waitid writes only into `info`; WNOWAIT leaves the child waitable, so
-        // `Child::wait` still reaps it.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let rc = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        if rc == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            return;
-        }
-    }
-}
-
-/// SIGKILL to the child's whole process group (its id is the child's pid).
-fn kill_group(child: &Child) {
-    // SAFETY: plain syscall; the group exists while the (unreaped) child does.
-    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
-}
-
-/// Makes the kernel SIGKILL the child when the sweep dies, so that no run outlives a
-/// killed sweep (see the module doc).
-#[cfg(target_os = "linux")]
-fn die_with_parent(command: &mut std::process::Command) {
-    let parent = std::process::id() as libc::pid_t;
-    // SAFETY: prctl and getppid are async-signal-safe system calls.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            // The sweep may have died before the prctl: then nobody waits for this run.
-            if libc::getppid() != parent {
-                return Err(std::io::Error::other("the sweep exited"));
-            }
-            Ok(())
-        });
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn die_with_parent(_: &mut std::process::Command) {}
 
 #[cfg(test)]
 mod tests {

@@ -2,7 +2,7 @@
 //! pathway (`ee.mtx`, `ei.mtx`, …), so peers (Auryn's `--fee/--fei/--fie/--fii`, SciPy)
 //! run on the same connectivity.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sim_core::connection::Connection;
@@ -10,30 +10,83 @@ use sim_core::mtx::{self, Entry, MtxError};
 use sim_core::rng::CounterRng;
 use sim_core::{Connectivity, Network, Real};
 
+/// The file of each pathway in a weights directory (`ee.mtx`, …), in connection order.
+pub fn file_names(net: &Network) -> Vec<String> {
+    net.connections
+        .iter()
+        .map(|c| mtx::file_name(&c.name))
+        .collect()
+}
+
 /// Writes every connection's synapses, as built in precision `R` (so a reload in the
-/// same precision reproduces the weights bit for bit). Returns the files written.
-pub fn save<R: Real>(net: &Network, dir: &Path) -> Result<Vec<std::path::PathBuf>, MtxError> {
-    std::fs::create_dir_all(dir).map_err(|source| MtxError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+/// same precision reproduces the weights bit for bit), as one set: all files or none
+/// ([`crate::outputs::write_set`]); `force` lets it replace an earlier set. Returns the
+/// files written. Errors give 1-based rows and columns, as the loader's do.
+pub fn save<R: Real>(net: &Network, dir: &Path, force: bool) -> Result<Vec<PathBuf>, String> {
     let rng = CounterRng::new(net.seed);
-    let mut written = Vec::new();
-    for (c, spec) in net.connections.iter().enumerate() {
+    let names = file_names(net);
+    crate::outputs::write_set(dir, &names, force, |path, name| {
+        let c = names
+            .iter()
+            .position(|n| n == name)
+            .expect("a pathway's file");
+        let spec = &net.connections[c];
+        let n_pre = net.populations[spec.pre].size;
         let n_post = net.populations[spec.post].size;
         let conn = Connection::<R>::build(net, c, 0..n_post, &rng);
         let entries: Vec<Entry> = conn.entries().map(|(i, j, w)| (i, j, w.to_f64())).collect();
-        let path = dir.join(mtx::file_name(&spec.name));
-        mtx::write(
-            &path,
-            &spec.name,
-            net.populations[spec.pre].size,
-            n_post,
-            &entries,
-        )?;
-        written.push(path);
+        check_entries(&dir.join(name), &spec.name, (n_pre, n_post), &entries)?;
+        mtx::write(path, &spec.name, n_pre, n_post, &entries)
+            // The temporary directory's name means nothing to the user: name the target.
+            .map_err(|e| {
+                e.to_string()
+                    .replace(&*path.to_string_lossy(), &dir.join(name).to_string_lossy())
+            })
+    })
+}
+
+/// Refuses what the loader would refuse — a weight that is not finite, an index outside
+/// the matrix, entries out of order or twice — naming the synapse by its 1-based row
+/// (presynaptic) and column (postsynaptic), as the file and the loader's messages do.
+/// (`mtx::write` checks the same, but in 0-based terms of its input.)
+fn check_entries(
+    path: &Path,
+    pathway: &str,
+    (rows, cols): (usize, usize),
+    entries: &[Entry],
+) -> Result<(), String> {
+    let at = |pre: u32, post: u32| {
+        format!(
+            "{}: not written: pathway {pathway}: row {}, column {} (1-based)",
+            path.display(),
+            u64::from(pre) + 1,
+            u64::from(post) + 1
+        )
+    };
+    let mut prev: Option<(u32, u32)> = None;
+    for &(pre, post, w) in entries {
+        if pre as usize >= rows || post as usize >= cols {
+            return Err(format!(
+                "{}: outside the {rows}x{cols} matrix (rows 1..={rows}, columns 1..={cols})",
+                at(pre, post)
+            ));
+        }
+        if !w.is_finite() {
+            return Err(format!(
+                "{}: weight {w}: expected a finite number",
+                at(pre, post)
+            ));
+        }
+        if prev.is_some_and(|p| p >= (pre, post)) {
+            return Err(format!(
+                "{}: not after the entry before it: expected entries sorted by row, then \
+                 column, each at most once",
+                at(pre, post)
+            ));
+        }
+        prev = Some((pre, post));
     }
-    Ok(written)
+    Ok(())
 }
 
 /// Replaces every connection's connectivity with the synapses in `dir`, checking each
@@ -51,4 +104,27 @@ pub fn load(net: &mut Network, dir: &Path) -> Result<(), MtxError> {
         net.connections[i].connectivity = Connectivity::Explicit(Arc::new(coo.entries));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_messages_are_one_based_like_the_loader() {
+        let p = Path::new("w/ee.mtx");
+        let e = check_entries(p, "EE", (3, 3), &[(0, 0, 1.0), (2, 1, f64::INFINITY)]).unwrap_err();
+        assert!(
+            e.contains("w/ee.mtx") && e.contains("row 3, column 2 (1-based)"),
+            "{e}"
+        );
+        let e = check_entries(p, "EE", (3, 3), &[(1, 1, 1.0), (1, 0, 1.0)]).unwrap_err();
+        assert!(e.contains("row 2, column 1") && e.contains("sorted"), "{e}");
+        let e = check_entries(p, "EE", (3, 3), &[(3, 0, 1.0)]).unwrap_err();
+        assert!(
+            e.contains("row 4, column 1") && e.contains("rows 1..=3"),
+            "{e}"
+        );
+        check_entries(p, "EE", (3, 3), &[(0, 0, 1.0), (0, 2, -0.5), (2, 2, 0.0)]).unwrap();
+    }
 }

@@ -499,3 +499,176 @@ fn a_hanging_run_is_killed_with_its_process_group() {
     assert!(survivors.is_empty(), "left running: {survivors:?}");
     assert!(!out.exists());
 }
+
+/// A sweep started under `timeout -s KILL` dies mid-way; resumed through a symlink to the
+/// same records file it runs only what is missing, keeps what finished and writes no
+/// duplicate.
+#[test]
+fn a_sweep_killed_by_timeout_resumes_through_a_symlink() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("sweep.toml");
+    fs::create_dir(tmp.path().join("real")).unwrap();
+    let out = tmp.path().join("real/runs.jsonl");
+    std::os::unix::fs::symlink(tmp.path().join("real"), tmp.path().join("alias")).unwrap();
+    let via_link = tmp.path().join("alias/runs.jsonl");
+    fs::write(
+        &spec,
+        "simtime = 3.0\nthreads = [1, 2]\nprecision = [\"f32\", \"f64\"]\nrepetitions = 2\n",
+    )
+    .unwrap();
+    let want = expected(&[1, 2], &["f32", "f64"], 2);
+
+    let one = exclusive();
+    let exe = assert_cmd::cargo::cargo_bin("snn-bench");
+    // Killed after the first record (a run takes 0.1 to 0.3 s): `timeout` as the parent,
+    // as a batch system would start it.
+    let mut sweep = std::process::Command::new("timeout")
+        .args(["-s", "KILL", "60"])
+        .arg(&exe)
+        .args(["sweep", arg(&spec), "--out", arg(&out)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(60);
+    while lines(&out) < 1 {
+        assert!(Instant::now() < until, "no record within a minute");
+        assert!(sweep.try_wait().unwrap().is_none(), "the sweep ended early");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // What `timeout` does when its time is up: SIGKILL to the sweep.
+    let sweep_pid = processes_mentioning(arg(&spec))
+        .iter()
+        .find(|p| p.contains(" sweep ") && !p.contains("timeout"))
+        .map(|p| p.split(':').next().unwrap().parse::<i32>().unwrap())
+        .expect("the sweep under timeout");
+    unsafe { libc::kill(sweep_pid, libc::SIGKILL) };
+    let status = sweep.wait().unwrap();
+    assert!(!status.success());
+    assert!(wait_gone(arg(&out), Duration::from_secs(2)).is_empty());
+    let at_kill = lines(&out);
+    assert!((1..8).contains(&at_kill), "{at_kill} records at the kill");
+    let kept = fs::read(&out).unwrap();
+    drop(one);
+
+    let (_, stderr) = run_ok_both(&["sweep", arg(&spec), "--out", arg(&via_link)]);
+    assert!(
+        stderr.contains(&format!("skipping {at_kill} of 8")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("] va ").count(), 8 - at_kill, "{stderr}");
+    assert!(
+        fs::read(&out).unwrap().starts_with(&kept),
+        "finished runs lost"
+    );
+    assert_exactly(&out, &want);
+    assert!(fs::symlink_metadata(&out).unwrap().is_file());
+}
+
+/// Two sweeps on one records file, the second through a symlink: the second waits for
+/// the first's lock, then gives up with a message naming the file.
+#[test]
+fn a_second_sweep_on_the_same_file_is_refused_by_the_lock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("sweep.toml");
+    let out = tmp.path().join("runs.jsonl");
+    let link = tmp.path().join("link.jsonl");
+    fs::write(&out, "").unwrap();
+    std::os::unix::fs::symlink(&out, &link).unwrap();
+    // Long enough that the first is still running when the second gives up.
+    fs::write(&spec, "simtime = 30.0\nthreads = 1\nrepetitions = 5\n").unwrap();
+
+    let one = exclusive();
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("snn-bench"))
+        .args(["sweep", arg(&spec), "--out", arg(&out)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(60);
+    // Under way: its first run has started.
+    while !processes_mentioning(arg(&out))
+        .iter()
+        .any(|p| p.contains(" run va "))
+    {
+        assert!(Instant::now() < until, "no run within a minute");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let started = Instant::now();
+    let second = snn()
+        .args(["sweep", arg(&spec), "--out", arg(&link), "--wait", "1"])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains(arg(&link)) && err.contains("lock"), "{err}");
+    assert!(took >= Duration::from_millis(900), "did not wait: {took:?}");
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first sweep ended early"
+    );
+    unsafe { libc::kill(-(first.id() as libc::pid_t), libc::SIGKILL) };
+    first.wait().unwrap();
+    drop(one);
+    // The lock died with the first sweep: a new one goes ahead at once.
+    assert!(wait_gone(arg(&out), Duration::from_secs(2)).is_empty());
+    let (_, stderr) = run_ok_both(&["sweep", arg(&spec), "--out", arg(&link), "--dry-run"]);
+    assert!(stderr.is_empty() || !stderr.contains("waiting"), "{stderr}");
+}
+
+/// A run that still writes to the records file (as an MPI rank of a killed sweep would)
+/// holds a lock on it: a sweep starting on that file waits for it, then gives up naming
+/// the file, and goes ahead once the run is gone.
+#[test]
+fn a_sweep_waits_for_a_run_that_still_writes_to_its_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let spec = tmp.path().join("sweep.toml");
+    let out = tmp.path().join("runs.jsonl");
+    fs::write(&spec, "simtime = 0.2\nthreads = 1\n").unwrap();
+
+    let one = exclusive();
+    let mut writer = std::process::Command::new(assert_cmd::cargo::cargo_bin("snn-bench"))
+        .args([
+            "run",
+            "va",
+            "--simtime",
+            "60",
+            "--quiet",
+            "--out",
+            arg(&out),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // It has opened (and locked) the file once the file exists.
+    let until = Instant::now() + Duration::from_secs(30);
+    while !out.exists() {
+        assert!(
+            Instant::now() < until,
+            "the run never opened its records file"
+        );
+        assert!(writer.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = snn()
+        .args(["sweep", arg(&spec), "--out", arg(&out), "--wait", "0.5"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("still writes to") && err.contains(arg(&out)),
+        "{err}"
+    );
+    assert!(writer.try_wait().unwrap().is_none(), "the run ended early");
+    writer.kill().unwrap();
+    writer.wait().unwrap();
+    drop(one);
+    let (_, stderr) = run_ok_both(&["sweep", arg(&spec), "--out", arg(&out)]);
+    assert!(stderr.contains("skipping 0 of 1"), "{stderr}");
+    assert_eq!(lines(&out), 1);
+}

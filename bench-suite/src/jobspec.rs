@@ -1,0 +1,383 @@
+//! Job specs: the suite's and the figures' runs as data (`scripts/jobs/*.toml`), expanded
+//! into runs of the job runner ([`crate::jobs`]).
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::jobs::{Plan, Run};
+use crate::run::RunArgs;
+use crate::sweep::Key;
+
+/// A job spec (TOML): jobs, each a `snn-bench run` template expanded over the values of
+/// `vary` (first key outermost) and `repetitions` (outermost of all, so slow drifts of a
+/// shared machine hit every configuration alike). Paths are relative to the results
+/// directory. Unknown fields are errors.
+///
+/// ```toml
+/// records = "figures/{job}.jsonl"     # default records file of every job
+///
+/// [[job]]
+/// name = "fig1-poisson"
+/// run = "poisson --simtime 100 --generator {generator}"
+/// spikes = "figures/poisson-{generator}.npy"     # optional: --spikes, an artifact
+/// # exchange_trace = "…"                         # optional: --exchange-trace, an artifact
+/// # records = "…", repetitions = 1, timeout_s = 600
+/// vary = { generator = ["lattice", "per-step"] }
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobSpec {
+    /// Default records file of every job (`{job}` is the job's name).
+    pub records: Option<String>,
+    #[serde(rename = "job")]
+    pub jobs: Vec<Job>,
+}
+
+/// One job of a [`JobSpec`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Job {
+    pub name: String,
+    /// `snn-bench run` arguments, words separated by spaces, `{name}` replaced by the
+    /// values of `vary`.
+    pub run: String,
+    pub records: Option<String>,
+    pub spikes: Option<String>,
+    pub exchange_trace: Option<String>,
+    #[serde(default)]
+    pub vary: toml::Table,
+    pub repetitions: Option<u32>,
+    pub timeout_s: Option<f64>,
+}
+
+impl JobSpec {
+    /// Parses a spec; errors name `origin` (the file).
+    pub fn parse(text: &str, origin: &str) -> Result<JobSpec, String> {
+        let spec: JobSpec =
+            toml::from_str(text).map_err(|e| format!("{origin}: {}", e.to_string().trim()))?;
+        if spec.jobs.is_empty() {
+            return Err(format!("{origin}: no [[job]] in it"));
+        }
+        Ok(spec)
+    }
+
+    /// Reads a spec file.
+    pub fn load(path: &Path) -> Result<JobSpec, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        JobSpec::parse(&text, &path.display().to_string())
+    }
+
+    /// Sets `name` to `values` in every job that varies it.
+    pub fn set(&mut self, name: &str, values: &[String]) {
+        for j in &mut self.jobs {
+            if let Some(v) = j.vary.get_mut(name) {
+                *v = toml::Value::Array(values.iter().cloned().map(toml::Value::String).collect());
+            }
+        }
+    }
+
+    /// The runs, with paths under `dir`; `exe` is `snn-bench`; `records` overrides
+    /// every job's records file. Every run line is parsed as `snn-bench run` would,
+    /// and two runs of one records file with one configuration are an error.
+    pub fn plan(
+        &self,
+        title: &str,
+        origin: &str,
+        dir: &Path,
+        exe: &Path,
+        records: Option<&Path>,
+    ) -> Result<Plan, String> {
+        let mut runs = Vec::new();
+        for job in &self.jobs {
+            let fail = |why: String| format!("{origin}: job {:?}: {why}", job.name);
+            let mut combos: Vec<Vec<(String, String)>> = vec![Vec::new()];
+            for (name, values) in &job.vary {
+                let values = match values {
+                    toml::Value::Array(a) => a.clone(),
+                    one => vec![one.clone()],
+                };
+                if values.is_empty() {
+                    return Err(fail(format!("vary.{name} = []: the list is empty")));
+                }
+                let words = values
+                    .iter()
+                    .map(|v| match v {
+                        toml::Value::String(s) => Ok(s.clone()),
+                        toml::Value::Integer(_) | toml::Value::Float(_) => Ok(v.to_string()),
+                        other => Err(fail(format!(
+                            "vary.{name}: {other}: expected strings or numbers"
+                        ))),
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                combos = combos
+                    .into_iter()
+                    .flat_map(|c| {
+                        words.iter().map(move |w| {
+                            let mut c = c.clone();
+                            c.push((name.clone(), w.clone()));
+                            c
+                        })
+                    })
+                    .collect();
+            }
+            let repetitions = job.repetitions.unwrap_or(1);
+            if repetitions == 0 {
+                return Err(fail("repetitions = 0: expected at least 1".into()));
+            }
+            let fill = |template: &str, combo: &[(String, String)]| -> Result<String, String> {
+                let mut s = template.replace("{job}", &job.name);
+                for (k, v) in combo {
+                    s = s.replace(&format!("{{{k}}}"), v);
+                }
+                if let Some(at) = s.find('{') {
+                    return Err(fail(format!(
+                        "{template:?}: {} is not in vary",
+                        &s[at..=s[at..].find('}').map_or(at, |e| at + e)]
+                    )));
+                }
+                Ok(s)
+            };
+            let records_t = job
+                .records
+                .as_deref()
+                .or(self.records.as_deref())
+                .unwrap_or("{job}.jsonl");
+            for repetition in 0..repetitions {
+                for combo in &combos {
+                    let words = fill(&job.run, combo)?;
+                    let out = match records {
+                        Some(r) => r.to_path_buf(),
+                        None => dir.join(fill(records_t, combo)?),
+                    };
+                    let mut argv: Vec<String> =
+                        words.split_whitespace().map(String::from).collect();
+                    let mut artifacts = Vec::new();
+                    for (flag, t) in [
+                        ("--spikes", &job.spikes),
+                        ("--exchange-trace", &job.exchange_trace),
+                    ] {
+                        if let Some(t) = t {
+                            let p = dir.join(fill(t, combo)?);
+                            argv.push(flag.into());
+                            argv.push(p.display().to_string());
+                            artifacts.push(p);
+                        }
+                    }
+                    if repetitions > 1 {
+                        argv.push("--repetition".into());
+                        argv.push(repetition.to_string());
+                    }
+                    let args = parse_run(&argv).map_err(|e| fail(format!("`{words}`: {e}")))?;
+                    // A rerun (missing artifact) replaces them: its own files.
+                    let mut command: Vec<OsString> = vec![exe.into(), "run".into()];
+                    command.extend(argv.iter().map(OsString::from));
+                    command.extend(["--quiet".into(), "--out".into(), out.clone().into()]);
+                    if !artifacts.is_empty() {
+                        command.push("--force".into());
+                    }
+                    runs.push(Run {
+                        label: format!("{}: {}", job.name, argv.join(" ")),
+                        command,
+                        records: out,
+                        key: key_of_args(&args),
+                        generator: Some(serde_name(args.generator)),
+                        artifacts,
+                        timeout_s: job.timeout_s.unwrap_or_else(|| default_timeout_s(&args)),
+                        mpi_as_root: false,
+                    });
+                }
+            }
+        }
+        for (i, a) in runs.iter().enumerate() {
+            if let Some(b) = runs[i + 1..]
+                .iter()
+                .find(|b| b.records == a.records && b.key == a.key && b.generator == a.generator)
+            {
+                return Err(format!(
+                    "{origin}: `{}` and `{}` are one configuration in one records file: their \
+                     records could not be told apart",
+                    a.label, b.label
+                ));
+            }
+        }
+        Ok(Plan {
+            title: title.into(),
+            note: String::new(),
+            runs,
+        })
+    }
+}
+
+/// Parses `snn-bench run` arguments (without `run`).
+pub fn parse_run(argv: &[String]) -> Result<RunArgs, String> {
+    use clap::Parser;
+    #[derive(clap::Parser)]
+    #[command(name = "snn-bench run")]
+    struct Cli {
+        #[command(flatten)]
+        run: RunArgs,
+    }
+    let mut full = vec!["snn-bench run".to_string()];
+    full.extend(argv.iter().cloned());
+    Cli::try_parse_from(&full)
+        .map(|c| c.run)
+        .map_err(|e| e.to_string().trim().to_string())
+}
+
+fn serde_name<T: serde::Serialize>(v: T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
+}
+
+/// Seconds to whole nanoseconds / picoseconds (as sweep keys compare times).
+fn nanos(s: f64) -> i64 {
+    (s * 1e9).round() as i64
+}
+fn picos(s: f64) -> i64 {
+    (s * 1e12).round() as i64
+}
+
+/// The key the record of `snn-bench run ARGS` (one process) will have.
+pub fn key_of_args(a: &RunArgs) -> Key {
+    let dt = a.dt * 1e-3;
+    let steps = (a.simtime / dt).round();
+    // A network without connections (poisson) records dt as its delay.
+    let delay = if a.network == "poisson" {
+        dt
+    } else {
+        a.delay * 1e-3
+    };
+    Key {
+        network: a.network.clone(),
+        plastic: a.plastic,
+        traces: a.plastic.then(|| serde_name(a.traces)),
+        precision: a.precision.name().to_string(),
+        threads: a.threads as usize,
+        ranks: 1,
+        hosts: 1,
+        delay_ns: nanos(delay),
+        latency_ps: picos(a.comm_latency_us * 1e-6),
+        simtime_ns: nanos(steps * dt),
+        seed: a.seed,
+        repetition: a.repetition,
+        dt_ns: nanos(dt),
+        timers: a.timers == "on",
+        initial_v: crate::networks::initial_v_label(&a.network, a.init_v),
+        weights: match &a.load_weights {
+            Some(d) => format!("loaded from {}", d.display()),
+            None => "generated from seed".into(),
+        },
+    }
+}
+
+/// 60 s + 50 × the model time the run simulates (with a plastic zenke25k's priming).
+fn default_timeout_s(a: &RunArgs) -> f64 {
+    let priming = match (a.plastic, a.network.as_str()) {
+        (true, "zenke25k") => a.priming.unwrap_or(3.0 * a.tau_hom.unwrap_or(10.0)),
+        (true, _) => a.priming.unwrap_or(0.0),
+        _ => 0.0,
+    };
+    60.0 + 50.0 * (a.simtime + priming)
+}
+
+/// The built-in copy of `scripts/jobs/figures.toml`.
+pub const FIGURES_SPEC: &str = include_str!("../../scripts/jobs/figures.toml");
+/// The built-in copy of `scripts/jobs/workstation.toml`.
+pub const WORKSTATION_SPEC: &str = include_str!("../../scripts/jobs/workstation.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vary_expands_in_order_with_repetitions_outermost() {
+        let spec = JobSpec::parse(
+            "records = 'r.jsonl'\n[[job]]\nname = 'j'\nrun = 'va --simtime 0.1 --threads \
+             {threads} --precision {precision}'\nrepetitions = 2\n\
+             vary = { precision = ['f32', 'f64'], threads = [1, 2] }\n",
+            "t.toml",
+        )
+        .unwrap();
+        let plan = spec
+            .plan("t", "t.toml", Path::new("d"), Path::new("snn-bench"), None)
+            .unwrap();
+        let labels: Vec<_> = plan.runs.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels.len(), 8);
+        assert_eq!(
+            labels[0],
+            "j: va --simtime 0.1 --threads 1 --precision f32 --repetition 0"
+        );
+        assert_eq!(
+            labels[1],
+            "j: va --simtime 0.1 --threads 2 --precision f32 --repetition 0"
+        );
+        assert_eq!(
+            labels[2],
+            "j: va --simtime 0.1 --threads 1 --precision f64 --repetition 0"
+        );
+        assert!(labels[4].ends_with("--repetition 1"));
+        assert!(plan
+            .runs
+            .iter()
+            .all(|r| r.records == Path::new("d/r.jsonl")));
+        assert_eq!(plan.runs[1].key.threads, 2);
+        assert_eq!(plan.runs[2].key.precision, "f64");
+    }
+
+    #[test]
+    fn bad_specs_name_the_job_and_the_problem() {
+        for (text, must) in [
+            ("[[job]]\nname = 'a'\nrun = 'va --threads {t}'\n", "{t}"),
+            ("[[job]]\nname = 'a'\nrun = 'va --thread 2'\n", "--thread"),
+            ("[[job]]\nname = 'a'\nrun = 'va'\ncolour = 1\n", "colour"),
+            (
+                "[[job]]\nname = 'a'\nrun = 'va'\nvary = { x = [] }\n",
+                "empty",
+            ),
+            (
+                "[[job]]\nname = 'a'\nrun = 'va --simtime {s}'\nvary = { s = ['1', '1.0'] }\n",
+                "told apart",
+            ),
+        ] {
+            let e = JobSpec::parse(text, "s.toml")
+                .and_then(|s| s.plan("t", "s.toml", Path::new("."), Path::new("x"), None))
+                .unwrap_err();
+            assert!(e.contains("s.toml") && e.contains(must), "{text}: {e}");
+        }
+    }
+
+    /// The built-in specs expand, and every figure run parses and builds its network.
+    #[test]
+    fn built_in_specs_are_valid() {
+        let dir = Path::new("results/x");
+        let figures = JobSpec::parse(FIGURES_SPEC, "figures.toml")
+            .unwrap()
+            .plan("figures", "figures.toml", dir, Path::new("snn-bench"), None)
+            .unwrap();
+        assert_eq!(figures.runs.len(), 47);
+        for r in &figures.runs {
+            let argv: Vec<String> = r.command[2..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let args = parse_run(&argv).unwrap();
+            crate::run::network(&args).unwrap_or_else(|e| panic!("{}: {e}", r.label));
+        }
+        let suite = JobSpec::parse(WORKSTATION_SPEC, "workstation.toml")
+            .unwrap()
+            .plan(
+                "suite",
+                "workstation.toml",
+                dir,
+                Path::new("snn-bench"),
+                None,
+            )
+            .unwrap();
+        assert_eq!(suite.runs.len(), 3 * 2 * 2);
+    }
+}

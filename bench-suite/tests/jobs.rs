@@ -1,0 +1,102 @@
+//! The job runner behind `suite` and `figures`: a run counts as done only when its record
+//! and its artifacts are there.
+
+mod common;
+
+use std::fs;
+
+use common::{arg, read_records, run_ok_both};
+
+#[test]
+fn figures_redo_a_run_whose_artifact_is_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("results");
+    let spec = tmp.path().join("tiny.toml");
+    fs::write(
+        &spec,
+        "records = 'figures/{job}.jsonl'\n\
+         [[job]]\nname = 'tiny'\nrun = 'va --simtime 0.05 --seed {seed}'\n\
+         spikes = 'figures/va-seed{seed}.npy'\nvary = { seed = [1, 2] }\n\
+         [[job]]\nname = 'plain'\nrun = 'va --simtime 0.05 --threads {threads}'\n\
+         vary = { threads = [1, 2] }\n",
+    )
+    .unwrap();
+    let figures = |extra: &[&str]| {
+        let mut a = vec!["figures", "--dir", arg(&dir), "--spec", arg(&spec)];
+        a.extend_from_slice(extra);
+        run_ok_both(&a)
+    };
+    let (_, stderr) = figures(&[]);
+    assert!(stderr.contains("skipping 0 of 4"), "{stderr}");
+    let records = dir.join("figures/tiny.jsonl");
+    let s1 = dir.join("figures/va-seed1.npy");
+    let s2 = dir.join("figures/va-seed2.npy");
+    assert_eq!(read_records(&records).len(), 2);
+    assert_eq!(read_records(&dir.join("figures/plain.jsonl")).len(), 2);
+    let first = fs::read(&s1).unwrap();
+
+    // All there: nothing runs.
+    let (stdout, stderr) = figures(&[]);
+    assert!(stderr.contains("skipping 4 of 4"), "{stderr}");
+    assert!(stdout.contains("nothing to run"), "{stdout}");
+
+    // A spike file lost (a fresh clone has the records, not the spikes) and one cut
+    // short: both runs again, nothing else does.
+    fs::remove_file(&s1).unwrap();
+    let len = fs::metadata(&s2).unwrap().len();
+    fs::write(&s2, &fs::read(&s2).unwrap()[..12]).unwrap();
+    let (listing, _) = figures(&["--dry-run"]);
+    assert_eq!(
+        listing.lines().filter(|l| l.starts_with("run ")).count(),
+        2,
+        "{listing}"
+    );
+    assert!(listing.contains("recorded, but"), "{listing}");
+    let (_, stderr) = figures(&[]);
+    assert!(stderr.contains("skipping 2 of 4"), "{stderr}");
+    assert!(
+        stderr.contains("va-seed1.npy") && stderr.contains("running it again"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read(&s1).unwrap(), first, "same run, same spikes");
+    assert_eq!(fs::metadata(&s2).unwrap().len(), len);
+    // Records are appended, never rewritten.
+    assert_eq!(read_records(&records).len(), 4);
+    assert_eq!(read_records(&dir.join("figures/plain.jsonl")).len(), 2);
+}
+
+#[test]
+fn the_suite_is_resumable_and_its_flags_override_the_spec() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("runs.jsonl");
+    let args = [
+        "suite",
+        "--simtime",
+        "0.05",
+        "--repeats",
+        "2",
+        "--threads",
+        "1",
+        "--precisions",
+        "f32",
+        "--timer-overhead",
+        "--out",
+        arg(&out),
+    ];
+    let (stdout, stderr) = run_ok_both(&args);
+    assert!(stderr.contains("skipping 0 of 4"), "{stderr}");
+    assert!(stdout.contains("network"), "no table: {stdout}");
+    let recs = read_records(&out);
+    let mut got: Vec<_> = recs
+        .iter()
+        .map(|(_, r)| (r.config.timers, r.config.repetition, r.config.threads))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [(false, 0, 1), (false, 1, 1), (true, 0, 1), (true, 1, 1)]
+    );
+    let (_, stderr) = run_ok_both(&args);
+    assert!(stderr.contains("skipping 4 of 4"), "{stderr}");
+    assert_eq!(read_records(&out).len(), 4);
+}
