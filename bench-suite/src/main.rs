@@ -210,6 +210,22 @@ fn suite(a: &SuiteArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Under MPI a panicking rank (any of its threads) aborts the whole job at once, naming
+/// itself: otherwise the other ranks wait in their next collective forever.
+#[cfg(feature = "mpi")]
+fn abort_job_on_panic(rank: i32, size: i32) {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default(info);
+        eprintln!("error: rank {rank} of {size} panicked; aborting the MPI job");
+        // SAFETY: MPI is initialised (the hook is installed after), and MPI_Abort may
+        // be called from any thread; it does not return.
+        unsafe {
+            mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, 101);
+        }
+    }));
+}
+
 /// How many processes the MPI launcher started, read from its environment (Open MPI,
 /// MPICH/Hydra and PMIx set these), or None outside mpirun.
 fn launched_ranks() -> Option<usize> {
@@ -225,7 +241,21 @@ fn run_here_or_under_mpi(args: &bench_suite::run::RunArgs) -> Result<(), String>
         let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Funneled)
             .ok_or("MPI could not be initialised (was it initialised twice?)")?;
         let world = mpi::topology::Communicator::duplicate(&universe.world());
-        return bench_suite::run::execute_on(args, Some(&world)).map(|_| ());
+        let (rank, size) = (
+            mpi::topology::Communicator::rank(&world),
+            mpi::topology::Communicator::size(&world),
+        );
+        abort_job_on_panic(rank, size);
+        return match bench_suite::run::execute_on(args, Some(&world)) {
+            Ok(_) => Ok(()),
+            // The other ranks may be waiting in a collective for this one: end the whole
+            // job now, naming the rank, instead of leaving them to hang.
+            Err(e) if size > 1 => {
+                eprintln!("error: rank {rank} of {size}: {e}\nerror: aborting the MPI job");
+                mpi::topology::Communicator::abort(&world, 1)
+            }
+            Err(e) => Err(e),
+        };
     }
     #[cfg(not(feature = "mpi"))]
     if let Some(n) = launched_ranks().filter(|&n| n > 1) {

@@ -109,3 +109,40 @@ fn repeatable() {
     // (f32 and f64 need not differ within 1 s: with seeds 2 and 7 no rounding difference
     // happens to move a spike, and the spike trains are identical.)
 }
+
+/// More partitions than threads (any free thread steps any partition's next window)
+/// gives the same spikes as one thread, and the record counts the partitions.
+#[test]
+fn spikes_identical_for_any_partition_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = spikes_of(dir.path(), "f32", 1, 1);
+    for (threads, partitions) in [("1", "4"), ("2", "5")] {
+        let npy = dir.path().join(format!("t{threads}-p{partitions}.npy"));
+        let out = dir.path().join(format!("t{threads}-p{partitions}.jsonl"));
+        run_ok(&[
+            "run",
+            "va",
+            "--simtime",
+            "1",
+            "--threads",
+            threads,
+            "--partitions",
+            partitions,
+            "--spikes",
+            arg(&npy),
+            "--out",
+            arg(&out),
+            "--quiet",
+        ]);
+        assert!(
+            std::fs::read(&npy).unwrap() == one,
+            "{threads} thread(s), {partitions} partitions: spikes differ from 1 thread"
+        );
+        let record = only_record(&out);
+        assert_eq!(record.config.partitions.to_string(), partitions);
+        assert_eq!(
+            record.result.phases_per_worker.len().to_string(),
+            partitions
+        );
+    }
+}

@@ -175,3 +175,121 @@ fn a_bad_hostfile_fails_quickly_with_a_message() {
     assert!(!all.trim().is_empty(), "mpirun says why");
     assert!(!s.exists(), "no spike file from a failed start");
 }
+
+/// The ranks `mpirun` (pid `launcher`) started, as (MPI rank, pid), from the processes
+/// below it whose environment carries `OMPI_COMM_WORLD_RANK`.
+fn ranks_of(launcher: u32) -> Vec<(u32, u32)> {
+    let mut found = Vec::new();
+    let mut todo = vec![launcher];
+    while let Some(pid) = todo.pop() {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .into_iter()
+            .flatten();
+        for t in tasks.flatten() {
+            let children = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+            todo.extend(
+                children
+                    .split_whitespace()
+                    .filter_map(|c| c.parse::<u32>().ok()),
+            );
+        }
+        let env = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+        let rank = env
+            .split(|&b| b == 0)
+            .filter_map(|kv| std::str::from_utf8(kv).ok())
+            .find_map(|kv| kv.strip_prefix("OMPI_COMM_WORLD_RANK=")?.parse().ok());
+        if let Some(r) = rank {
+            found.push((r, pid));
+        }
+    }
+    found
+}
+
+/// A rank that dies (SIGKILL, as the OOM killer or a node failure would) ends the whole
+/// job within seconds, and the launcher's message names it: no rank is left waiting in
+/// a collective forever.
+#[test]
+fn a_rank_that_dies_ends_the_job_within_seconds() {
+    use std::io::Read;
+    use std::time::Instant;
+    let _one = exclusive();
+    let exe = assert_cmd::cargo::cargo_bin("snn-bench");
+    let mut job = std::process::Command::new("mpirun")
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .args(["--bind-to", "none", "--oversubscribe", "-np", "2"])
+        .arg(exe)
+        .args(["run", "va", "--simtime", "600", "--quiet"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mpirun starts");
+    let launched = Instant::now();
+    let victim = loop {
+        let ranks = ranks_of(job.id());
+        if let Some(&(_, pid)) = ranks.iter().find(|(r, _)| *r == 1) {
+            if ranks.len() == 2 {
+                break pid;
+            }
+        }
+        assert!(
+            launched.elapsed() < Duration::from_secs(60),
+            "the ranks did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // Let the ranks get into the step loop (and its collectives).
+    std::thread::sleep(Duration::from_secs(2));
+    // SAFETY: kill(2) on a pid we just found among mpirun's children.
+    assert_eq!(unsafe { libc::kill(victim as i32, libc::SIGKILL) }, 0);
+    let killed = Instant::now();
+    let status = loop {
+        if let Some(s) = job.try_wait().unwrap() {
+            break s;
+        }
+        if killed.elapsed() > Duration::from_secs(30) {
+            let _ = job.kill();
+            panic!("the job still runs 30 s after rank 1 died");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    job.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert!(!status.success(), "the job reported success: {err}");
+    assert!(
+        err.contains("rank 1") || err.contains(",1]"),
+        "the message does not name rank 1: {err}"
+    );
+    assert!(
+        ranks_of(std::process::id()).is_empty()
+            && std::fs::metadata(format!("/proc/{victim}")).is_err(),
+        "ranks are left over"
+    );
+}
+
+/// A rank that fails with an error aborts the job (MPI_Abort) with a message naming
+/// the rank, instead of finalising while the others wait in a collective.
+#[test]
+fn a_rank_that_fails_aborts_the_job_naming_itself() {
+    let out = mpirun(
+        2,
+        &[],
+        &[
+            "run",
+            "va",
+            "--simtime",
+            "1",
+            "--quiet",
+            "--expect-ranks",
+            "3",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rank 0 of 2") || err.contains("rank 1 of 2"),
+        "{err}"
+    );
+    assert!(err.contains("aborting the MPI job"), "{err}");
+    assert!(!err.contains("panicked at"), "{err}");
+}

@@ -52,15 +52,6 @@ impl WaitPolicy {
     /// machine's cores.
     pub fn for_cores(busy: usize) -> WaitPolicy {
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        if let (Ok(p), Ok(m)) = (
-            std::env::var("XP_PATIENCE_US"),
-            std::env::var("XP_MAXSPIN_US"),
-        ) {
-            return WaitPolicy {
-                patience: Duration::from_micros(p.parse().unwrap()),
-                max_spin: Duration::from_micros(m.parse().unwrap()),
-            };
-        }
         if busy <= cores {
             WaitPolicy::ADAPTIVE
         } else {

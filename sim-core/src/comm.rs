@@ -80,7 +80,9 @@ struct Shared {
     slots: [Vec<Mutex<Vec<Spike>>>; 2],
 }
 
-/// Shared-memory backend: one endpoint per worker thread, all in one process.
+/// Shared-memory backend: one endpoint per worker thread, all in one process, the
+/// workers in lockstep. (`simulate` runs threads with the pooled scheduler instead, in
+/// which a partition is not tied to a thread; see `engine::pool`.)
 #[derive(Debug)]
 pub struct SharedMemory {
     shared: Arc<Shared>,

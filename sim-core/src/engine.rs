@@ -128,6 +128,11 @@ pub enum SimError {
     Model(#[from] ModelError),
     #[error("workers = {0}: expected at least 1")]
     NoWorkers(usize),
+    #[error(
+        "partitions = {partitions}: under MPI every thread owns one partition \
+         (expected at most {threads}, the threads per rank)"
+    )]
+    PartitionsUnderMpi { partitions: usize, threads: usize },
 }
 
 const EVOLVE: usize = 0;

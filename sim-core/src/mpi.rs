@@ -9,9 +9,10 @@
 //! threads in one process.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use mpi::datatype::PartitionMut;
+use mpi::request::{Request, Scope};
 use mpi::topology::Communicator as _;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
@@ -55,6 +56,36 @@ impl RankGroup {
     }
 }
 
+/// Spin on `MPI_Test` this long before yielding the core between tests.
+const MPI_SPIN: Duration = Duration::from_micros(20);
+
+/// Waits for a non-blocking collective without holding a core another process needs.
+///
+/// Why: Open MPI's blocking collectives busy-poll for as long as they wait, so a rank
+/// waiting for a descheduled rank on the same machine burns the core that rank needs
+/// (the barrier problem of `crate::barrier`, across processes). Here a waiter tests the
+/// request in a spin for [`MPI_SPIN`] (an exchange between ranks that all run completes
+/// that fast), then yields its core between tests (`sched_yield`: a rank waiting for a
+/// core on this CPU gets it; with nothing else runnable it returns at once), as Open
+/// MPI's `mpi_yield_when_idle` does. It never sleeps: `MPI_Test` drives Open MPI's
+/// progress engine, and a collective over shared memory takes several message rounds,
+/// each needing every rank to test; sleeping 50 µs between tests made va on 2 ranks
+/// 40× slower.
+fn wait_politely<'a, D: ?Sized, S: Scope<'a>>(mut request: Request<'a, D, S>) {
+    let start = Instant::now();
+    loop {
+        match request.test() {
+            Ok(_) => return,
+            Err(r) => request = r,
+        }
+        if start.elapsed() < MPI_SPIN {
+            std::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
+        }
+    }
+}
+
 /// Where a rank sits among all workers.
 #[derive(Debug, Clone, Copy)]
 struct Place {
@@ -89,8 +120,12 @@ impl Communicator for Leader<'_> {
     }
     fn barrier(&mut self) {
         self.group.barrier.wait();
-        self.world.barrier();
+        wait_politely(self.world.immediate_barrier());
         self.group.barrier.wait();
+    }
+    #[inline]
+    fn beat(&self, step: u64) {
+        self.group.barrier.beat(self.place.thread, step);
     }
     fn allgather(&mut self, local: &[Spike], all: &mut Vec<Spike>) {
         self.group.put(0, local);
@@ -103,7 +138,12 @@ impl Communicator for Leader<'_> {
             }
         }
         let mine = self.send.len() as i32;
-        self.world.all_gather_into(&mine, &mut self.counts[..]);
+        mpi::request::scope(|scope| {
+            wait_politely(
+                self.world
+                    .immediate_all_gather_into(scope, &mine, &mut self.counts[..]),
+            )
+        });
         let displs: Vec<i32> = self
             .counts
             .iter()
@@ -117,8 +157,11 @@ impl Communicator for Leader<'_> {
         self.recv.resize(total, 0);
         {
             let mut part = PartitionMut::new(&mut self.recv[..], &self.counts[..], &displs[..]);
-            self.world
-                .all_gather_varcount_into(&self.send[..], &mut part);
+            let send = &self.send[..];
+            let world = self.world;
+            mpi::request::scope(|scope| {
+                wait_politely(world.immediate_all_gather_varcount_into(scope, send, &mut part))
+            });
         }
         {
             let mut global = self.group.global.lock().unwrap_or_else(|e| e.into_inner());
@@ -154,6 +197,10 @@ impl Communicator for Member {
         self.group.barrier.wait();
         self.group.barrier.wait();
     }
+    #[inline]
+    fn beat(&self, step: u64) {
+        self.group.barrier.beat(self.place.thread, step);
+    }
     fn allgather(&mut self, local: &[Spike], all: &mut Vec<Spike>) {
         self.group.put(self.place.thread, local);
         self.group.barrier.wait();
@@ -188,6 +235,12 @@ pub fn simulate_mpi<R: Real>(
     net.validate()?;
     if cfg.workers == 0 {
         return Err(SimError::NoWorkers(0));
+    }
+    if cfg.partitions > cfg.workers {
+        return Err(SimError::PartitionsUnderMpi {
+            partitions: cfg.partitions,
+            threads: cfg.workers,
+        });
     }
     net.check_split(cfg.workers * world.size() as usize)?;
     Ok(if cfg.timers {

@@ -12,6 +12,8 @@ pub struct Page<'a> {
     pub figures: &'a [FigureOutcome],
     pub claims: &'a [Claim],
     pub warnings: &'a [Warning],
+    /// What was done with runs measured on a loaded machine.
+    pub loaded: &'a [String],
     pub records: usize,
     /// This machine's limits (`snn-bench machine`), if measured.
     pub machine: Option<Table>,
@@ -97,6 +99,13 @@ impl Page<'_> {
             ));
         }
         h.push_str("</table>\n");
+        if !self.loaded.is_empty() {
+            h.push_str("<h2>Runs on a loaded machine</h2>\n<ul>\n");
+            for n in self.loaded {
+                h.push_str(&format!("<li class=\"warn\">{}</li>\n", esc(n)));
+            }
+            h.push_str("</ul>\n");
+        }
         h.push_str("<h2>Phase costs beside this machine's limits</h2>\n");
         h.push_str(&html_table(&self.phases));
         match &self.machine {
@@ -160,6 +169,12 @@ impl Page<'_> {
                 cell(&c.measured),
                 c.verdict.label()
             ));
+        }
+        if !self.loaded.is_empty() {
+            m.push_str("\n## Runs on a loaded machine\n\n");
+            for n in self.loaded {
+                m.push_str(&format!("- {}\n", cell(n)));
+            }
         }
         m.push_str("\n## Phase costs beside this machine's limits\n\n");
         m.push_str(&markdown_table(&self.phases));

@@ -29,6 +29,56 @@ pub struct Context {
     pub warnings: Vec<Warning>,
     /// `machine.json`, if measured.
     pub machine: Option<Value>,
+    /// What was done with runs measured on a loaded machine (see [`quiet_where_possible`]).
+    pub loaded: Vec<String>,
+}
+
+/// Whether a record says its run was measured on a loaded machine (other processes
+/// took cores; `result.conditions` of snn-bench records). Older records say nothing and
+/// count as quiet.
+pub fn is_loaded(r: &RunRecord) -> bool {
+    r.bool("result.conditions.loaded") == Some(true)
+}
+
+/// Leaves out the runs measured on a loaded machine wherever a quiet run of the same
+/// configuration exists, so that no claim or figure counts them; where only loaded runs
+/// exist they are kept, and the notes returned (for the report) say so.
+pub fn quiet_where_possible(records: Vec<RunRecord>) -> (Vec<RunRecord>, Vec<String>) {
+    use std::collections::BTreeMap;
+    let mut quiet: BTreeMap<ConfigKey, bool> = BTreeMap::new();
+    for r in &records {
+        *quiet.entry(r.key()).or_default() |= !is_loaded(r);
+    }
+    let mut left_out = 0;
+    let mut only: BTreeMap<ConfigKey, usize> = BTreeMap::new();
+    let kept: Vec<RunRecord> = records
+        .into_iter()
+        .filter(|r| {
+            if !is_loaded(r) {
+                return true;
+            }
+            if quiet[&r.key()] {
+                left_out += 1;
+                return false;
+            }
+            *only.entry(r.key()).or_default() += 1;
+            true
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if left_out > 0 {
+        notes.push(format!(
+            "{left_out} run(s) measured on a loaded machine left out: quiet runs of the same \
+             configuration exist"
+        ));
+    }
+    for (key, n) in only {
+        notes.push(format!(
+            "{key}: only measured on a loaded machine ({n} run(s)); its numbers are used, \
+             and may be slower than this machine can do"
+        ));
+    }
+    (kept, notes)
 }
 
 impl Context {
@@ -54,6 +104,7 @@ impl Context {
         let machine = std::fs::read_to_string(dir.join("machine.json"))
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok());
+        let (records, loaded) = quiet_where_possible(records);
         let groups = records::group(&records);
         Ok(Context {
             dir: dir.to_path_buf(),
@@ -61,6 +112,7 @@ impl Context {
             groups,
             warnings,
             machine,
+            loaded,
         })
     }
 
@@ -152,6 +204,7 @@ pub fn write(dir: &Path) -> Result<Written, String> {
         figures: &figures,
         claims: &claims,
         warnings: &ctx.warnings,
+        loaded: &ctx.loaded,
         records: ctx.records.len(),
         machine: ctx.machine.as_ref().map(roofline::machine),
         phases: roofline::phases(&ctx),
@@ -209,6 +262,42 @@ mod tests {
                        "rates": [["all", {"mean_rate_hz": 3.0}]]}
         })
         .to_string()
+    }
+
+    /// Loaded runs are left out where a quiet run of their configuration exists, kept
+    /// (and named in the notes) where none does; records of old builds count as quiet.
+    #[test]
+    fn loaded_runs_count_only_where_no_quiet_run_exists() {
+        let with = |threads: u64, rtf: f64, loaded: Option<bool>| {
+            let mut v: Value =
+                serde_json::from_str(&record("va", None, threads, rtf, None)).unwrap();
+            if let Some(l) = loaded {
+                v["result"]["conditions"] = serde_json::json!({"loaded": l});
+            }
+            v.to_string()
+        };
+        let text = [
+            with(1, 0.03, Some(false)),
+            with(1, 0.09, Some(true)),
+            with(1, 0.031, None),
+            with(2, 0.08, Some(true)),
+            with(2, 0.07, Some(true)),
+        ]
+        .join("\n");
+        let (records, warnings) = records::parse(Path::new("runs.jsonl"), &text);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let (kept, notes) = quiet_where_possible(records);
+        let rtfs: Vec<(u64, f64)> = kept
+            .iter()
+            .map(|r| (r.workers(), r.rtf().unwrap()))
+            .collect();
+        assert_eq!(rtfs, vec![(1, 0.03), (1, 0.031), (2, 0.08), (2, 0.07)]);
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        assert!(notes[0].starts_with("1 run(s)"), "{notes:?}");
+        assert!(
+            notes[1].contains("only measured on a loaded machine (2 run(s))"),
+            "{notes:?}"
+        );
     }
 
     /// Fig. 7, 8 and 9 draw from records of plastic and static runs and an exchange

@@ -339,7 +339,12 @@ pub(crate) fn run<R: Real, K: Clock>(
                 pending: None,
             });
         }
-        pool.settle(thread, |_| {});
+        // A priming run keeps the weights fixed (as `run_worker` does).
+        pool.settle(thread, |w| {
+            if !prime.is_empty() {
+                w.set_learning(false);
+            }
+        });
         let setup_end = Instant::now();
         if !prime.is_empty() {
             pool.segment(thread, &prime, 0, 0, observer, u64::MAX);
@@ -405,19 +410,6 @@ pub(crate) fn run<R: Real, K: Clock>(
     let walls = *walls.lock().unwrap_or_else(|e| e.into_inner());
     let active_mean = (!main.is_empty())
         .then(|| pool.active_windows.load(Ordering::Relaxed) as f64 / main.len() as f64);
-    if std::env::var("XP_DEBUG").is_ok() {
-        eprintln!(
-            "XP parks gate {} join {} waited {:?} windows {} active mean {}",
-            pool.gate.parks(),
-            pool.join.parks(),
-            pool.waited
-                .iter()
-                .map(|w| pool.clock.nanos(w.load(Ordering::Relaxed)) / 1000)
-                .collect::<Vec<_>>(),
-            main.len(),
-            pool.active_windows.load(Ordering::Relaxed) as f64 / main.len() as f64
-        );
-    }
     pool.parts
         .into_iter()
         .enumerate()
