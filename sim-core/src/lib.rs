@@ -16,6 +16,8 @@
 pub mod comm;
 pub mod connection;
 pub mod engine;
+pub mod health;
+pub mod input;
 pub mod model;
 #[cfg(feature = "mpi")]
 pub mod mpi;
