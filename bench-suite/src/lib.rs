@@ -4,6 +4,7 @@
 pub mod figures;
 pub mod host;
 pub mod jsonl;
+pub mod limits;
 pub mod machine;
 pub mod networks;
 pub mod npy;

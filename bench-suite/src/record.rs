@@ -105,6 +105,11 @@ pub struct Outcome {
     pub per_rank: Vec<RankUsage>,
     /// Rate and CV-ISI of the whole network and of each population.
     pub rates: Vec<(String, Summary)>,
+    /// Set when the run failed (its neuron state became NaN or infinite: where and at
+    /// which step); the other numbers then describe the part that ran and must not be
+    /// used. Absent in records of runs that succeeded (and in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 /// CPU-time marks taken around the run in one process.
@@ -180,6 +185,7 @@ impl Outcome {
             peak_rss_bytes: ranks.iter().map(|u| u.peak_rss_bytes).max().unwrap_or(0),
             per_rank: ranks,
             rates,
+            failure: r.failure.as_ref().map(|f| f.to_string()),
         }
     }
 

@@ -18,6 +18,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -241,7 +242,7 @@ fn write_body(
 /// `% pathway XX` comment is returned in [`Coo::pathway`]. Entries may be in any order and are
 /// returned sorted by (pre, post); duplicates are an error.
 pub fn read(path: &Path) -> Result<Coo, MtxError> {
-    read_checked(path, MAX_FILE_BYTES, |_| Ok(()))
+    read_checked(path, MAX_FILE_BYTES, None, |_| Ok(()))
 }
 
 /// [`read`], calling `check` on the header (shape, pathway) before any entry is read, so
@@ -249,9 +250,13 @@ pub fn read(path: &Path) -> Result<Coo, MtxError> {
 fn read_checked(
     path: &Path,
     max_bytes: u64,
+    weights: Option<(RangeInclusive<f64>, &str)>,
     check: impl Fn(&Reader) -> Result<(), MtxError>,
 ) -> Result<Coo, MtxError> {
     let mut reader = Reader::open(path, max_bytes)?;
+    if let Some((range, what)) = weights {
+        reader.weights = (range, what.to_string());
+    }
     check(&reader)?;
     // A size line may lie: reserve no more entries than the file could hold (the
     // shortest entry line, `1 1 1\n`, is 6 bytes).
@@ -309,13 +314,31 @@ pub fn read_expecting(
     expected_rows: usize,
     expected_cols: usize,
 ) -> Result<Coo, MtxError> {
+    read_pathway(
+        path,
+        pathway,
+        expected_rows,
+        expected_cols,
+        (-f64::MAX..=f64::MAX, "a finite real number"),
+    )
+}
+
+/// [`read_expecting`], also requiring every weight to lie in `weights.0` (`weights.1`
+/// says what that range means, for the message naming the line).
+pub fn read_pathway(
+    path: &Path,
+    pathway: &str,
+    expected_rows: usize,
+    expected_cols: usize,
+    weights: (RangeInclusive<f64>, &str),
+) -> Result<Coo, MtxError> {
     // The largest file this shape can come as: every cell an entry of the longest line.
     let max_bytes = (expected_rows as u64)
         .saturating_mul(expected_cols as u64)
         .saturating_mul(MAX_LINE_BYTES as u64)
         .saturating_add(MAX_HEADER_BYTES)
         .min(MAX_FILE_BYTES);
-    read_checked(path, max_bytes, |r| {
+    read_checked(path, max_bytes, Some(weights), |r| {
         if let Some(found) = r.pathway.as_ref().filter(|&p| p != pathway) {
             return Err(MtxError::Pathway {
                 path: path.to_path_buf(),
@@ -353,6 +376,8 @@ struct Reader {
     input: BufReader<File>,
     /// Size of the file, bytes.
     bytes: u64,
+    /// Weights accepted, and what that range means.
+    weights: (RangeInclusive<f64>, String),
     buf: String,
     raw: Vec<u8>,
     line: u64,
@@ -372,6 +397,7 @@ impl Reader {
             path: path.to_path_buf(),
             input: BufReader::with_capacity(1 << 20, file),
             bytes,
+            weights: (-f64::MAX..=f64::MAX, "a finite real number".into()),
             buf: String::new(),
             raw: Vec::new(),
             line: 0,
@@ -554,6 +580,9 @@ impl Reader {
                 line: self.line,
                 value: v.into(),
             });
+        }
+        if !self.weights.0.contains(&w) {
+            return Err(bad(v, &self.weights.1));
         }
         Ok((pre, post, w))
     }
