@@ -112,6 +112,59 @@ pub fn read(path: &Path, max_bytes: u64, what: &'static str) -> Result<Vec<u8>, 
     Ok(bytes)
 }
 
+/// One line read by [`next_line`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line {
+    /// Bytes the line had (without its newline), even those not kept.
+    pub len: usize,
+    /// Whether it ended with a newline (false: the last line of a file, maybe torn).
+    pub newline: bool,
+    /// Whether it was longer than the limit: only the first `max` bytes were kept.
+    pub too_long: bool,
+}
+
+/// Reads the next line into `buf` (cleared first), keeping at most `max` bytes of it and
+/// skipping the rest without storing it, so one enormous line (or a file without
+/// newlines) costs no more memory than `max`. `None` at end of input.
+pub fn next_line(
+    r: &mut impl io::BufRead,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Option<Line>> {
+    buf.clear();
+    let mut len = 0;
+    loop {
+        let chunk = match r.fill_buf() {
+            Ok(c) => c,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if chunk.is_empty() {
+            return Ok((len > 0).then_some(Line {
+                len,
+                newline: false,
+                too_long: len > max,
+            }));
+        }
+        let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..i], Some(i + 1)),
+            None => (chunk, None),
+        };
+        let room = max.saturating_sub(buf.len());
+        buf.extend_from_slice(&part[..part.len().min(room)]);
+        len += part.len();
+        let used = done.unwrap_or(chunk.len());
+        r.consume(used);
+        if done.is_some() {
+            return Ok(Some(Line {
+                len,
+                newline: true,
+                too_long: len > max,
+            }));
+        }
+    }
+}
+
 /// The first `max` characters of `text` on one line, for quoting a bad input in a
 /// message: control characters escaped, an ellipsis if cut.
 pub fn excerpt(text: &str, max: usize) -> String {
@@ -141,6 +194,30 @@ mod tests {
         assert!(open(&dir.path().join("nope"), 1, "tests")
             .unwrap_err()
             .is_not_found());
+    }
+
+    #[test]
+    fn lines_are_capped_and_the_rest_skipped() {
+        let text = format!("ab\n{}\ncd", "x".repeat(100));
+        let mut r = io::BufReader::with_capacity(7, text.as_bytes());
+        let mut buf = Vec::new();
+        let mut got = Vec::new();
+        while let Some(l) = next_line(&mut r, &mut buf, 10).unwrap() {
+            got.push((String::from_utf8(buf.clone()).unwrap(), l));
+        }
+        let line = |len, newline, too_long| Line {
+            len,
+            newline,
+            too_long,
+        };
+        assert_eq!(
+            got,
+            [
+                ("ab".into(), line(2, true, false)),
+                ("x".repeat(10), line(100, true, true)),
+                ("cd".into(), line(2, false, false)),
+            ]
+        );
     }
 
     #[test]
