@@ -137,6 +137,23 @@ pub const DELAY_RANGE_MS: (f64, f64) = (0.2, 20.0);
 const DEFAULT_MPIRUN: &str = "mpirun";
 /// Most worker threads per rank (as `snn-bench run --threads`).
 const MAX_THREADS: i64 = 4096;
+/// Most runs one spec may expand to: 10^5 runs of the shortest (≈ 1 s) is a day.
+pub const MAX_RUNS: u64 = 100_000;
+/// Largest spec file read, bytes (the examples are < 1 kB).
+const MAX_SPEC_BYTES: u64 = 1 << 20;
+/// Largest hostfile read, bytes (10^4 hosts of 100 bytes).
+const MAX_HOSTFILE_BYTES: u64 = 1 << 20;
+
+/// A small regular text file, whole; errors name the file (and the line of bad UTF-8).
+fn read_text(path: &Path, max: u64, what: &'static str) -> Result<String, String> {
+    let bytes = sim_core::input::read(path, max, what).map_err(|e| format!("cannot read {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        format!("{}:{line}: not UTF-8 text", path.display())
+    })
+}
+
 /// How much of a child's stdout and stderr is kept for the failure report.
 const TAIL_BYTES: usize = 64 * 1024;
 /// Lines of a failed child's stderr shown.
@@ -331,8 +348,7 @@ impl Spec {
                 ))
             }
         };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = read_text(path, MAX_SPEC_BYTES, "a sweep specification")?;
         Spec::parse(&text, format).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -477,6 +493,38 @@ impl Spec {
                     "timeout_s = {timeout_s}: expected a positive number of seconds"
                 ));
             }
+        }
+        // The product's size, with checked arithmetic, before anything is expanded.
+        let pairs = ranks
+            .iter()
+            .map(|&r| hosts.iter().filter(|&&h| h <= r).count() as u64)
+            .sum::<u64>();
+        let runs = [
+            networks.len() as u64,
+            plasticity.len() as u64,
+            precisions.len() as u64,
+            delays_ms.len() as u64,
+            latencies_us.len() as u64,
+            pairs,
+            threads.len() as u64,
+            repetitions as u64,
+        ]
+        .iter()
+        .try_fold(1u64, |n, &k| n.checked_mul(k))
+        .filter(|&n| n <= MAX_RUNS);
+        if runs.is_none() {
+            return Err(format!(
+                "the spec expands to more than {MAX_RUNS} runs (networks × plasticity × \
+                 precision × delay × latency_us × (ranks, hosts) × threads × repetitions = \
+                 {} × {} × {} × {} × {} × {pairs} × {} × {repetitions}): split it into \
+                 smaller sweeps",
+                networks.len(),
+                plasticity.len(),
+                precisions.len(),
+                delays_ms.len(),
+                latencies_us.len(),
+                threads.len()
+            ));
         }
         Ok(Spec {
             networks,
@@ -852,6 +900,15 @@ fn recorded(out: &Path, warn: bool) -> Result<Vec<(Key, serde_json::Value)>, Str
     }
     let mut keys = Vec::new();
     for (line, value) in outcome.records {
+        if let Some(why) = value["result"]["failure"].as_str() {
+            if warn {
+                eprintln!(
+                    "warning: {}:{line}: the run failed ({why}); not counted as a finished run",
+                    out.display()
+                );
+            }
+            continue;
+        }
         match Config::deserialize(&value["config"]) {
             Ok(c) => keys.push((Key::of_record(&c), value)),
             Err(e) if warn => eprintln!(
@@ -868,8 +925,8 @@ fn recorded(out: &Path, warn: bool) -> Result<Vec<(Key, serde_json::Value)>, Str
 /// Checks a hostfile in Open MPI's format: `host [slots=N] [max_slots=N]` per line,
 /// `#` comments; errors name the file, the line and what was expected.
 pub fn check_hostfile(path: &Path) -> Result<(), String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("hostfile {}: {e}", path.display()))?;
+    let text = read_text(path, MAX_HOSTFILE_BYTES, "a hostfile")
+        .map_err(|e| format!("hostfile {e}"))?;
     let mut hosts = 0;
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
