@@ -404,7 +404,15 @@ pub fn read(path: &Path) -> Result<(Vec<RunRecord>, Vec<Warning>), std::io::Erro
             continue;
         }
         match std::str::from_utf8(&buf) {
-            Ok(text) => parse_line(path, number, text, &mut records, &mut warnings),
+            Ok(text) => {
+                let before = warnings.len();
+                parse_line(path, number, text, &mut records, &mut warnings);
+                if !line.newline && warnings.len() > before {
+                    warnings[before]
+                        .message
+                        .push_str(" (last line has no trailing newline: torn write?)");
+                }
+            }
             Err(e) => warnings.push(warn(format!(
                 "not UTF-8 text ({e}); skipped: {:?}",
                 lossy()

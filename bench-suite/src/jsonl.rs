@@ -156,6 +156,11 @@ pub fn read(path: &Path) -> Result<ReadOutcome, JsonlError> {
         if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        if let Err(e) = std::str::from_utf8(&buf) {
+            let w = warn(format!("not UTF-8 text ({e})"));
+            outcome.warnings.push(w);
+            continue;
+        }
         match serde_json::from_slice(&buf) {
             Ok(value) => outcome.records.push((number, value)),
             Err(e) => {

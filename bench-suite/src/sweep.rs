@@ -409,6 +409,9 @@ impl Spec {
                 "simtime = {simtime}: expected a positive number of seconds"
             ));
         }
+        crate::limits::SIMTIME
+            .check(simtime)
+            .map_err(|e| format!("simtime = {simtime}: {e}"))?;
         if steps(simtime) == 0 {
             return Err(format!(
                 "simtime = {simtime}: expected at least one time step (dt = {DT_MS} ms)"
@@ -474,6 +477,11 @@ impl Spec {
                     "latency_us = {l}: expected a non-negative number of microseconds"
                 ));
             }
+        }
+        for &l in &latencies_us {
+            crate::limits::COMM_LATENCY
+                .check(l)
+                .map_err(|e| format!("latency_us = {l}: {e}"))?;
         }
         distinct("latency_us", &latencies_us, |&l| picos(l * 1e-6))?;
 
