@@ -50,11 +50,16 @@ pub fn read_2d(path: &Path) -> Result<Array, String> {
     let mut head = [0u8; 12];
     let n = read_up_to(&mut file, &mut head).map_err(|e| err(&e))?;
     if n < 10 || &head[..6] != b"\x93NUMPY" {
-        return Err(err(&"not a .npy file (expected the \\x93NUMPY magic and a version)"));
+        return Err(err(
+            &"not a .npy file (expected the \\x93NUMPY magic and a version)",
+        ));
     }
     let (len_bytes, header_len) = match head[6] {
         1 => (2, u16::from_le_bytes([head[8], head[9]]) as usize),
-        2 | 3 if n == 12 => (4, u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize),
+        2 | 3 if n == 12 => (
+            4,
+            u32::from_le_bytes([head[8], head[9], head[10], head[11]]) as usize,
+        ),
         v => return Err(err(&format!("format version {v}, expected 1, 2 or 3"))),
     };
     let prefix = 8 + len_bytes;
@@ -131,7 +136,10 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 /// The `'shape': (a, b, …)` of a header dictionary, as integers.
 fn shape_of(header: &str) -> Option<Vec<u64>> {
     let at = header.find("'shape'")?;
-    let rest = header[at + 7..].trim_start().strip_prefix(':')?.trim_start();
+    let rest = header[at + 7..]
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
     let inner = rest.strip_prefix('(')?;
     let inner = &inner[..inner.find(')')?];
     inner
@@ -191,7 +199,9 @@ mod tests {
         assert!(read_bytes(&f4).unwrap_err().contains("dtype <f4"));
         let mut long = b"\x93NUMPY\x02\x00".to_vec();
         long.extend(u32::MAX.to_le_bytes());
-        assert!(read_bytes(&long).unwrap_err().contains("header of 4294967295"));
+        assert!(read_bytes(&long)
+            .unwrap_err()
+            .contains("header of 4294967295"));
         assert!(read_bytes(b"\x93NUMPY").unwrap_err().contains("magic"));
     }
 }

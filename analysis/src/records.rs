@@ -319,7 +319,9 @@ fn parse_line(
     let value: Value = match serde_json::from_str(line) {
         Ok(v) => v,
         Err(e) => {
-            warnings.push(warn(format!("not a JSON record ({e}); skipped: {quoted:?}")));
+            warnings.push(warn(format!(
+                "not a JSON record ({e}); skipped: {quoted:?}"
+            )));
             return;
         }
     };
@@ -351,7 +353,10 @@ fn parse_line(
             let ok = if text { v.is_string() } else { v.is_number() };
             (!ok).then(|| {
                 let kind = if text { "a string" } else { "a number" };
-                format!("{p} = {}, expected {kind}", sim_core::input::excerpt(&v.to_string(), 40))
+                format!(
+                    "{p} = {}, expected {kind}",
+                    sim_core::input::excerpt(&v.to_string(), 40)
+                )
             })
         })
         .collect();

@@ -110,14 +110,7 @@ pub const LEARNING_RATE: Limit = limit(
     "",
     "10^4 times brunel's λ = 0.01, 100 times zenke25k's η = 1",
 );
-pub const TAU_HOM: Limit = limit(
-    "tau-hom",
-    0.0,
-    true,
-    1e4,
-    "s",
-    "the paper uses 10 and 50 s",
-);
+pub const TAU_HOM: Limit = limit("tau-hom", 0.0, true, 1e4, "s", "the paper uses 10 and 50 s");
 pub const PRIMING: Limit = limit(
     "priming",
     0.0,
@@ -191,7 +184,7 @@ pub fn table() -> String {
 /// `what` names the flags for the message.
 pub fn steps(what: &str, seconds: f64, dt: f64) -> Result<u64, String> {
     let steps = (seconds / dt).round();
-    if !(steps <= MAX_STEPS as f64) {
+    if steps.is_nan() || steps > MAX_STEPS as f64 {
         return Err(format!(
             "{what}: {seconds} s at dt = {} ms is {steps:e} steps: expected at most \
              {MAX_STEPS} (shorten the run or raise dt)",
@@ -298,7 +291,10 @@ mod tests {
     #[test]
     fn ranges_name_flag_value_and_bounds() {
         let e = SIMTIME.check(1e300).unwrap_err();
-        assert!(e.contains("--simtime 1e300") && e.contains("(0.0, 1000000.0]"), "{e}");
+        assert!(
+            e.contains("--simtime 1e300") && e.contains("(0.0, 1000000.0]"),
+            "{e}"
+        );
         assert!(SIMTIME.check(0.0).is_err() && SIMTIME.check(f64::NAN).is_err());
         assert_eq!(DT.check(0.001), Ok(0.001));
         assert!(COMM_LATENCY.check(1e26).unwrap_err().contains("µs"));

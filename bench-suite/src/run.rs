@@ -334,7 +334,10 @@ fn run_in<R: Real>(
         .map(|u| u.host.as_str())
         .collect::<std::collections::BTreeSet<_>>()
         .len();
-    let failed = result.failure.as_ref().map(|f| format!("the run stopped: {f}"));
+    let failed = result
+        .failure
+        .as_ref()
+        .map(|f| format!("the run stopped: {f}"));
     if let (Some(path), Some(sp), None) = (&args.spikes, &result.spikes, &failed) {
         spikes::write_npy(path, sp)?;
     }

@@ -17,7 +17,10 @@ pub fn read_npy(path: &Path) -> Result<Vec<Spike>, String> {
     let err = |e: &dyn std::fmt::Display| format!("cannot read spikes from {e}");
     let a = analysis::npy::read_2d(path).map_err(|e| err(&e))?;
     let analysis::npy::Values::I64(flat) = a.values else {
-        return Err(err(&format!("{}: float64 values, expected int64", path.display())));
+        return Err(err(&format!(
+            "{}: float64 values, expected int64",
+            path.display()
+        )));
     };
     if a.cols != 2 {
         return Err(err(&format!(
@@ -29,15 +32,17 @@ pub fn read_npy(path: &Path) -> Result<Vec<Spike>, String> {
     }
     flat.chunks_exact(2)
         .enumerate()
-        .map(|(row, c)| match (u64::try_from(c[0]), u32::try_from(c[1])) {
-            (Ok(step), Ok(gid)) => Ok(Spike { step, gid }),
-            _ => Err(err(&format!(
-                "{}: row {row}: step {} or neuron {} out of range",
-                path.display(),
-                c[0],
-                c[1]
-            ))),
-        })
+        .map(
+            |(row, c)| match (u64::try_from(c[0]), u32::try_from(c[1])) {
+                (Ok(step), Ok(gid)) => Ok(Spike { step, gid }),
+                _ => Err(err(&format!(
+                    "{}: row {row}: step {} or neuron {} out of range",
+                    path.display(),
+                    c[0],
+                    c[1]
+                ))),
+            },
+        )
         .collect()
 }
 

@@ -933,8 +933,8 @@ fn recorded(out: &Path, warn: bool) -> Result<Vec<(Key, serde_json::Value)>, Str
 /// Checks a hostfile in Open MPI's format: `host [slots=N] [max_slots=N]` per line,
 /// `#` comments; errors name the file, the line and what was expected.
 pub fn check_hostfile(path: &Path) -> Result<(), String> {
-    let text = read_text(path, MAX_HOSTFILE_BYTES, "a hostfile")
-        .map_err(|e| format!("hostfile {e}"))?;
+    let text =
+        read_text(path, MAX_HOSTFILE_BYTES, "a hostfile").map_err(|e| format!("hostfile {e}"))?;
     let mut hosts = 0;
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();

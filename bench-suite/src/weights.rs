@@ -7,9 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use sim_core::connection::Connection;
+use sim_core::model::NeuronModel;
 use sim_core::mtx::{self, Entry, MtxError};
 use sim_core::rng::CounterRng;
-use sim_core::model::NeuronModel;
 use sim_core::{Connectivity, Network, Plasticity, Real};
 
 /// Writes every connection's synapses, as built in precision `R` (so a reload in the

@@ -80,7 +80,9 @@ fn mutate(mut bytes: Vec<u8>, edits: &[(usize, u8, u8)]) -> Vec<u8> {
 }
 
 fn valid_mtx(entries: &[(u32, u32, f64)], nnz: u64) -> Vec<u8> {
-    let mut t = format!("%%MatrixMarket matrix coordinate real general\n% pathway EE\n100000 100000 {nnz}\n");
+    let mut t = format!(
+        "%%MatrixMarket matrix coordinate real general\n% pathway EE\n100000 100000 {nnz}\n"
+    );
     for (r, c, w) in entries {
         t.push_str(&format!("{} {} {w}\n", r % 50 + 1, c % 50 + 1));
     }
@@ -105,11 +107,14 @@ fn valid_npy(rows: u64, values: &[i64]) -> Vec<u8> {
 fn valid_records(n: usize) -> Vec<u8> {
     let mut t = String::new();
     for i in 0..n {
-        t.push_str(&serde_json::json!({
-            "schema": 1,
-            "config": {"network": "va", "simtime_s": 1.0, "threads": i},
-            "result": {"run": {"wall_s": 0.5}, "rtf": 0.5}
-        }).to_string());
+        t.push_str(
+            &serde_json::json!({
+                "schema": 1,
+                "config": {"network": "va", "simtime_s": 1.0, "threads": i},
+                "result": {"run": {"wall_s": 0.5}, "rtf": 0.5}
+            })
+            .to_string(),
+        );
         t.push('\n');
     }
     t.into_bytes()
@@ -121,17 +126,26 @@ fn read_all_kinds(bytes: &[u8]) {
     let len = bytes.len();
     let mtx = file(dir.path(), "ee.mtx", bytes);
     let (_, peak) = peak_of(|| sim_core::mtx::read(&mtx));
-    assert!(peak <= FIXED + 64 * len, "mtx read: {peak} bytes for a {len}-byte file");
+    assert!(
+        peak <= FIXED + 64 * len,
+        "mtx read: {peak} bytes for a {len}-byte file"
+    );
     let (_, peak) = peak_of(|| sim_core::mtx::read_expecting(&mtx, "EE", 100_000, 100_000));
     assert!(peak <= FIXED + 64 * len, "mtx read_expecting: {peak} bytes");
     let npy = file(dir.path(), "a.npy", bytes);
     let (_, peak) = peak_of(|| analysis::npy::read_2d(&npy));
-    assert!(peak <= FIXED + 16 * len, "npy: {peak} bytes for a {len}-byte file");
+    assert!(
+        peak <= FIXED + 16 * len,
+        "npy: {peak} bytes for a {len}-byte file"
+    );
     let (_, peak) = peak_of(|| bench_suite::spikes::read_npy(&npy));
     assert!(peak <= FIXED + 32 * len, "spikes: {peak} bytes");
     let jsonl = file(dir.path(), "r.jsonl", bytes);
     let (out, peak) = peak_of(|| bench_suite::jsonl::read(&jsonl));
-    assert!(peak <= FIXED + 64 * len, "jsonl: {peak} bytes for a {len}-byte file");
+    assert!(
+        peak <= FIXED + 64 * len,
+        "jsonl: {peak} bytes for a {len}-byte file"
+    );
     for w in &out.unwrap().warnings {
         assert!(w.len() < 600, "a warning quotes too much: {w}");
     }

@@ -301,7 +301,8 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         }
         self.step += 1;
         if self.step % self.min_delay == 0 {
-            let checked = (self.watch).before_exchange(&self.populations, self.step, &mut self.emitted);
+            let checked =
+                (self.watch).before_exchange(&self.populations, self.step, &mut self.emitted);
             self.exchange();
             if checked {
                 self.watch.after_exchange(&self.received);

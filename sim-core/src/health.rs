@@ -51,20 +51,27 @@ impl std::fmt::Display for NonFinite {
     }
 }
 
-/// Whether every value is finite, in one branch-free pass: `x - x` is 0 for finite x and
-/// NaN for NaN or ±inf, and eight independent sums let the compiler use vector lanes
-/// (a float sum in one accumulator may not be reordered, so would not vectorise).
+/// 0 for a finite `x`, NaN for NaN or ±inf (IEEE: 0·inf = NaN; the compiler may not fold
+/// it away without fast-math).
+#[inline(always)]
+fn poison<R: Real>(x: R) -> R {
+    x * R::ZERO
+}
+
+/// Whether every value is finite, in one branch-free pass: the sum of [`poison`] is 0
+/// unless a value is not finite, and eight independent sums let the compiler use vector
+/// lanes (a float sum in one accumulator may not be reordered, so would not vectorise).
 pub fn all_finite<R: Real>(xs: &[R]) -> bool {
     let mut acc = [R::ZERO; 8];
     let chunks = xs.chunks_exact(8);
     let rest = chunks.remainder();
     for c in chunks {
         for j in 0..8 {
-            acc[j] += c[j] - c[j];
+            acc[j] += poison(c[j]);
         }
     }
     for (a, &x) in acc.iter_mut().zip(rest) {
-        *a += x - x;
+        *a += poison(x);
     }
     acc.iter().fold(R::ZERO, |s, &a| s + a) == R::ZERO
 }
@@ -76,7 +83,7 @@ pub fn first_non_finite<R: Real>(pop: &Population<R>) -> Option<(usize, &'static
             return None;
         }
         // Only on the failure path: find which neuron.
-        xs.iter().position(|&x| x - x != R::ZERO).map(|i| (i, name))
+        xs.iter().position(|&x| poison(x) != R::ZERO).map(|i| (i, name))
     })
 }
 

@@ -168,7 +168,11 @@ pub fn next_line(
 /// The first `max` characters of `text` on one line, for quoting a bad input in a
 /// message: control characters escaped, an ellipsis if cut.
 pub fn excerpt(text: &str, max: usize) -> String {
-    let mut out: String = text.chars().take(max).flat_map(char::escape_debug).collect();
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .flat_map(char::escape_debug)
+        .collect();
     if text.chars().nth(max).is_some() {
         out.push('…');
     }
