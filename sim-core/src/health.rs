@@ -83,7 +83,9 @@ pub fn first_non_finite<R: Real>(pop: &Population<R>) -> Option<(usize, &'static
             return None;
         }
         // Only on the failure path: find which neuron.
-        xs.iter().position(|&x| poison(x) != R::ZERO).map(|i| (i, name))
+        xs.iter()
+            .position(|&x| poison(x) != R::ZERO)
+            .map(|i| (i, name))
     })
 }
 
