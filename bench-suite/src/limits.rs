@@ -106,9 +106,9 @@ pub const LEARNING_RATE: Limit = limit(
     "learning-rate",
     0.0,
     false,
-    100.0,
+    1e4,
     "",
-    "10^4 times brunel's λ = 0.01, 100 times zenke25k's η = 1",
+    "10^4 times zenke25k's η = 1 (tests speed learning up 200×), 10^6 times brunel's λ",
 );
 pub const TAU_HOM: Limit = limit("tau-hom", 0.0, true, 1e4, "s", "the paper uses 10 and 50 s");
 pub const PRIMING: Limit = limit(
