@@ -221,8 +221,13 @@ pub fn check_plan(
     let need = estimated_bytes(net, precision, threads, steps, ring, trace_exchanges);
     let have = physical_memory();
     if have > 0 && need > MEMORY_SHARE * have as f64 {
+        let trace = if trace_exchanges {
+            format!(", --exchange-trace over {steps} steps")
+        } else {
+            String::new()
+        };
         return Err(format!(
-            "{} with --threads {threads} and --precision {}: needs an estimated {:.1} GiB, \
+            "{} with --threads {threads}, --precision {}{trace}: needs an estimated {:.1} GiB, \
              expected at most {:.0} % of this machine's {:.1} GiB of physical memory",
             net.name,
             precision.name(),

@@ -387,6 +387,25 @@ fn run_flags() {
             &["run", "vaa", "--simtime", "0.01"],
             &["vaa"],
         ),
+        (
+            "exchange trace beyond memory",
+            &[
+                "run",
+                "va",
+                "--simtime",
+                "1e5",
+                "--threads",
+                "1000",
+                "--exchange-trace",
+                "t.npy",
+            ],
+            &[
+                "--threads 1000",
+                "--exchange-trace",
+                "GiB",
+                "physical memory",
+            ],
+        ),
     ];
     for (name, args, must) in other {
         cases.push(case(name, args, Exit::Fails, must));
