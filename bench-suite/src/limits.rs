@@ -306,6 +306,38 @@ mod tests {
         assert!(table().contains("--comm-latency-us"));
     }
 
+    /// The estimate is in the range of what the README measured (zenke25k static peaks
+    /// at 141 MB, plastic at 382 MB), grows with what it should, and the standard runs
+    /// pass the check on any machine with a few GB.
+    #[test]
+    fn memory_estimates_are_plausible() {
+        use crate::networks::{by_name, Generator, InitV, Options, Overrides, Traces};
+        let opts = |plastic| Options {
+            dt: 1e-4,
+            delay: 8e-4,
+            seed: 1,
+            init_v: InitV::Uniform,
+            generator: Generator::Lattice,
+            plastic,
+            overrides: Overrides::default(),
+        };
+        let mb = |name, plastic, threads, trace| {
+            let net = by_name(name, &opts(plastic)).unwrap().net;
+            estimated_bytes(&net, Precision::F32, threads, 600_000, 16, trace) / 1e6
+        };
+        let zenke = mb("zenke25k", None, 1, false);
+        let plastic = mb("zenke25k", Some(Traces::Continuous), 1, false);
+        assert!((100.0..600.0).contains(&zenke), "{zenke} MB");
+        assert!(plastic > zenke && plastic < 1500.0, "{plastic} MB");
+        assert!(mb("va", None, 1, false) < 50.0);
+        assert!(mb("va", None, 2, false) > mb("va", None, 1, false));
+        assert!(mb("va", None, 2, true) > mb("va", None, 2, false));
+        let net = by_name("zenke25k", &opts(Some(Traces::Continuous)))
+            .unwrap()
+            .net;
+        check_plan(&net, Precision::F64, 2, 100_000, 300_000, true).unwrap();
+    }
+
     #[test]
     fn steps_are_bounded() {
         assert_eq!(steps("--simtime", 60.0, 1e-4), Ok(600_000));
