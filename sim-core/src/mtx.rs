@@ -938,6 +938,35 @@ mod tests {
     }
 
     #[test]
+    fn shape_and_size_are_checked_before_entries_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        // Wrong shape, then garbage: the shape is what is reported.
+        let path = file(
+            dir.path(),
+            "ee.mtx",
+            &format!(
+                "{BANNER}3 3 1
+not an entry
+"
+            ),
+        );
+        let err = read_expecting(&path, "EE", 4, 4).unwrap_err();
+        assert!(matches!(err, MtxError::Shape { .. }), "{err:?}");
+        // A file larger than any 2x2 pathway can be is refused unread.
+        let big = file(dir.path(), "big.mtx", &"%\n".repeat(600_000));
+        let err = read_expecting(&big, "EE", 2, 2).unwrap_err();
+        assert!(err.to_string().contains("bytes, larger than"), "{err}");
+        // A line without end (a device, a sparse file of zeros) stops at the cap.
+        let zeros = dir.path().join("zeros.mtx");
+        File::create(&zeros).unwrap().set_len(1 << 30).unwrap();
+        let err = read(&zeros).unwrap_err();
+        assert!(
+            err.to_string().contains("zeros.mtx:1: line longer than"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn file_names() {
         assert_eq!(file_name("EE"), "ee.mtx");
         assert_eq!(file_name("IE"), "ie.mtx");
