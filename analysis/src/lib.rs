@@ -2,6 +2,7 @@
 //! "Results, sweeps, analysis"): records read and grouped by configuration, the run-time
 //! model fitted, distributions compared, figures drawn, and one report written.
 //!
+//! - [`npy`]: 2-D `.npy` arrays (spike files, exchange traces), read with bounded memory.
 //! - [`records`]: read JSON Lines records (warnings name the line), group by
 //!   configuration, medians and spread over repetitions.
 //! - [`fit`]: the run-time model `T(n) = α/n + β·log2 n + γ·(n−1)/n` (and the ring
@@ -11,6 +12,7 @@
 //! - [`report`]: the figures, the claims table, the HTML and Markdown report.
 
 pub mod fit;
+pub mod npy;
 pub mod plots;
 pub mod records;
 pub mod report;

@@ -37,17 +37,30 @@ pub struct Warning {
 
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+        if self.line == 0 {
+            // About the whole file (it could not be read).
+            write!(f, "{}: {}", self.file.display(), self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file.display(), self.line, self.message)
+        }
     }
 }
 
-/// The fields every record must have to be used at all.
-const REQUIRED: [&str; 4] = [
-    "config.network",
-    "config.simtime_s",
-    "result.run.wall_s",
-    "result.rtf",
+/// The fields every record must have to be used at all, and whether each is a string
+/// (else a number).
+const REQUIRED: [(&str, bool); 4] = [
+    ("config.network", true),
+    ("config.simtime_s", false),
+    ("result.run.wall_s", false),
+    ("result.rtf", false),
 ];
+
+/// Largest records file read, bytes.
+pub const MAX_FILE_BYTES: u64 = 4 << 30;
+/// Longest line parsed, bytes (a record of 4096 workers is ≈ 1 MB).
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+/// Characters of a bad line quoted in a warning.
+pub const EXCERPT_CHARS: usize = 80;
 
 impl RunRecord {
     /// The value at a dotted path (`"result.run.wall_s"`), if present.
@@ -281,61 +294,141 @@ pub fn parse(file: &Path, text: &str) -> (Vec<RunRecord>, Vec<Warning>) {
     let mut records = Vec::new();
     let mut warnings = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let warn = |message: String| Warning {
-            file: file.to_path_buf(),
-            line: i + 1,
-            message,
-        };
-        if line.trim().is_empty() {
-            continue;
-        }
-        let value: Value = match serde_json::from_str(line) {
-            Ok(v) => v,
-            Err(e) => {
-                warnings.push(warn(format!("not a JSON record ({e}); skipped")));
-                continue;
-            }
-        };
-        let record = RunRecord {
-            file: file.to_path_buf(),
-            line: i + 1,
-            value,
-        };
-        if !record.value.is_object() {
-            warnings.push(warn("not a JSON object; skipped".into()));
-            continue;
-        }
-        let missing: Vec<&str> = REQUIRED
-            .iter()
-            .copied()
-            .filter(|p| record.get(p).is_none())
-            .collect();
-        if !missing.is_empty() {
-            warnings.push(warn(format!(
-                "record lacks {}; skipped",
-                missing.join(", ")
-            )));
-            continue;
-        }
-        match record.u64("schema") {
-            Some(s) if s > SCHEMA => warnings.push(warn(format!(
-                "schema {s} is newer than this reader's {SCHEMA}; read as far as it goes"
-            ))),
-            None => warnings.push(warn("no schema field; read as schema 1".into())),
-            _ => {}
-        }
-        records.push(record);
+        parse_line(file, i + 1, line, &mut records, &mut warnings);
     }
     (records, warnings)
 }
 
-/// Reads one records file.
-pub fn read(path: &Path) -> Result<(Vec<RunRecord>, Vec<Warning>), std::io::Error> {
-    let text = std::fs::read_to_string(path)?;
-    Ok(parse(path, &text))
+/// Parses line `number` (1-based) of `file`: a record, a warning, or nothing (blank).
+fn parse_line(
+    file: &Path,
+    number: usize,
+    line: &str,
+    records: &mut Vec<RunRecord>,
+    warnings: &mut Vec<Warning>,
+) {
+    let warn = |message: String| Warning {
+        file: file.to_path_buf(),
+        line: number,
+        message,
+    };
+    if line.trim().is_empty() {
+        return;
+    }
+    let quoted = sim_core::input::excerpt(line, EXCERPT_CHARS);
+    let value: Value = match serde_json::from_str(line) {
+        Ok(v) => v,
+        Err(e) => {
+            warnings.push(warn(format!(
+                "not a JSON record ({e}); skipped: {quoted:?}"
+            )));
+            return;
+        }
+    };
+    let record = RunRecord {
+        file: file.to_path_buf(),
+        line: number,
+        value,
+    };
+    if !record.value.is_object() {
+        warnings.push(warn(format!("not a JSON object; skipped: {quoted:?}")));
+        return;
+    }
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .filter(|(p, _)| record.get(p).is_none())
+        .map(|(p, _)| *p)
+        .collect();
+    if !missing.is_empty() {
+        warnings.push(warn(format!(
+            "record lacks {}; skipped",
+            missing.join(", ")
+        )));
+        return;
+    }
+    let mistyped: Vec<String> = REQUIRED
+        .iter()
+        .filter_map(|&(p, text)| {
+            let v = record.get(p)?;
+            let ok = if text { v.is_string() } else { v.is_number() };
+            (!ok).then(|| {
+                let kind = if text { "a string" } else { "a number" };
+                format!(
+                    "{p} = {}, expected {kind}",
+                    sim_core::input::excerpt(&v.to_string(), 40)
+                )
+            })
+        })
+        .collect();
+    if !mistyped.is_empty() {
+        warnings.push(warn(format!("{}; skipped", mistyped.join(", "))));
+        return;
+    }
+    if let Some(why) = record.get("result.failure").filter(|v| !v.is_null()) {
+        let why = why.as_str().map_or_else(|| why.to_string(), String::from);
+        warnings.push(warn(format!(
+            "the run failed ({}); skipped",
+            sim_core::input::excerpt(&why, 200)
+        )));
+        return;
+    }
+    match record.u64("schema") {
+        Some(s) if s > SCHEMA => warnings.push(warn(format!(
+            "schema {s} is newer than this reader's {SCHEMA}; read as far as it goes"
+        ))),
+        None => warnings.push(warn("no schema field; read as schema 1".into())),
+        _ => {}
+    }
+    records.push(record);
 }
 
-/// Reads every `*.jsonl` file directly in `dir` (sorted by name).
+/// Reads one records file, line by line with bounded memory: a line that is not UTF-8,
+/// not JSON, too long or not a usable record is a warning naming the line. Only a file
+/// that cannot be opened (missing, not a regular file, too large) is an error.
+pub fn read(path: &Path) -> Result<(Vec<RunRecord>, Vec<Warning>), std::io::Error> {
+    let (file, _) = sim_core::input::open(path, MAX_FILE_BYTES, "a records file")
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut input = std::io::BufReader::new(file);
+    let (mut records, mut warnings) = (Vec::new(), Vec::new());
+    let mut buf = Vec::new();
+    let mut number = 0;
+    while let Some(line) = sim_core::input::next_line(&mut input, &mut buf, MAX_LINE_BYTES)? {
+        number += 1;
+        let lossy = || sim_core::input::excerpt(&String::from_utf8_lossy(&buf), EXCERPT_CHARS);
+        let warn = |message| Warning {
+            file: path.to_path_buf(),
+            line: number,
+            message,
+        };
+        if line.too_long {
+            warnings.push(warn(format!(
+                "line of {} bytes, longer than the {MAX_LINE_BYTES} accepted; skipped: {:?}",
+                line.len,
+                lossy()
+            )));
+            continue;
+        }
+        match std::str::from_utf8(&buf) {
+            Ok(text) => {
+                let before = warnings.len();
+                parse_line(path, number, text, &mut records, &mut warnings);
+                if !line.newline && warnings.len() > before {
+                    warnings[before]
+                        .message
+                        .push_str(" (last line has no trailing newline: torn write?)");
+                }
+            }
+            Err(e) => warnings.push(warn(format!(
+                "not UTF-8 text ({e}); skipped: {:?}",
+                lossy()
+            ))),
+        }
+    }
+    Ok((records, warnings))
+}
+
+/// Reads every `*.jsonl` file directly in `dir` (sorted by name). A file that cannot be
+/// read is a warning, not an error: the other files' records still count.
 pub fn read_dir(dir: &Path) -> Result<(Vec<RunRecord>, Vec<Warning>), std::io::Error> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -345,9 +438,17 @@ pub fn read_dir(dir: &Path) -> Result<(Vec<RunRecord>, Vec<Warning>), std::io::E
     let mut records = Vec::new();
     let mut warnings = Vec::new();
     for f in files {
-        let (r, w) = read(&f)?;
-        records.extend(r);
-        warnings.extend(w);
+        match read(&f) {
+            Ok((r, w)) => {
+                records.extend(r);
+                warnings.extend(w);
+            }
+            Err(e) => warnings.push(Warning {
+                file: f.clone(),
+                line: 0,
+                message: format!("cannot read ({e}); skipped"),
+            }),
+        }
     }
     Ok((records, warnings))
 }

@@ -116,6 +116,15 @@ fn recorded(out: &Path, warn: bool) -> Result<Vec<Keyed>, String> {
     }
     let mut keys = Vec::new();
     for (line, value) in outcome.records {
+        if let Some(why) = value["result"]["failure"].as_str() {
+            if warn {
+                eprintln!(
+                    "warning: {}:{line}: the run failed ({why}); not counted as a finished run",
+                    out.display()
+                );
+            }
+            continue;
+        }
         match Config::deserialize(&value["config"]) {
             Ok(c) => keys.push((Key::of_record(&c), c.generator.clone(), value)),
             Err(e) if warn => eprintln!(

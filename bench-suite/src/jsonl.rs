@@ -142,41 +142,72 @@ pub struct ReadOutcome {
     pub warnings: Vec<String>,
 }
 
+/// Largest records file read, bytes (a record is ≈ 10 kB: this is 10^5 runs and more).
+pub const MAX_FILE_BYTES: u64 = 4 << 30;
+/// Longest line parsed, bytes: a record of 4096 workers' phases is ≈ 1 MB.
+pub const MAX_LINE_BYTES: usize = 16 << 20;
+/// Characters of a bad line quoted in its warning.
+pub const EXCERPT_CHARS: usize = 80;
+
 /// Reads all records. A line that does not parse is NOT silently dropped: it is returned as
-/// a warning naming the file and the 1-based line number and the serde error; blank lines
-/// are skipped. A final line without trailing newline that fails to parse (a torn write) is
-/// reported the same way. A missing file reads as empty.
+/// a warning naming the file and the 1-based line number, the serde error and the line's
+/// first [`EXCERPT_CHARS`] characters; blank lines are skipped. A final line without
+/// trailing newline that fails to parse (a torn write) is reported the same way, and so
+/// is a line longer than [`MAX_LINE_BYTES`] (skipped without being stored). A missing
+/// file reads as empty; a FIFO, device or directory, or a file over [`MAX_FILE_BYTES`],
+/// is an error naming it.
 pub fn read(path: &Path) -> Result<ReadOutcome, JsonlError> {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ReadOutcome::default()),
-        Err(source) => {
-            return Err(JsonlError::Read {
-                path: path.to_owned(),
-                source,
-            })
-        }
+    let read_err = |source| JsonlError::Read {
+        path: path.to_owned(),
+        source,
     };
+    let file = match sim_core::input::open(path, MAX_FILE_BYTES, "a records file") {
+        Ok((file, _)) => file,
+        Err(e) if e.is_not_found() => return Ok(ReadOutcome::default()),
+        Err(e) => return Err(read_err(io::Error::other(e.to_string()))),
+    };
+    let mut input = io::BufReader::new(file);
     let mut outcome = ReadOutcome::default();
-    let mut lines = bytes.split(|&b| b == b'\n').enumerate().peekable();
-    while let Some((index, line)) = lines.next() {
-        let number = index + 1;
-        if line.iter().all(u8::is_ascii_whitespace) {
+    let mut buf = Vec::new();
+    let mut number = 0;
+    while let Some(line) =
+        sim_core::input::next_line(&mut input, &mut buf, MAX_LINE_BYTES).map_err(read_err)?
+    {
+        number += 1;
+        let warn = |why: String| {
+            let text = String::from_utf8_lossy(&buf);
+            format!(
+                "{}:{number}: {why}: {:?}",
+                path.display(),
+                sim_core::input::excerpt(&text, EXCERPT_CHARS)
+            )
+        };
+        if line.too_long {
+            let w = warn(format!(
+                "line of {} bytes, longer than the {MAX_LINE_BYTES} accepted; skipped",
+                line.len
+            ));
+            outcome.warnings.push(w);
             continue;
         }
-        match serde_json::from_slice(line) {
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if let Err(e) = std::str::from_utf8(&buf) {
+            let w = warn(format!("not UTF-8 text ({e})"));
+            outcome.warnings.push(w);
+            continue;
+        }
+        match serde_json::from_slice(&buf) {
             Ok(value) => outcome.records.push((number, value)),
             Err(e) => {
-                // `split` yields a last (possibly empty) piece after the final newline, so
-                // a non-empty last piece is a line without its newline.
-                let torn = if lines.peek().is_none() {
-                    " (last line has no trailing newline: torn write?)"
-                } else {
+                let torn = if line.newline {
                     ""
+                } else {
+                    " (last line has no trailing newline: torn write?)"
                 };
-                outcome
-                    .warnings
-                    .push(format!("{}:{number}: {e}{torn}", path.display()));
+                let w = warn(format!("{e}{torn}"));
+                outcome.warnings.push(w);
             }
         }
     }

@@ -8,6 +8,7 @@ pub mod host;
 pub mod jobs;
 pub mod jobspec;
 pub mod jsonl;
+pub mod limits;
 pub mod machine;
 pub mod networks;
 pub mod npy;

@@ -115,6 +115,16 @@ fn read_records(file: &std::path::Path) -> Result<Vec<Record>, String> {
     let mut records = Vec::new();
     for (line, value) in outcome.records {
         match serde_json::from_value::<Record>(value) {
+            Ok(Record {
+                result:
+                    bench_suite::record::Outcome {
+                        failure: Some(why), ..
+                    },
+                ..
+            }) => eprintln!(
+                "warning: {}:{line}: the run failed ({why}); skipped",
+                file.display()
+            ),
             Ok(r) => records.push(r),
             Err(e) => eprintln!(
                 "warning: {}:{line}: not a results record ({e}); skipped",

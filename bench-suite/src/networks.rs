@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::limits;
+
 use sim_core::model::{
     AmpaNmdaParams, CobaParams, DeltaParams, NeuronModel, PoissonGenerator, PoissonParams,
 };
@@ -266,6 +268,17 @@ fn check_overrides(name: &str, o: &Options) -> Result<(), String> {
             let expected = if min > 0.0 { "> 0" } else { ">= 0" };
             return Err(format!("--{flag} {x}: expected a finite number {expected}"));
         }
+        let range = match flag {
+            "learning-rate" => limits::LEARNING_RATE,
+            "tau-hom" => limits::TAU_HOM,
+            "priming" => limits::PRIMING,
+            "input-rate" => limits::INPUT_RATE,
+            _ => limits::Limit {
+                flag,
+                ..limits::WEIGHT
+            },
+        };
+        range.check(x)?;
     }
     if let (true, "zenke25k", Some(w)) = (plastic, name, v.w_exc) {
         if w > 1.0 {

@@ -109,6 +109,11 @@ pub struct Outcome {
     /// What else the machine did during the run (absent in records of older builds).
     #[serde(default)]
     pub conditions: Option<Conditions>,
+    /// Set when the run failed (its neuron state became NaN or infinite: where and at
+    /// which step); the other numbers then describe the part that ran and must not be
+    /// used. Absent in records of runs that succeeded (and in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
 }
 
 /// CPU-time marks taken around the run in one process.
@@ -185,6 +190,7 @@ impl Outcome {
             per_rank: ranks,
             rates,
             conditions: None,
+            failure: r.failure.as_ref().map(|f| f.to_string()),
         }
     }
 

@@ -11,9 +11,10 @@ use crate::conditions::{Conditions, Snapshot};
 use crate::host::{self, Build, Host, Usage};
 use crate::networks::{self, Generator, InitV, Traces};
 use crate::record::{Config, Marks, Outcome, RankUsage, Record, SCHEMA};
-use crate::{jsonl, spikes, weights};
+use crate::{jsonl, limits, spikes, weights};
 
 #[derive(Debug, Clone, clap::Args)]
+#[command(after_help = crate::limits::table())]
 pub struct RunArgs {
     /// Network to simulate: va, brunel, zenke25k or poisson.
     pub network: String,
@@ -142,7 +143,9 @@ fn seconds_from_ms(flag: &str, ms: f64, dt_ms: Option<f64>) -> Result<f64, Strin
 /// Builds the network the arguments describe (loading weights if asked).
 pub fn network(args: &RunArgs) -> Result<networks::Built, String> {
     let dt = seconds_from_ms("dt", args.dt, None)?;
+    limits::DT.check(args.dt)?;
     let delay = seconds_from_ms("delay", args.delay, Some(args.dt))?;
+    limits::DELAY.check(args.delay)?;
     let opts = networks::Options {
         dt,
         delay,
@@ -213,19 +216,30 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
             args.comm_latency_us
         ));
     }
+    limits::SIMTIME.check(args.simtime)?;
+    limits::COMM_LATENCY.check(args.comm_latency_us)?;
     let start = Usage::now();
     let built = network(args)?;
     let net = &built.net;
     // Every output path, before the run: a bad one must not cost the run.
     crate::outputs::check(&crate::outputs::Request::of_run(args, net))?;
     // Model time is rounded to whole steps; the record gives the time actually simulated.
-    let steps = (args.simtime / net.dt).round() as u64;
+    let steps = limits::steps("--simtime", args.simtime, net.dt)?;
     if steps == 0 {
         return Err(format!(
             "--simtime {:?} s: expected at least one time step (dt = {} ms)",
             args.simtime, args.dt
         ));
     }
+    let priming_steps = limits::steps("--priming", built.priming_s, net.dt)?;
+    limits::check_plan(
+        net,
+        args.precision,
+        args.threads as usize * world_size(world),
+        steps,
+        priming_steps,
+        args.exchange_trace.is_some(),
+    )?;
     // Held from here to the append: a job runner on the same file sees this run at work.
     let records = match (&args.out, world_rank(world)) {
         (Some(path), 0) => Some(jsonl::Appender::open(path).map_err(|e| e.to_string())?),
@@ -355,10 +369,14 @@ fn run_in<R: Real>(
         )),
         _ => None,
     };
-    if let (Some(path), Some(sp)) = (&args.spikes, &result.spikes) {
+    let failed = result
+        .failure
+        .as_ref()
+        .map(|f| format!("the run stopped: {f}"));
+    if let (Some(path), Some(sp), None) = (&args.spikes, &result.spikes, &failed) {
         spikes::write_npy(path, sp, args.force)?;
     }
-    if let (Some(path), Some(arrivals)) = (&args.exchange_trace, &result.arrivals) {
+    if let (Some(path), Some(arrivals), None) = (&args.exchange_trace, &result.arrivals, &failed) {
         let exchanges = arrivals.iter().map(Vec::len).min().unwrap_or(0);
         let values = (0..exchanges).flat_map(|e| arrivals.iter().map(move |w| w[e]));
         crate::npy::write_2d(path, exchanges, arrivals.len(), values, args.force)
@@ -422,6 +440,9 @@ fn run_in<R: Real>(
     if let Some(records) = records {
         let value = serde_json::to_value(&record).map_err(|e| e.to_string())?;
         records.append(&value).map_err(|e| e.to_string())?;
+    }
+    if let Some(why) = failed {
+        return Err(why);
     }
     if !args.quiet {
         println!("{}", crate::table::summary(&record));

@@ -11,23 +11,39 @@ pub fn write_npy(path: &Path, spikes: &[Spike], force: bool) -> Result<(), Strin
     crate::npy::write_2d(path, spikes.len(), 2, values, force).map_err(|e| format!("spikes: {e}"))
 }
 
-/// Reads a file written by [`write_npy`] (for tests and tools).
+/// Reads a file written by [`write_npy`] (for tests and tools), with bounded memory
+/// (see [`analysis::npy`]); every step and id must fit its type.
 pub fn read_npy(path: &Path) -> Result<Vec<Spike>, String> {
-    let err =
-        |e: &dyn std::fmt::Display| format!("cannot read spikes from {}: {e}", path.display());
-    let bytes = std::fs::read(path).map_err(|e| err(&e))?;
-    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| err(&e))?;
-    if npy.shape().len() != 2 || npy.shape()[1] != 2 {
-        return Err(err(&format!("shape {:?}, expected (n, 2)", npy.shape())));
+    let err = |e: &dyn std::fmt::Display| format!("cannot read spikes from {e}");
+    let a = analysis::npy::read_2d(path).map_err(|e| err(&e))?;
+    let analysis::npy::Values::I64(flat) = a.values else {
+        return Err(err(&format!(
+            "{}: float64 values, expected int64",
+            path.display()
+        )));
+    };
+    if a.cols != 2 {
+        return Err(err(&format!(
+            "{}: shape ({}, {}), expected (n, 2)",
+            path.display(),
+            a.rows,
+            a.cols
+        )));
     }
-    let flat: Vec<i64> = npy.into_vec().map_err(|e| err(&e))?;
-    Ok(flat
-        .chunks_exact(2)
-        .map(|c| Spike {
-            step: c[0] as u64,
-            gid: c[1] as u32,
-        })
-        .collect())
+    flat.chunks_exact(2)
+        .enumerate()
+        .map(
+            |(row, c)| match (u64::try_from(c[0]), u32::try_from(c[1])) {
+                (Ok(step), Ok(gid)) => Ok(Spike { step, gid }),
+                _ => Err(err(&format!(
+                    "{}: row {row}: step {} or neuron {} out of range",
+                    path.display(),
+                    c[0],
+                    c[1]
+                ))),
+            },
+        )
+        .collect()
 }
 
 #[cfg(test)]

@@ -135,6 +135,22 @@ pub const DELAY_RANGE_MS: (f64, f64) = (0.2, 20.0);
 const DEFAULT_MPIRUN: &str = "mpirun";
 /// Most worker threads per rank (as `snn-bench run --threads`).
 const MAX_THREADS: i64 = 4096;
+/// Most runs one spec may expand to: 10^5 runs of the shortest (≈ 1 s) is a day.
+pub const MAX_RUNS: u64 = 100_000;
+/// Largest spec file read, bytes (the examples are < 1 kB).
+const MAX_SPEC_BYTES: u64 = 1 << 20;
+/// Largest hostfile read, bytes (10^4 hosts of 100 bytes).
+const MAX_HOSTFILE_BYTES: u64 = 1 << 20;
+
+/// A small regular text file, whole; errors name the file (and the line of bad UTF-8).
+fn read_text(path: &Path, max: u64, what: &'static str) -> Result<String, String> {
+    let bytes = sim_core::input::read(path, max, what).map_err(|e| format!("cannot read {e}"))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        format!("{}:{line}: not UTF-8 text", path.display())
+    })
+}
 
 /// `snn-bench sweep` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -324,8 +340,7 @@ impl Spec {
                 ))
             }
         };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = read_text(path, MAX_SPEC_BYTES, "a sweep specification")?;
         Spec::parse(&text, format).map_err(|e| format!("{}: {e}", path.display()))
     }
 
@@ -386,6 +401,9 @@ impl Spec {
                 "simtime = {simtime}: expected a positive number of seconds"
             ));
         }
+        crate::limits::SIMTIME
+            .check(simtime)
+            .map_err(|e| format!("simtime = {simtime}: {e}"))?;
         if steps(simtime) == 0 {
             return Err(format!(
                 "simtime = {simtime}: expected at least one time step (dt = {DT_MS} ms)"
@@ -452,6 +470,11 @@ impl Spec {
                 ));
             }
         }
+        for &l in &latencies_us {
+            crate::limits::COMM_LATENCY
+                .check(l)
+                .map_err(|e| format!("latency_us = {l}: {e}"))?;
+        }
         distinct("latency_us", &latencies_us, |&l| picos(l * 1e-6))?;
 
         let repetitions = raw.repetitions.unwrap_or(1);
@@ -470,6 +493,38 @@ impl Spec {
                     "timeout_s = {timeout_s}: expected a positive number of seconds"
                 ));
             }
+        }
+        // The product's size, with checked arithmetic, before anything is expanded.
+        let pairs = ranks
+            .iter()
+            .map(|&r| hosts.iter().filter(|&&h| h <= r).count() as u64)
+            .sum::<u64>();
+        let runs = [
+            networks.len() as u64,
+            plasticity.len() as u64,
+            precisions.len() as u64,
+            delays_ms.len() as u64,
+            latencies_us.len() as u64,
+            pairs,
+            threads.len() as u64,
+            repetitions as u64,
+        ]
+        .iter()
+        .try_fold(1u64, |n, &k| n.checked_mul(k))
+        .filter(|&n| n <= MAX_RUNS);
+        if runs.is_none() {
+            return Err(format!(
+                "the spec expands to more than {MAX_RUNS} runs (networks × plasticity × \
+                 precision × delay × latency_us × (ranks, hosts) × threads × repetitions = \
+                 {} × {} × {} × {} × {} × {pairs} × {} × {repetitions}): split it into \
+                 smaller sweeps",
+                networks.len(),
+                plasticity.len(),
+                precisions.len(),
+                delays_ms.len(),
+                latencies_us.len(),
+                threads.len()
+            ));
         }
         Ok(Spec {
             networks,
@@ -838,7 +893,7 @@ pub fn shell_words(cmd: &[OsString]) -> String {
 /// `#` comments; errors name the file, the line and what was expected.
 pub fn check_hostfile(path: &Path) -> Result<(), String> {
     let text =
-        std::fs::read_to_string(path).map_err(|e| format!("hostfile {}: {e}", path.display()))?;
+        read_text(path, MAX_HOSTFILE_BYTES, "a hostfile").map_err(|e| format!("hostfile {e}"))?;
     let mut hosts = 0;
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();

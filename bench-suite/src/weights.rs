@@ -2,13 +2,15 @@
 //! pathway (`ee.mtx`, `ei.mtx`, …), so peers (Auryn's `--fee/--fei/--fie/--fii`, SciPy)
 //! run on the same connectivity.
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sim_core::connection::Connection;
+use sim_core::model::NeuronModel;
 use sim_core::mtx::{self, Entry, MtxError};
 use sim_core::rng::CounterRng;
-use sim_core::{Connectivity, Network, Real};
+use sim_core::{Connectivity, Network, Plasticity, Real};
 
 /// The file of each pathway in a weights directory (`ee.mtx`, …), in connection order.
 pub fn file_names(net: &Network) -> Vec<String> {
@@ -95,15 +97,36 @@ pub fn load(net: &mut Network, dir: &Path) -> Result<(), MtxError> {
     for i in 0..net.connections.len() {
         let spec = &net.connections[i];
         let path = dir.join(mtx::file_name(&spec.name));
-        let coo = mtx::read_expecting(
+        let coo = mtx::read_pathway(
             &path,
             &spec.name,
             net.populations[spec.pre].size,
             net.populations[spec.post].size,
+            allowed(net, spec),
         )?;
         net.connections[i].connectivity = Connectivity::Explicit(Arc::new(coo.entries));
     }
     Ok(())
+}
+
+/// The weights a pathway's model can take: finite in f32 (the same file means the same
+/// network in either precision); non-negative onto conductances (va, zenke25k: a negative
+/// conductance would excite through an inhibitory synapse); within the bounds of a
+/// plastic rule; either sign onto delta synapses (brunel: inhibition is negative).
+fn allowed(net: &Network, spec: &sim_core::ConnectionSpec) -> (RangeInclusive<f64>, &'static str) {
+    let max = f32::MAX as f64;
+    match (&spec.plasticity, &net.populations[spec.post].model) {
+        (Some(Plasticity::Triplet(_)), _) => (0.0..=1.0, "a weight in [0, 1] (triplet STDP)"),
+        (Some(Plasticity::Pair(p)), _) => (
+            0.0..=p.w_max,
+            "a weight in [0, w_max] (pair STDP, w_max = 3 J)",
+        ),
+        (None, NeuronModel::Delta(_)) => (-max..=max, "a weight finite in f32 (|w| <= 3.4e38)"),
+        (None, _) => (
+            0.0..=max,
+            "a non-negative conductance, finite in f32 (0 <= w <= 3.4e38)",
+        ),
+    }
 }
 
 #[cfg(test)]

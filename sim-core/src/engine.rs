@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use crate::comm::{Communicator, SingleWorker, Spike};
 use crate::connection::Connection;
+use crate::health::{NonFinite, Watch, ALARM};
 use crate::model::{ModelError, Network};
 use crate::neuron::Population;
 use crate::partition::Partition;
@@ -105,6 +106,8 @@ pub struct RunResult {
     /// runs fewer while other processes need the cores); None where every thread
     /// always works (one thread, MPI).
     pub threads_active_mean: Option<f64>,
+    /// The run stopped early: a neuron's state became NaN or infinite.
+    pub failure: Option<NonFinite>,
 }
 
 impl RunResult {
@@ -178,6 +181,8 @@ pub struct Worker<R: Real, C: Communicator, K: Clock> {
     /// Arrival ticks at each exchange since `trace_t0`, when tracing.
     arrivals: Option<Vec<u64>>,
     trace_t0: u64,
+    /// The NaN/inf watch over the state (see [`crate::health`]).
+    watch: Watch,
 }
 
 impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
@@ -231,7 +236,9 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             local_offsets.push(acc);
             acc += r.len();
         }
+        let watch = Watch::new(net, &partition, min_delay as u64);
         Worker {
+            watch,
             pop_offsets: offsets
                 .iter()
                 .zip(&partition.ranges)
@@ -270,7 +277,12 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
     pub fn step(&mut self) {
         self.advance();
         if self.step % self.min_delay == 0 {
+            let checked =
+                (self.watch).before_exchange(&self.populations, self.step, &mut self.emitted);
             self.exchange();
+            if checked {
+                self.watch.after_exchange(&self.received);
+            }
         }
     }
 
@@ -330,6 +342,19 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         }
         self.step += 1;
         self.comm.beat(self.step);
+    }
+
+    /// Whether a worker found a NaN or infinite state: every worker sees it after the
+    /// same exchange, and the run stops there.
+    pub fn stopped(&self) -> bool {
+        self.watch.stop
+    }
+
+    /// The NaN or infinite value this worker found, scanning its state now if it has
+    /// not found one yet (at the end of a run, no need for all workers to agree).
+    pub fn check_state(&mut self) -> Option<&NonFinite> {
+        self.watch.scan(&self.populations, self.step);
+        self.watch.failure.as_ref()
     }
 
     /// Delivers to connection `c`'s targets the spikes emitted one delay before `step`.
@@ -570,6 +595,9 @@ pub struct Outcome {
     /// See [`RunResult::threads_active_mean`]; set on the first partition only.
     #[serde(default)]
     pub(crate) threads_active: Option<f64>,
+    /// A NaN or infinite state this worker found.
+    #[serde(default)]
+    pub(crate) failure: Option<NonFinite>,
 }
 
 /// Runs one worker from construction to the end of the loop. `start` is when the run
@@ -592,6 +620,9 @@ pub fn run_worker<R: Real, C: Communicator, K: Clock>(
         w.set_learning(false);
         for _ in 0..cfg.priming_steps {
             w.step();
+            if w.stopped() {
+                break;
+            }
         }
         w.set_learning(true);
         w.reset_measurements();
@@ -607,6 +638,9 @@ pub fn run_worker<R: Real, C: Communicator, K: Clock>(
     let first = w.step;
     let mut next_progress = cfg.progress_every;
     for _ in 0..cfg.steps {
+        if w.stopped() {
+            break;
+        }
         w.step();
         if lead && cfg.progress_every > 0 && w.step - first >= next_progress {
             observer.progress(w.step - first, w.exchanged);
@@ -620,6 +654,7 @@ pub fn run_worker<R: Real, C: Communicator, K: Clock>(
         observer.run_finished();
     }
     Outcome {
+        failure: w.check_state().cloned(),
         report: w.report(),
         spikes: w.record.take(),
         stats: std::mem::take(&mut w.stats),
@@ -707,8 +742,13 @@ pub(crate) fn assemble(
         }
     }
     if let Some(all) = &mut spikes {
+        all.retain(|s| s.gid != ALARM);
         all.sort_unstable();
     }
+    let failure = outcomes
+        .iter()
+        .filter_map(|o| o.failure.clone())
+        .min_by_key(|f| (f.step, f.gid));
     RunResult {
         threads_active_mean: outcomes[0].threads_active,
         steps: cfg.steps,
@@ -721,12 +761,14 @@ pub(crate) fn assemble(
         stats,
         spikes,
         arrivals,
+        failure,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::comm::SharedMemory;
     use crate::model::{
         Channel, CobaParams, ConnectionSpec, Connectivity, InitialV, NeuronModel, PopulationSpec,
     };
@@ -811,6 +853,80 @@ mod tests {
         assert_eq!(gi[first + 15], 0.25, "IPSP conductance at s + 15");
         assert_eq!(ge[first + 9], 0.25 * (-1e-4f64 / 5e-3).exp());
         assert!(spikes.iter().all(|s| s.gid == 0), "B and C never spike");
+    }
+
+    /// A NaN put into one worker's state stops every worker after the same exchange,
+    /// and the failure names the population, neuron, variable and step.
+    #[test]
+    fn nan_in_one_worker_stops_every_worker_at_one_step() {
+        let net = chain();
+        let endpoints = SharedMemory::endpoints(3);
+        let stopped: Vec<(u64, Option<NonFinite>)> = std::thread::scope(|s| {
+            let handles: Vec<_> = endpoints
+                .into_iter()
+                .map(|ep| {
+                    let net = &net;
+                    s.spawn(move || {
+                        let mut w = Worker::<f32, _, Off>::new(net, ep, Off, false);
+                        // Populations of one neuron: worker 2 of 3 owns all of them.
+                        let owner = w.partition().index == 2;
+                        for _ in 0..10_000 {
+                            if w.step == 300 && owner {
+                                if let Population::Coba(c) = w.population_mut(1) {
+                                    c.v[0] = f32::NAN;
+                                }
+                            }
+                            w.step();
+                            if w.stopped() {
+                                break;
+                            }
+                        }
+                        (w.steps_done(), w.check_state().cloned())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        // Checked every 256 steps, rounded up to whole exchanges of 8 steps: step 512.
+        assert!(stopped.iter().all(|(step, _)| *step == 512), "{stopped:?}");
+        let found: Vec<_> = stopped.iter().filter_map(|(_, f)| f.clone()).collect();
+        assert_eq!(found.len(), 1, "{stopped:?}");
+        let f = &found[0];
+        assert_eq!((f.population.as_str(), f.neuron, f.gid), ("B", 0, 1));
+        assert_eq!((f.variable.as_str(), f.step), ("v", 512));
+        let msg = f.to_string();
+        for w in ["population B", "neuron 0", "variable v", "step 512"] {
+            assert!(msg.contains(w), "{msg}");
+        }
+    }
+
+    /// A network whose conductances overflow ends with a failure, early: the largest
+    /// f32 weight, arriving again before the last arrival has decayed, gives g = inf.
+    #[test]
+    fn a_diverging_network_reports_where_it_blew_up() {
+        let mut net = chain();
+        for c in &mut net.connections {
+            c.connectivity = Connectivity::FixedProbability {
+                p: 1.0,
+                weight: f32::MAX as f64,
+            };
+        }
+        let cfg = RunConfig {
+            workers: 2,
+            partitions: 0,
+            steps: 1_000_000,
+            priming_steps: 0,
+            timers: false,
+            record_spikes: true,
+            progress_every: 0,
+            injected_latency: std::time::Duration::ZERO,
+            trace_exchanges: false,
+        };
+        let r = simulate::<f32>(&net, &cfg, &Quiet).unwrap();
+        let f = r.failure.expect("diverges");
+        assert!(f.step < 10_000, "{f}");
+        assert!(["B", "C"].contains(&f.population.as_str()), "{f}");
+        assert!(r.spikes.unwrap().iter().all(|s| s.gid != ALARM));
     }
 
     /// Simulating in one go equals stepping by hand, for 1, 2 and 3 threads.

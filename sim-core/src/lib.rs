@@ -18,6 +18,8 @@ pub mod comm;
 pub mod connection;
 pub mod contention;
 pub mod engine;
+pub mod health;
+pub mod input;
 pub mod model;
 #[cfg(feature = "mpi")]
 pub mod mpi;

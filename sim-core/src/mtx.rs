@@ -18,6 +18,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -107,6 +108,14 @@ pub enum MtxError {
         expected: String,
         found: String,
     },
+    #[error("{path}:{line}: {reason}")]
+    Line {
+        path: PathBuf,
+        line: u64,
+        reason: String,
+    },
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     #[error("{path}: not written: {reason}")]
     InvalidInput { path: PathBuf, reason: String },
 }
@@ -233,9 +242,25 @@ fn write_body(
 /// `% pathway XX` comment is returned in [`Coo::pathway`]. Entries may be in any order and are
 /// returned sorted by (pre, post); duplicates are an error.
 pub fn read(path: &Path) -> Result<Coo, MtxError> {
-    let mut reader = Reader::open(path)?;
-    // Capped so that a corrupt nnz cannot request a huge allocation up front.
-    let mut entries = Vec::with_capacity(reader.nnz.min(1 << 24));
+    read_checked(path, MAX_FILE_BYTES, None, |_| Ok(()))
+}
+
+/// [`read`], calling `check` on the header (shape, pathway) before any entry is read, so
+/// that a file of the wrong shape is refused before its entries are stored.
+fn read_checked(
+    path: &Path,
+    max_bytes: u64,
+    weights: Option<(RangeInclusive<f64>, &str)>,
+    check: impl Fn(&Reader) -> Result<(), MtxError>,
+) -> Result<Coo, MtxError> {
+    let mut reader = Reader::open(path, max_bytes)?;
+    if let Some((range, what)) = weights {
+        reader.weights = (range, what.to_string());
+    }
+    check(&reader)?;
+    // A size line may lie: reserve no more entries than the file could hold (the
+    // shortest entry line, `1 1 1\n`, is 6 bytes).
+    let mut entries = Vec::with_capacity(reader.nnz.min((reader.bytes / 6) as usize));
     while let Some((_, entry)) = reader.next_entry()? {
         entries.push(entry);
     }
@@ -266,7 +291,7 @@ pub fn read(path: &Path) -> Result<Coo, MtxError> {
 /// The lines of the first two entries at (pre, post), found by reading the file again: this
 /// is only on the error path, so `read` need not keep a line number per entry.
 fn duplicate_lines(path: &Path, pre: u32, post: u32) -> Result<[u64; 2], MtxError> {
-    let mut reader = Reader::open(path)?;
+    let mut reader = Reader::open(path, MAX_FILE_BYTES)?;
     let mut lines = [0; 2]; // stays 0 only if the file changed under us
     let mut found = 0;
     while let Some((line, (p, q, _))) = reader.next_entry()? {
@@ -289,33 +314,72 @@ pub fn read_expecting(
     expected_rows: usize,
     expected_cols: usize,
 ) -> Result<Coo, MtxError> {
-    let coo = read(path)?;
-    if let Some(found) = coo.pathway.as_ref().filter(|&p| p != pathway) {
-        return Err(MtxError::Pathway {
-            path: path.to_path_buf(),
-            expected: pathway.to_string(),
-            found: found.clone(),
-        });
-    }
-    if (coo.rows, coo.cols) != (expected_rows, expected_cols) {
-        return Err(MtxError::Shape {
-            path: path.to_path_buf(),
-            pathway: pathway.to_string(),
-            rows: coo.rows,
-            cols: coo.cols,
-            expected_rows,
-            expected_cols,
-        });
-    }
-    Ok(coo)
+    read_pathway(
+        path,
+        pathway,
+        expected_rows,
+        expected_cols,
+        (-f64::MAX..=f64::MAX, "a finite real number"),
+    )
 }
+
+/// [`read_expecting`], also requiring every weight to lie in `weights.0` (`weights.1`
+/// says what that range means, for the message naming the line).
+pub fn read_pathway(
+    path: &Path,
+    pathway: &str,
+    expected_rows: usize,
+    expected_cols: usize,
+    weights: (RangeInclusive<f64>, &str),
+) -> Result<Coo, MtxError> {
+    // The largest file this shape can come as: every cell an entry of the longest line.
+    let max_bytes = (expected_rows as u64)
+        .saturating_mul(expected_cols as u64)
+        .saturating_mul(MAX_LINE_BYTES as u64)
+        .saturating_add(MAX_HEADER_BYTES)
+        .min(MAX_FILE_BYTES);
+    read_checked(path, max_bytes, Some(weights), |r| {
+        if let Some(found) = r.pathway.as_ref().filter(|&p| p != pathway) {
+            return Err(MtxError::Pathway {
+                path: path.to_path_buf(),
+                expected: pathway.to_string(),
+                found: found.clone(),
+            });
+        }
+        if (r.rows, r.cols) != (expected_rows, expected_cols) {
+            return Err(MtxError::Shape {
+                path: path.to_path_buf(),
+                pathway: pathway.to_string(),
+                rows: r.rows,
+                cols: r.cols,
+                expected_rows,
+                expected_cols,
+            });
+        }
+        Ok(())
+    })
+}
+
+/// Longest line accepted, bytes: an entry is two indices and a weight (< 60 bytes); a
+/// comment longer than this is not something we wrote or SciPy writes. A file without
+/// newlines (a device, a sparse file of zeros) stops here instead of filling memory.
+pub const MAX_LINE_BYTES: usize = 1024;
+/// Room for the banner and comments before the size line, bytes.
+const MAX_HEADER_BYTES: u64 = 1 << 20;
+/// Largest weight file read at all, bytes: zenke25k's E→E (20 M synapses) is ≈ 0.5 GB.
+pub const MAX_FILE_BYTES: u64 = 8 << 30;
 
 /// Streaming parser: `open` reads the banner, comments and size line; `next_entry` yields
 /// one checked entry at a time.
 struct Reader {
     path: PathBuf,
     input: BufReader<File>,
+    /// Size of the file, bytes.
+    bytes: u64,
+    /// Weights accepted, and what that range means.
+    weights: (RangeInclusive<f64>, String),
     buf: String,
+    raw: Vec<u8>,
     line: u64,
     integer: bool,
     pathway: Option<String>,
@@ -327,12 +391,15 @@ struct Reader {
 }
 
 impl Reader {
-    fn open(path: &Path) -> Result<Self, MtxError> {
-        let file = File::open(path).map_err(|e| io_err(path, e))?;
+    fn open(path: &Path, max_bytes: u64) -> Result<Self, MtxError> {
+        let (file, bytes) = crate::input::open(path, max_bytes, "a weight file of this shape")?;
         let mut r = Reader {
             path: path.to_path_buf(),
             input: BufReader::with_capacity(1 << 20, file),
+            bytes,
+            weights: (-f64::MAX..=f64::MAX, "a finite real number".into()),
             buf: String::new(),
+            raw: Vec::new(),
             line: 0,
             integer: false,
             pathway: None,
@@ -368,14 +435,38 @@ impl Reader {
         }
     }
 
-    /// Reads the next line into `buf`; false at end of file.
+    /// Reads the next line into `buf`; false at end of file. A line longer than
+    /// [`MAX_LINE_BYTES`] or not UTF-8 is an error naming its number.
     fn advance(&mut self) -> Result<bool, MtxError> {
+        use std::io::Read;
         self.buf.clear();
+        self.raw.clear();
         self.line += 1;
-        let n = self
-            .input
-            .read_line(&mut self.buf)
+        let n = (&mut self.input)
+            .take(MAX_LINE_BYTES as u64 + 1)
+            .read_until(b'\n', &mut self.raw)
             .map_err(|e| io_err(&self.path, e))?;
+        let bad = |reason: String| MtxError::Line {
+            path: self.path.clone(),
+            line: self.line,
+            reason,
+        };
+        if self.raw.len() > MAX_LINE_BYTES {
+            return Err(bad(format!(
+                "line longer than {MAX_LINE_BYTES} bytes (starts {:?}): expected a Matrix \
+                 Market text line",
+                crate::input::excerpt(&String::from_utf8_lossy(&self.raw[..40]), 40)
+            )));
+        }
+        match std::str::from_utf8(&self.raw) {
+            Ok(t) => self.buf.push_str(t),
+            Err(e) => {
+                return Err(bad(format!(
+                    "not UTF-8 text ({e}): {:?}",
+                    crate::input::excerpt(&String::from_utf8_lossy(&self.raw), 80)
+                )))
+            }
+        }
         Ok(n > 0)
     }
 
@@ -489,6 +580,9 @@ impl Reader {
                 line: self.line,
                 value: v.into(),
             });
+        }
+        if !self.weights.0.contains(&w) {
+            return Err(bad(v, &self.weights.1));
         }
         Ok((pre, post, w))
     }
@@ -766,7 +860,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nope.mtx");
         let err = read(&path).unwrap_err();
-        assert!(matches!(err, MtxError::Io { .. }), "{err:?}");
+        assert!(
+            matches!(&err, MtxError::Input(e) if e.is_not_found()),
+            "{err:?}"
+        );
         assert!(
             err.to_string().contains(&path.display().to_string()),
             "{err}"
@@ -838,6 +935,35 @@ mod tests {
         names.sort();
         assert_eq!(names, ["ii.mtx", "subdir"], "temporary files left behind");
         assert_eq!(fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn shape_and_size_are_checked_before_entries_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        // Wrong shape, then garbage: the shape is what is reported.
+        let path = file(
+            dir.path(),
+            "ee.mtx",
+            &format!(
+                "{BANNER}3 3 1
+not an entry
+"
+            ),
+        );
+        let err = read_expecting(&path, "EE", 4, 4).unwrap_err();
+        assert!(matches!(err, MtxError::Shape { .. }), "{err:?}");
+        // A file larger than any 2x2 pathway can be is refused unread.
+        let big = file(dir.path(), "big.mtx", &"%\n".repeat(600_000));
+        let err = read_expecting(&big, "EE", 2, 2).unwrap_err();
+        assert!(err.to_string().contains("bytes, larger than"), "{err}");
+        // A line without end (a device, a sparse file of zeros) stops at the cap.
+        let zeros = dir.path().join("zeros.mtx");
+        File::create(&zeros).unwrap().set_len(1 << 30).unwrap();
+        let err = read(&zeros).unwrap_err();
+        assert!(
+            err.to_string().contains("zeros.mtx:1: line longer than"),
+            "{err}"
+        );
     }
 
     #[test]

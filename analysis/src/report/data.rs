@@ -14,34 +14,15 @@ pub struct Spikes {
     pub trains: Vec<Vec<f64>>,
 }
 
-/// Reads a 2-D `.npy` array of any integer or float type as f64, with its shape.
+/// Reads a 2-D `.npy` array (int64 or float64) as f64, with its shape.
 fn read_2d(path: &Path) -> Result<(usize, usize, Vec<f64>), String> {
-    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let bytes = std::fs::read(path).map_err(|e| err(&e))?;
-    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| err(&e))?;
-    let shape = npy.shape().to_vec();
-    if shape.len() != 2 {
-        return Err(err(&format!("shape {shape:?}, expected 2 dimensions")));
-    }
-    let (rows, cols) = (shape[0] as usize, shape[1] as usize);
-    let type_str = npy.dtype().descr();
-    let values: Vec<f64> = if type_str.contains('f') {
-        npy.into_vec::<f64>().map_err(|e| err(&e))?
-    } else {
-        npy.into_vec::<i64>()
-            .map_err(|e| err(&e))?
-            .into_iter()
-            .map(|x| x as f64)
-            .collect()
-    };
-    if values.len() != rows * cols {
-        return Err(err(&format!(
-            "{} values for shape ({rows}, {cols})",
-            values.len()
-        )));
-    }
-    Ok((rows, cols, values))
+    let a = crate::npy::read_2d(path)?;
+    Ok((a.rows, a.cols, a.to_f64()))
 }
+
+/// Most neurons a record may claim for its spike trains to be read (one empty train
+/// each): 100× zenke25k's 27 500.
+const MAX_NEURONS: usize = 10_000_000;
 
 /// Where a record's file lies: as recorded, or (for a results directory that moved)
 /// beside the record's own file.
@@ -73,12 +54,25 @@ impl Spikes {
         let neurons = r
             .u64("config.neurons")
             .ok_or("record lacks config.neurons")? as usize;
+        if neurons > MAX_NEURONS {
+            return Err(format!(
+                "{}:{}: config.neurons = {neurons}: expected at most {MAX_NEURONS}",
+                r.file.display(),
+                r.line
+            ));
+        }
         let duration = r.f64("config.simtime_s").ok_or("record lacks simtime")?;
         // Steps count from the start of the priming run, if there was one.
         let t0 = r.f64("config.parameters.priming_s").unwrap_or(0.0);
         let mut trains = vec![Vec::new(); neurons];
         for row in 0..rows {
             let (step, id) = (values[2 * row], values[2 * row + 1]);
+            if !(step >= 0.0 && id >= 0.0 && id.fract() == 0.0) {
+                return Err(format!(
+                    "{}: row {row}: step {step}, neuron {id}: expected non-negative whole numbers",
+                    path.display()
+                ));
+            }
             let Some(train) = trains.get_mut(id as usize) else {
                 return Err(format!(
                     "{}: row {row}: neuron {id} outside the {neurons} neurons of the run",

@@ -361,12 +361,17 @@ fn fig3(ctx: &Context, dir: &Path) -> FigureOutcome {
          of 10 pairs of independent networks (seeds 2–21) at 0.1 ms; per-neuron rates \
          against the reference with Pearson r.",
     );
-    let load = |dt: f64, seed: u64| {
-        ctx.va_spikes(dt, seed)
-            .and_then(Spikes::of)
-            .and_then(Result::ok)
+    // A spike file that cannot be read is said so (under "missing"), not skipped silently.
+    let unreadable = std::cell::RefCell::new(Vec::new());
+    let load = |dt: f64, seed: u64| match ctx.va_spikes(dt, seed).and_then(Spikes::of)? {
+        Ok(s) => Some(s),
+        Err(e) => {
+            unreadable.borrow_mut().push(format!("spikes: {e}"));
+            None
+        }
     };
     let Some(reference) = load(1e-5, 1) else {
+        out.missing.extend(unreadable.take());
         out.missing
             .push("no va reference run at dt 0.01 ms with --spikes (snn-bench figures)".into());
         return out;
@@ -432,6 +437,7 @@ fn fig3(ctx: &Context, dir: &Path) -> FigureOutcome {
                 .scale_label("D"),
         );
     }
+    out.missing.extend(unreadable.take());
     out
 }
 

@@ -101,9 +101,29 @@ impl Context {
         let (r, w) = read(&dir.join("figures"))?;
         records.extend(r);
         warnings.extend(w);
-        let machine = std::fs::read_to_string(dir.join("machine.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok());
+        let machine_json = dir.join("machine.json");
+        let machine = match sim_core::input::read(&machine_json, 1 << 24, "machine.json") {
+            Ok(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(v) => Some(v),
+                Err(e) => {
+                    warnings.push(Warning {
+                        file: machine_json.clone(),
+                        line: e.line(),
+                        message: format!("not JSON ({e}); machine limits left out"),
+                    });
+                    None
+                }
+            },
+            Err(e) if e.is_not_found() => None,
+            Err(e) => {
+                warnings.push(Warning {
+                    file: machine_json.clone(),
+                    line: 0,
+                    message: format!("cannot read ({e}); machine limits left out"),
+                });
+                None
+            }
+        };
         let (records, loaded) = quiet_where_possible(records);
         let groups = records::group(&records);
         Ok(Context {

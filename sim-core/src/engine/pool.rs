@@ -29,6 +29,7 @@ use super::{wait_latency, Observer, Outcome, RunConfig, Worker, SYNC};
 use crate::barrier::{Barrier, Gate, WaitPolicy};
 use crate::comm::{SingleWorker, Spike};
 use crate::contention::LoadProbe;
+use crate::health::ALARM;
 use crate::model::Network;
 use crate::partition::Partition;
 use crate::real::Real;
@@ -71,6 +72,8 @@ struct Part<R: Real, K: Clock> {
     worker: Worker<R, SingleWorker, K>,
     /// The slot set (parity) holding an exchange this partition has not taken in yet.
     pending: Option<usize>,
+    /// Whether that exchange was one of the NaN/inf watch's checks.
+    checked: bool,
 }
 
 struct Pool<'a, R: Real, K: Clock> {
@@ -101,6 +104,9 @@ struct Pool<'a, R: Real, K: Clock> {
     /// Sum over completed windows of `active` (for the mean in the record).
     active_windows: AtomicU64,
     probe: Mutex<LoadProbe>,
+    /// A partition found a NaN or infinite state: no window starts after the exchange
+    /// that told everyone (see [`crate::health`]).
+    stop: std::sync::atomic::AtomicBool,
 }
 
 /// How often thread 0 samples the machine's load.
@@ -122,6 +128,9 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
                     .extend_from_slice(&slot.lock().unwrap_or_else(|e| e.into_inner()));
             }
             w.ingest();
+            if std::mem::take(&mut part.checked) {
+                w.watch.after_exchange(&w.received);
+            }
             let t1 = w.clock.now();
             w.ticks[SYNC] += t1 - t0;
         }
@@ -144,7 +153,7 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
         let mut last_probe = Instant::now();
         loop {
             let t = self.next.load(Ordering::Acquire);
-            if t >= total {
+            if t >= total || self.stop.load(Ordering::Acquire) {
                 break;
             }
             if thread >= self.active.load(Ordering::Acquire) {
@@ -170,6 +179,11 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
             {
                 continue;
             }
+            // A stop set by the exchange that opened this window (before the gate
+            // moved, so it is seen here): step nothing more.
+            if self.stop.load(Ordering::Acquire) {
+                break;
+            }
             let win = wins[w as usize];
             let parity = (first_exchange + win.exchanges_before) % 2;
             {
@@ -185,6 +199,14 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
                 }
                 debug_assert_eq!(worker.step, win.end);
                 if win.exchange {
+                    // The NaN/inf watch checks at exchanges every min-delay steps (not at
+                    // the flush of a partial last window), as in `Worker::step`.
+                    part.checked = win.end % worker.min_delay == 0
+                        && worker.watch.before_exchange(
+                            &worker.populations,
+                            win.end,
+                            &mut worker.emitted,
+                        );
                     worker.end_block();
                     let mut slot = self.slots[parity][t as usize % p_count as usize]
                         .lock()
@@ -202,6 +224,16 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
                         .iter()
                         .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
                         .sum();
+                    // An alarm (a partition found a NaN or infinite state) stops every
+                    // partition after this exchange, as in lockstep.
+                    if self.slots[parity].iter().any(|s| {
+                        s.lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .iter()
+                            .any(|sp| sp.gid == ALARM)
+                    }) {
+                        self.stop.store(true, Ordering::Release);
+                    }
                     let before = self.exchanged.fetch_add(n as u64, Ordering::Relaxed);
                     let every = self.cfg.progress_every;
                     if every > 0 && win.end > run_start {
@@ -217,7 +249,7 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
                     Ordering::Relaxed,
                 );
                 self.gate.advance();
-                if w + 1 == wins.len() as u64 {
+                if w + 1 == wins.len() as u64 || self.stop.load(Ordering::Acquire) {
                     // The segment is over: retired threads must come to the join.
                     let _g = self.retired.lock().unwrap_or_else(|e| e.into_inner());
                     self.rejoin.notify_all();
@@ -251,6 +283,7 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
         let mut g = self.retired.lock().unwrap_or_else(|e| e.into_inner());
         while thread >= self.active.load(Ordering::Acquire)
             && self.next.load(Ordering::Acquire) < total
+            && !self.stop.load(Ordering::Acquire)
         {
             if self.join.is_poisoned() {
                 panic!("another worker panicked; abandoning the run");
@@ -314,6 +347,7 @@ pub(crate) fn run<R: Real, K: Clock>(
         rejoin: Condvar::new(),
         active_windows: AtomicU64::new(0),
         probe: Mutex::new(LoadProbe::new()),
+        stop: std::sync::atomic::AtomicBool::new(false),
     };
     let d = net.min_delay_steps().expect("validated network") as u64;
     let prime = windows(0, cfg.priming_steps, d, false);
@@ -337,6 +371,7 @@ pub(crate) fn run<R: Real, K: Clock>(
             *pool.part(p) = Some(Part {
                 worker,
                 pending: None,
+                checked: false,
             });
         }
         // A priming run keeps the weights fixed (as `run_worker` does).
@@ -368,14 +403,18 @@ pub(crate) fn run<R: Real, K: Clock>(
         if thread == 0 {
             observer.run_started();
         }
-        pool.segment(
-            thread,
-            &main,
-            prime.len() as u64,
-            prime_exchanges,
-            observer,
-            run_start,
-        );
+        if pool.stop.load(Ordering::Acquire) {
+            // Priming stopped on a NaN/inf: no run.
+        } else {
+            pool.segment(
+                thread,
+                &main,
+                prime.len() as u64,
+                prime_exchanges,
+                observer,
+                run_start,
+            );
+        }
         pool.settle(thread, |_| {});
         let run_end = Instant::now();
         if thread == 0 {
@@ -432,6 +471,7 @@ pub(crate) fn run<R: Real, K: Clock>(
                 stats: std::mem::take(&mut w.stats),
                 partition: w.partition.clone(),
                 arrivals: w.arrivals(),
+                failure: w.check_state().cloned(),
                 walls: (p == 0).then_some(walls),
                 threads_active: active_mean.filter(|_| p == 0),
             }

@@ -84,6 +84,32 @@ impl<R: Real> Population<R> {
         }
     }
 
+    /// Every floating-point state variable by name (for the NaN/inf watch,
+    /// [`crate::health`]); Poisson sources have none.
+    pub fn state(&self) -> Vec<(&'static str, &[R])> {
+        match self {
+            Population::Coba(c) => vec![
+                ("v", &c.v),
+                ("g_exc", &c.g_exc),
+                ("g_inh", &c.g_inh),
+                ("refractory", &c.refractory),
+            ],
+            Population::AmpaNmda(a) => vec![
+                ("v", &a.v),
+                ("g_ampa", &a.g_ampa),
+                ("g_nmda", &a.g_nmda),
+                ("g_gaba", &a.g_gaba),
+                ("theta", &a.theta),
+            ],
+            Population::Delta(d) => vec![
+                ("v", &d.v),
+                ("input", &d.input),
+                ("refractory", &d.refractory),
+            ],
+            Population::Poisson(_) => Vec::new(),
+        }
+    }
+
     /// The input variable that a connection on `channel` adds its weights to.
     #[inline]
     pub fn input(&mut self, channel: Channel) -> &mut [R] {
