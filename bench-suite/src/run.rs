@@ -396,7 +396,7 @@ fn run_in<R: Real>(
             precision: R::PRECISION.to_string(),
             simtime_s: steps as f64 * net.dt,
             steps,
-            partitions: result.workers.len(),
+            partitions: result.partitions,
             threads: cfg.workers,
             ranks,
             hosts,

@@ -146,10 +146,14 @@ fn check_bookkeeping(r: &Record, precision: &str, threads: usize) {
     );
     assert_eq!(o.phases_per_worker.len(), threads, "{what}");
     for (k, p) in o.phases_per_worker.iter().enumerate() {
-        assert!(
-            p.evolve > 0.0 && p.propagate > 0.0,
-            "{what}: worker {k}: {p:?}"
-        );
+        // Thread 0 always steps partitions; another may have slept through the run if
+        // other processes took the cores (result.conditions.threads_active_mean).
+        if k == 0 || p.evolve > 0.0 {
+            assert!(
+                p.evolve > 0.0 && p.propagate > 0.0,
+                "{what}: worker {k}: {p:?}"
+            );
+        }
         assert_eq!(p.plasticity, 0.0, "{what}: worker {k}");
         // Each worker's timed phases happen inside the timed run.
         assert!(

@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{wait_latency, Observer, Outcome, RunConfig, Worker, SYNC};
+use super::{phases, wait_latency, Observer, Outcome, RunConfig, Worker, BARRIER, SYNC};
 use crate::barrier::{Barrier, Gate, WaitPolicy};
 use crate::comm::{SingleWorker, Spike};
 use crate::contention::LoadProbe;
@@ -34,6 +34,7 @@ use crate::model::Network;
 use crate::partition::Partition;
 use crate::real::Real;
 use crate::timers::Clock;
+use crate::timers::PhaseTimes;
 
 /// The steps `start..end` of one window, and whether an exchange ends it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +94,9 @@ struct Pool<'a, R: Real, K: Clock> {
     exchanged: AtomicU64,
     /// Ticks each thread spent waiting for windows to complete.
     waited: Vec<AtomicU64>,
+    /// Ticks of each thread's work on any partition: per-phase samples (as a worker's
+    /// `ticks`) and the exact compute time, for the threads' phase times.
+    work: Vec<Mutex<([u64; 5], u64)>>,
     clock: K,
     cfg: &'a RunConfig,
     latency: std::time::Duration,
@@ -151,6 +155,7 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
         let total = wins.len() as u64 * p_count;
         let mut beats = 0u64;
         let mut last_probe = Instant::now();
+        let (mut ticks, mut compute) = ([0u64; 5], 0u64);
         loop {
             let t = self.next.load(Ordering::Acquire);
             if t >= total || self.stop.load(Ordering::Acquire) {
@@ -189,6 +194,7 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
             {
                 let mut guard = self.part(t as usize % p_count as usize);
                 let part = guard.as_mut().expect("partitions are built");
+                let (ticks0, compute0) = (part.worker.ticks, part.worker.compute_ticks);
                 self.ingest(part);
                 let worker = &mut part.worker;
                 worker.block_t0 = worker.clock.now();
@@ -215,6 +221,10 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
                     slot.extend_from_slice(&worker.emitted);
                     part.pending = Some(parity);
                 }
+                for (k, t) in ticks.iter_mut().enumerate() {
+                    *t += part.worker.ticks[k] - ticks0[k];
+                }
+                compute += part.worker.compute_ticks - compute0;
             }
             if self.finished.fetch_add(1, Ordering::AcqRel) + 1 == (w + 1) * p_count {
                 // The last partition of window w: open window w + 1.
@@ -256,6 +266,11 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
                 }
             }
         }
+        let mut w = self.work[thread].lock().unwrap_or_else(|e| e.into_inner());
+        for (k, t) in ticks.iter().enumerate() {
+            w.0[k] += t;
+        }
+        w.1 += compute;
     }
 
     /// Sets the number of working threads to what fits beside the machine's other
@@ -317,14 +332,15 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
 }
 
 /// Runs `net` as `cfg.partitions` partitions on `cfg.workers` threads of this process;
-/// returns the partitions' outcomes in partition order.
+/// returns the partitions' outcomes in partition order and each thread's phase times
+/// (its work on any partition, and its waits as `barrier`).
 pub(crate) fn run<R: Real, K: Clock>(
     net: &Network,
     cfg: &RunConfig,
     clock: K,
     observer: &dyn Observer,
     start: Instant,
-) -> Vec<Outcome> {
+) -> (Vec<Outcome>, Vec<PhaseTimes>) {
     let threads = cfg.workers;
     let p_count = cfg.partitions.max(threads);
     let pool = Pool::<R, K> {
@@ -339,6 +355,7 @@ pub(crate) fn run<R: Real, K: Clock>(
         finished: AtomicU64::new(0),
         exchanged: AtomicU64::new(0),
         waited: (0..threads).map(|_| AtomicU64::new(0)).collect(),
+        work: (0..threads).map(|_| Mutex::new(([0; 5], 0))).collect(),
         clock: clock.clone(),
         cfg,
         latency: cfg.injected_latency,
@@ -449,7 +466,15 @@ pub(crate) fn run<R: Real, K: Clock>(
     let walls = *walls.lock().unwrap_or_else(|e| e.into_inner());
     let active_mean = (!main.is_empty())
         .then(|| pool.active_windows.load(Ordering::Relaxed) as f64 / main.len() as f64);
-    pool.parts
+    let thread_phases: Vec<PhaseTimes> = (0..threads)
+        .map(|t| {
+            let (mut ticks, compute) = *pool.work[t].lock().unwrap_or_else(|e| e.into_inner());
+            ticks[BARRIER] = pool.waited[t].load(Ordering::Relaxed);
+            phases(&pool.clock, &ticks, compute)
+        })
+        .collect();
+    let outcomes = pool
+        .parts
         .into_iter()
         .enumerate()
         .map(|(p, m)| {
@@ -458,13 +483,7 @@ pub(crate) fn run<R: Real, K: Clock>(
                 .unwrap_or_else(|e| e.into_inner())
                 .expect("partitions are built");
             let w = &mut part.worker;
-            let mut report = w.report();
-            // A thread's waiting is shown on the partition of the same index: with one
-            // partition per thread (the default) worker i's barrier is thread i's.
-            if let Some(ticks) = pool.waited.get(p) {
-                let ns = pool.clock.nanos(ticks.load(Ordering::Relaxed));
-                report.phases.barrier += ns as f64 * 1e-9;
-            }
+            let report = w.report();
             Outcome {
                 report,
                 spikes: w.record.take(),
@@ -476,7 +495,8 @@ pub(crate) fn run<R: Real, K: Clock>(
                 threads_active: active_mean.filter(|_| p == 0),
             }
         })
-        .collect()
+        .collect();
+    (outcomes, thread_phases)
 }
 
 /// Poisons the pool's gate and barrier if a thread unwinds, so the others stop
