@@ -200,6 +200,7 @@ pub fn check_plan(
     net: &Network,
     precision: Precision,
     threads: usize,
+    partitions: usize,
     steps: u64,
     priming_steps: u64,
     trace_exchanges: bool,
@@ -218,7 +219,7 @@ pub fn check_plan(
         ));
     }
     let ring = delay + net.min_delay_steps().map_err(|e| e.to_string())? as u64;
-    let need = estimated_bytes(net, precision, threads, steps, ring, trace_exchanges);
+    let need = estimated_bytes(net, precision, partitions, steps, ring, trace_exchanges);
     let have = physical_memory();
     if have > 0 && need > MEMORY_SHARE * have as f64 {
         let trace = if trace_exchanges {
@@ -227,7 +228,8 @@ pub fn check_plan(
             String::new()
         };
         return Err(format!(
-            "{} with --threads {threads}, --precision {}{trace}: needs an estimated {:.1} GiB, \
+            "{} with --threads {threads} ({partitions} partition(s) in all), --precision {}{trace}: \
+             needs an estimated {:.1} GiB, \
              expected at most {:.0} % of this machine's {:.1} GiB of physical memory",
             net.name,
             precision.name(),
@@ -251,11 +253,12 @@ fn physical_memory() -> u64 {
 /// A deliberately generous estimate of what a run holds at its peak, bytes: synapses
 /// (index + weight, plus the postsynaptic index and weight of plastic ones, plus the
 /// loaded entries themselves), per-worker state of every neuron (presynaptic traces,
-/// statistics), the delay rings and, if traced, the arrivals of every exchange.
+/// statistics), every partition's row index of every connection, the delay rings and,
+/// if traced, the arrivals of every exchange.
 pub fn estimated_bytes(
     net: &Network,
     precision: Precision,
-    threads: usize,
+    partitions: usize,
     steps: u64,
     ring: u64,
     trace_exchanges: bool,
@@ -279,8 +282,11 @@ pub fn estimated_bytes(
         bytes += synapses * (per_synapse * 1.5 + loaded);
     }
     let neurons = net.neuron_count() as f64;
-    let workers = threads as f64;
+    let workers = partitions as f64;
     bytes += neurons * (8.0 * real + 48.0) + workers * neurons * (2.0 * real + 8.0);
+    // Each partition indexes the rows of every presynaptic neuron (u32 per row start).
+    let rows: f64 = net.connections.iter().map(|c| sizes[c.pre] + 1.0).sum();
+    bytes += workers * rows * 4.0;
     bytes += workers * ring as f64 * 64.0;
     if trace_exchanges {
         let min_delay = net.min_delay_steps().unwrap_or(1).max(1) as f64;
@@ -332,10 +338,13 @@ mod tests {
         assert!(mb("va", None, 1, false) < 50.0);
         assert!(mb("va", None, 2, false) > mb("va", None, 1, false));
         assert!(mb("va", None, 2, true) > mb("va", None, 2, false));
+        // Partitions cost memory of their own (row indices, state): 4000 partitions of
+        // va hold 4000 row indices of 8000 entries.
+        assert!(mb("va", None, 4000, false) > 4000.0 * 8000.0 * 4.0 / 1e6);
         let net = by_name("zenke25k", &opts(Some(Traces::Continuous)))
             .unwrap()
             .net;
-        check_plan(&net, Precision::F64, 2, 100_000, 300_000, true).unwrap();
+        check_plan(&net, Precision::F64, 2, 2, 100_000, 300_000, true).unwrap();
     }
 
     #[test]

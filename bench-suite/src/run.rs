@@ -235,7 +235,12 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
     limits::check_plan(
         net,
         args.precision,
-        args.threads as usize * world_size(world),
+        args.threads as usize,
+        // Partitions, not threads, hold the per-partition state.
+        args.partitions
+            .map_or(0, |p| p as usize)
+            .max(args.threads as usize)
+            * world_size(world),
         steps,
         priming_steps,
         args.exchange_trace.is_some(),
