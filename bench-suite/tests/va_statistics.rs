@@ -145,10 +145,15 @@ fn check_bookkeeping(r: &Record, precision: &str, threads: usize) {
         o.rtf
     );
     assert_eq!(o.phases_per_worker.len(), threads, "{what}");
+    // Some thread stepped the partitions; any one may have done all of it (a thread
+    // descheduled or retired through the whole run: result.conditions.threads_active_mean).
+    assert!(
+        o.phases_per_worker.iter().any(|p| p.evolve > 0.0),
+        "{what}: {:?}",
+        o.phases_per_worker
+    );
     for (k, p) in o.phases_per_worker.iter().enumerate() {
-        // Thread 0 always steps partitions; another may have slept through the run if
-        // other processes took the cores (result.conditions.threads_active_mean).
-        if k == 0 || p.evolve > 0.0 {
+        if p.evolve > 0.0 {
             assert!(
                 p.evolve > 0.0 && p.propagate > 0.0,
                 "{what}: worker {k}: {p:?}"

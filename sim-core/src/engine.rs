@@ -1051,12 +1051,18 @@ mod timing_tests {
                 trace_exchanges: false,
             };
             let r = simulate::<f32>(&net, &cfg, &Quiet).unwrap();
+            // Some thread did the work; with the pooled scheduler any one of them may
+            // have done all of it (a thread descheduled through the whole run, or one
+            // retired because other processes took the cores: see `contention`).
+            assert!(
+                r.workers.iter().any(|w| w.phases.evolve > 0.0),
+                "{:?}",
+                r.workers
+            );
             for w in &r.workers {
                 let p = w.phases;
-                // Thread 0 always works; another thread may have slept through the
-                // run if other processes took the cores (see `contention`).
-                if p.evolve > 0.0 || std::ptr::eq(w, &r.workers[0]) {
-                    assert!(p.evolve > 0.0 && p.propagate > 0.0 && p.sync > 0.0, "{p:?}");
+                if p.evolve > 0.0 {
+                    assert!(p.propagate > 0.0 && p.sync > 0.0, "{p:?}");
                 }
                 assert_eq!(p.plasticity, 0.0);
                 // 2 %: the phases are read off the TSC (quanta's calibration), the wall
