@@ -22,7 +22,9 @@ use crate::real::Real;
 use crate::rng::CounterRng;
 use crate::stats::SpikeStats;
 use crate::timers::{Clock, Off, On, PhaseTimes};
+use history::History;
 
+mod history;
 mod pool;
 
 /// How a run is executed (nothing here changes what the network is).
@@ -156,8 +158,9 @@ pub struct Worker<R: Real, C: Communicator, K: Clock> {
     local_offsets: Vec<usize>,
     populations: Vec<Population<R>>,
     connections: Vec<Connection<R>>,
-    /// Global ids that spiked at step s, in slot s % len, sorted.
-    history: Vec<Vec<u32>>,
+    /// The spikes of the last steps (this worker's own; the pooled scheduler's
+    /// partitions read their process's instead).
+    history: History,
     min_delay: u64,
     step: u64,
     block_start: u64,
@@ -252,7 +255,7 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             partition,
             populations,
             connections,
-            history: vec![Vec::new(); ring],
+            history: History::new(ring, net.populations.iter().map(|p| p.size)),
             min_delay: min_delay as u64,
             step: 0,
             block_start: 0,
@@ -291,6 +294,15 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
 
     /// One time step without the exchange that may end it.
     pub(crate) fn advance(&mut self) {
+        // Taken out for the step (a move of three words) so that the step may borrow
+        // the rest of the worker mutably.
+        let history = std::mem::take(&mut self.history);
+        self.advance_reading(&history);
+        self.history = history;
+    }
+
+    /// One time step, reading the spikes of earlier steps from `history`.
+    pub(crate) fn advance_reading(&mut self, history: &History) {
         let step = self.step;
         // One step per exchange interval, rotating through the interval's positions, is
         // timed phase by phase; see `report` for how that splits the exactly timed
@@ -320,7 +332,7 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         let t1 = if sampled { self.clock.now() } else { 0 };
         for c in 0..self.connections.len() {
             if !self.connections[c].is_plastic() {
-                self.deliver(c, step);
+                self.deliver(c, step, history);
             }
         }
         let t2 = if sampled { self.clock.now() } else { 0 };
@@ -331,7 +343,7 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         if self.plastic {
             for c in 0..self.connections.len() {
                 if self.connections[c].is_plastic() {
-                    self.deliver(c, step);
+                    self.deliver(c, step, history);
                     let post = self.connections[c].post;
                     self.connections[c].potentiate(&self.fired[post], step);
                 }
@@ -361,18 +373,17 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
     }
 
     /// Delivers to connection `c`'s targets the spikes emitted one delay before `step`.
-    fn deliver(&mut self, c: usize, step: u64) {
+    fn deliver(&mut self, c: usize, step: u64, history: &History) {
         let conn = &mut self.connections[c];
         let Some(emitted_at) = step.checked_sub(conn.delay_steps as u64) else {
             return;
         };
-        let ring = self.history.len() as u64;
-        let slot = &self.history[(emitted_at % ring) as usize];
-        let lo = slot.partition_point(|&g| g < conn.pre_offset);
-        let hi = lo + slot[lo..].partition_point(|&g| g < conn.pre_offset + conn.n_pre() as u32);
         let input = self.populations[conn.post].input(conn.channel);
         let offset = conn.pre_offset;
-        let spikes = slot[lo..hi].iter().map(move |&g| g - offset);
+        let spikes = history
+            .of_population(emitted_at, conn.pre)
+            .iter()
+            .map(move |&g| g - offset);
         if conn.is_plastic() {
             let n = conn.propagate_plastic(spikes, input, step);
             self.events += n;
@@ -411,19 +422,14 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
     /// Puts the gathered spikes (`received`, in worker order) of the block that just
     /// ended into the delay ring, and starts the next block.
     pub(crate) fn ingest(&mut self) {
-        let ring = self.history.len() as u64;
-        for s in self.block_start..self.step {
-            self.history[(s % ring) as usize].clear();
-        }
-        for sp in &self.received {
-            self.history[(sp.step % ring) as usize].push(sp.gid);
-        }
-        // Workers' blocks interleave populations, so sort to get the one order in which
-        // every neuron, whatever the partition, accumulates its inputs.
-        for s in self.block_start..self.step {
-            self.history[(s % ring) as usize].sort_unstable();
-        }
-        self.exchanged += self.received.len() as u64;
+        self.history.take_in(&self.received, self.step);
+        self.end_exchange(self.received.len());
+    }
+
+    /// The exchange of `received` spikes (network-wide) is taken in: starts the next
+    /// block.
+    pub(crate) fn end_exchange(&mut self, received: usize) {
+        self.exchanged += received as u64;
         if let Some(rec) = &mut self.record {
             rec.extend_from_slice(&self.emitted);
         }

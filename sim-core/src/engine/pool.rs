@@ -13,18 +13,21 @@
 //! partitions itself. The work of a descheduled thread moves.
 //!
 //! A window is the steps between two exchanges (`min_delay` of them, aligned to
-//! multiples of `min_delay` as in [`Worker::step`]). A partition's window is: take in
-//! the spikes of the previous exchange (the same `ingest` as in lockstep), advance its
-//! steps, publish its spikes into its slot. Tickets `t = w · P + p` number the
+//! multiples of `min_delay` as in [`Worker::step`]). A partition's window is: end the
+//! block of the previous exchange, advance its steps reading the process's spike
+//! history, publish its spikes into its slot. The thread that completes a window takes
+//! every slot into the history (one history per process, not per partition: see
+//! [`super::history`]) and opens the next. Tickets `t = w · P + p` number the
 //! (window, partition) pairs; a thread claims the next ticket once window `w − 1` is
 //! complete. Spikes are bit-identical to lockstep and to any thread count: each
 //! partition's state is only ever stepped by one thread at a time, in step order, and
-//! receives the spikes in partition order.
+//! the history holds each step's spikes sorted, as in lockstep.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex};
+use std::sync::{Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
+use super::history::History;
 use super::{phases, wait_latency, Observer, Outcome, RunConfig, Worker, BARRIER, SYNC};
 use crate::barrier::{Barrier, Gate, WaitPolicy};
 use crate::comm::{SingleWorker, Spike};
@@ -42,8 +45,6 @@ struct Window {
     start: u64,
     end: u64,
     exchange: bool,
-    /// Exchanges before this window's (in the segment).
-    exchanges_before: usize,
 }
 
 /// The windows of the steps `start..end`: exchanges at multiples of `d`, and at `end`
@@ -51,7 +52,6 @@ struct Window {
 fn windows(start: u64, end: u64, d: u64, flush: bool) -> Vec<Window> {
     let mut out = Vec::new();
     let mut s = start;
-    let mut exchanges = 0;
     while s < end {
         let next = ((s / d) + 1) * d;
         let e = next.min(end);
@@ -60,29 +60,33 @@ fn windows(start: u64, end: u64, d: u64, flush: bool) -> Vec<Window> {
             start: s,
             end: e,
             exchange,
-            exchanges_before: exchanges,
         });
-        exchanges += exchange as usize;
         s = e;
     }
     out
 }
 
-/// A partition and whether the spikes of an exchange wait in the slots for it.
+/// A partition and whether an exchange waits to be taken in by it.
 struct Part<R: Real, K: Clock> {
     worker: Worker<R, SingleWorker, K>,
-    /// The slot set (parity) holding an exchange this partition has not taken in yet.
-    pending: Option<usize>,
+    /// An exchange is in the history that this partition has not counted yet.
+    pending: bool,
     /// Whether that exchange was one of the NaN/inf watch's checks.
     checked: bool,
 }
 
 struct Pool<'a, R: Real, K: Clock> {
     parts: Vec<Mutex<Option<Part<R, K>>>>,
-    /// Two sets of per-partition slots, used by alternate exchanges: a partition
-    /// publishing exchange k + 2 into set k % 2 does so after window k + 1 is complete,
-    /// and every partition took exchange k in before finishing window k + 1.
-    slots: [Vec<Mutex<Vec<Spike>>>; 2],
+    /// Each partition's spikes of its last block, published at the end of a window
+    /// with an exchange and taken into the history by the thread that completes it
+    /// (before the next window opens, so a slot is never written while it is read).
+    slots: Vec<Mutex<Vec<Spike>>>,
+    /// The process's spike history, read by every partition during a window, written
+    /// (taking in an exchange) only by the thread that completes a window, while no
+    /// partition steps (see [`super::history`]).
+    history: RwLock<History>,
+    /// Spikes of the last exchange, network-wide.
+    last_exchange: AtomicU64,
     /// Windows completed since the pool was made.
     gate: Gate,
     /// Where every thread meets between the parts of a run (built, primed, done).
@@ -121,33 +125,47 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
         self.parts[p].lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes in, for partition `part`, the exchange waiting in the slots.
+    /// Takes in, for partition `part`, the exchange already in the history: ends its
+    /// block (its own spikes recorded, counts), and a checked exchange's alarm.
     fn ingest(&self, part: &mut Part<R, K>) {
-        if let Some(parity) = part.pending.take() {
+        if std::mem::take(&mut part.pending) {
             let w = &mut part.worker;
             let t0 = w.clock.now();
-            w.received.clear();
-            for slot in &self.slots[parity] {
-                w.received
-                    .extend_from_slice(&slot.lock().unwrap_or_else(|e| e.into_inner()));
-            }
-            w.ingest();
+            w.end_exchange(self.last_exchange.load(Ordering::Acquire) as usize);
             if std::mem::take(&mut part.checked) {
-                w.watch.after_exchange(&w.received);
+                w.watch.stop |= self.stop.load(Ordering::Acquire);
             }
             let t1 = w.clock.now();
             w.ticks[SYNC] += t1 - t0;
         }
     }
 
-    /// Runs the windows `wins` (whose first exchange has index `first_exchange`) on
+    /// Takes the spikes in the slots (every partition's, of the block up to step
+    /// `upto`) into the history; returns how many there were and whether one of
+    /// them is an alarm. Called by the thread that completed the window.
+    fn take_in(&self, upto: u64) -> (usize, bool) {
+        let slots: Vec<_> = self
+            .slots
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
+            .collect();
+        let n = slots.iter().map(|s| s.len()).sum();
+        let alarm = slots.iter().any(|s| s.iter().any(|sp| sp.gid == ALARM));
+        self.history
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .take_in(slots.iter().flat_map(|s| s.iter()), upto);
+        self.last_exchange.store(n as u64, Ordering::Release);
+        (n, alarm)
+    }
+
+    /// Runs the windows `wins` on
     /// every partition, as thread `thread`. `base`: windows completed before.
     fn segment(
         &self,
         thread: usize,
         wins: &[Window],
         base: u64,
-        first_exchange: usize,
         observer: &dyn Observer,
         run_start: u64,
     ) {
@@ -190,7 +208,6 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
                 break;
             }
             let win = wins[w as usize];
-            let parity = (first_exchange + win.exchanges_before) % 2;
             {
                 let mut guard = self.part(t as usize % p_count as usize);
                 let part = guard.as_mut().expect("partitions are built");
@@ -198,11 +215,13 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
                 self.ingest(part);
                 let worker = &mut part.worker;
                 worker.block_t0 = worker.clock.now();
+                let history = self.history.read().unwrap_or_else(|e| e.into_inner());
                 for _ in win.start..win.end {
-                    worker.advance();
+                    worker.advance_reading(&history);
                     beats += 1;
                     self.gate.beat(thread, beats);
                 }
+                drop(history);
                 debug_assert_eq!(worker.step, win.end);
                 if win.exchange {
                     // The NaN/inf watch checks at exchanges every min-delay steps (not at
@@ -214,12 +233,12 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
                             &mut worker.emitted,
                         );
                     worker.end_block();
-                    let mut slot = self.slots[parity][t as usize % p_count as usize]
+                    let mut slot = self.slots[t as usize % p_count as usize]
                         .lock()
                         .unwrap_or_else(|e| e.into_inner());
                     slot.clear();
                     slot.extend_from_slice(&worker.emitted);
-                    part.pending = Some(parity);
+                    part.pending = true;
                 }
                 for (k, t) in ticks.iter_mut().enumerate() {
                     *t += part.worker.ticks[k] - ticks0[k];
@@ -229,21 +248,15 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
             if self.finished.fetch_add(1, Ordering::AcqRel) + 1 == (w + 1) * p_count {
                 // The last partition of window w: open window w + 1.
                 if win.exchange {
+                    let t0 = self.clock.now();
                     wait_latency(self.latency);
-                    let n: usize = self.slots[parity]
-                        .iter()
-                        .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()).len())
-                        .sum();
+                    let (n, alarm) = self.take_in(win.end);
                     // An alarm (a partition found a NaN or infinite state) stops every
                     // partition after this exchange, as in lockstep.
-                    if self.slots[parity].iter().any(|s| {
-                        s.lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .iter()
-                            .any(|sp| sp.gid == ALARM)
-                    }) {
+                    if alarm {
                         self.stop.store(true, Ordering::Release);
                     }
+                    ticks[SYNC] += self.clock.now() - t0;
                     let before = self.exchanged.fetch_add(n as u64, Ordering::Relaxed);
                     let every = self.cfg.progress_every;
                     if every > 0 && win.end > run_start {
@@ -345,10 +358,13 @@ pub(crate) fn run<R: Real, K: Clock>(
     let p_count = cfg.partitions.max(threads);
     let pool = Pool::<R, K> {
         parts: (0..p_count).map(|_| Mutex::new(None)).collect(),
-        slots: [
-            (0..p_count).map(|_| Mutex::new(Vec::new())).collect(),
-            (0..p_count).map(|_| Mutex::new(Vec::new())).collect(),
-        ],
+        slots: (0..p_count).map(|_| Mutex::new(Vec::new())).collect(),
+        history: RwLock::new(History::new(
+            net.max_delay_steps().expect("validated network")
+                + net.min_delay_steps().expect("validated network"),
+            net.populations.iter().map(|p| p.size),
+        )),
+        last_exchange: AtomicU64::new(0),
         gate: Gate::new(threads, WaitPolicy::for_cores(threads)),
         join: Barrier::new(threads),
         next: AtomicU64::new(0),
@@ -370,7 +386,6 @@ pub(crate) fn run<R: Real, K: Clock>(
     let prime = windows(0, cfg.priming_steps, d, false);
     let run_start = cfg.priming_steps;
     let main = windows(run_start, run_start + cfg.steps, d, true);
-    let prime_exchanges = prime.iter().filter(|w| w.exchange).count();
     let walls = Mutex::new((0.0, 0.0, 0.0));
 
     let body = |thread: usize| {
@@ -387,7 +402,7 @@ pub(crate) fn run<R: Real, K: Clock>(
             );
             *pool.part(p) = Some(Part {
                 worker,
-                pending: None,
+                pending: false,
                 checked: false,
             });
         }
@@ -399,7 +414,7 @@ pub(crate) fn run<R: Real, K: Clock>(
         });
         let setup_end = Instant::now();
         if !prime.is_empty() {
-            pool.segment(thread, &prime, 0, 0, observer, u64::MAX);
+            pool.segment(thread, &prime, 0, observer, u64::MAX);
             pool.settle(thread, |w| {
                 w.set_learning(true);
                 w.reset_measurements();
@@ -423,14 +438,7 @@ pub(crate) fn run<R: Real, K: Clock>(
         if pool.stop.load(Ordering::Acquire) {
             // Priming stopped on a NaN/inf: no run.
         } else {
-            pool.segment(
-                thread,
-                &main,
-                prime.len() as u64,
-                prime_exchanges,
-                observer,
-                run_start,
-            );
+            pool.segment(thread, &main, prime.len() as u64, observer, run_start);
         }
         pool.settle(thread, |_| {});
         let run_end = Instant::now();
@@ -518,20 +526,19 @@ mod tests {
 
     #[test]
     fn windows_end_at_multiples_of_the_min_delay_and_at_a_flush() {
-        let w = |s, e, x, b| Window {
+        let w = |s, e, x| Window {
             start: s,
             end: e,
             exchange: x,
-            exchanges_before: b,
         };
         assert_eq!(
             windows(0, 20, 8, true),
-            vec![w(0, 8, true, 0), w(8, 16, true, 1), w(16, 20, true, 2)]
+            vec![w(0, 8, true), w(8, 16, true), w(16, 20, true)]
         );
-        assert_eq!(windows(0, 20, 8, false).last(), Some(&w(16, 20, false, 2)));
+        assert_eq!(windows(0, 20, 8, false).last(), Some(&w(16, 20, false)));
         assert_eq!(
             windows(5, 17, 8, true),
-            vec![w(5, 8, true, 0), w(8, 16, true, 1), w(16, 17, true, 2)]
+            vec![w(5, 8, true), w(8, 16, true), w(16, 17, true)]
         );
         assert_eq!(windows(3, 3, 8, true), vec![]);
     }
