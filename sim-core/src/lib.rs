@@ -29,6 +29,7 @@ pub mod partition;
 pub mod plasticity;
 pub mod real;
 pub mod rng;
+pub mod state;
 pub mod stats;
 pub mod timers;
 
