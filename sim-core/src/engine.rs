@@ -20,12 +20,13 @@ use crate::neuron::Population;
 use crate::partition::Partition;
 use crate::real::Real;
 use crate::rng::CounterRng;
+use crate::simulation::{Context, RunOptions, Simulation};
 use crate::stats::SpikeStats;
 use crate::timers::{Clock, Off, On, PhaseTimes};
 use history::History;
 
 mod history;
-mod pool;
+pub(crate) mod pool;
 
 /// How a run is executed (nothing here changes what the network is).
 #[derive(Debug, Clone)]
@@ -535,6 +536,27 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         }
     }
 
+    /// What this worker did since its measurements were last reset, handed over; its
+    /// measurements start again from zero (the state of the network is kept).
+    pub(crate) fn take_outcome(&mut self) -> Outcome {
+        let o = Outcome {
+            failure: self.check_state().cloned(),
+            report: self.report(),
+            spikes: self.record.as_mut().map(std::mem::take),
+            stats: std::mem::replace(
+                &mut self.stats,
+                SpikeStats::new(self.partition.neuron_count()),
+            ),
+            partition: self.partition.clone(),
+            arrivals: self.arrivals(),
+            threads_active: None,
+            walls: None,
+        };
+        self.reset_measurements();
+        self.arrivals = None;
+        o
+    }
+
     /// Spikes recorded by this worker (its own neurons), if recording.
     pub fn recorded(&self) -> Option<&[Spike]> {
         self.record.as_deref()
@@ -691,18 +713,41 @@ fn run_with<R: Real, K: Clock + 'static>(
     let start = Instant::now();
     if cfg.workers == 1 && cfg.partitions <= 1 {
         let o = run_worker::<R, _, K>(net, cfg, SingleWorker, clock, observer, start);
-        return assemble(net, cfg, vec![o], SingleWorker.name());
+        return assemble(net, cfg.steps, vec![o], SingleWorker.name());
     }
-    let (outcomes, threads) = pool::run::<R, K>(net, cfg, clock, observer, start);
-    let mut r = assemble(net, cfg, outcomes, "pooled");
-    r.workers = per_thread(&r.workers, threads);
+    let ctx = Context {
+        threads: cfg.workers,
+        partitions: cfg.partitions,
+        injected_latency: cfg.injected_latency,
+    };
+    let mut sim = Simulation::<R, K>::new(net, &ctx, clock, cfg.record_spikes)
+        .expect("simulate validated the network and the split");
+    let setup_end = Instant::now();
+    if cfg.priming_steps > 0 {
+        // A priming run keeps the weights fixed (plastic connections keep their traces
+        // going); its measurements are dropped.
+        sim.set_learning(false);
+        sim.run(cfg.priming_steps, &RunOptions::default(), &Quiet);
+        sim.set_learning(true);
+    }
+    let priming_end = Instant::now();
+    let opts = RunOptions {
+        progress_every: cfg.progress_every,
+        trace_exchanges: cfg.trace_exchanges,
+    };
+    let mut r = sim.run(cfg.steps, &opts, observer);
+    r.setup_wall = (setup_end - start).as_secs_f64();
+    r.priming_wall = (priming_end - setup_end).as_secs_f64();
     r
 }
 
 /// The pooled scheduler's partitions' reports regrouped by thread (the workers of the
 /// record): thread t's phases are what it spent stepping any partition and waiting,
 /// and it carries the counts of the partitions t, t + T, … so that sums stay right.
-fn per_thread(partitions: &[WorkerReport], threads: Vec<PhaseTimes>) -> Vec<WorkerReport> {
+pub(crate) fn per_thread(
+    partitions: &[WorkerReport],
+    threads: Vec<PhaseTimes>,
+) -> Vec<WorkerReport> {
     let n = threads.len();
     threads
         .into_iter()
@@ -753,7 +798,7 @@ pub(crate) fn run_threads<E: Send>(
 /// Merges the workers' outcomes (in worker order) into one result.
 pub(crate) fn assemble(
     net: &Network,
-    cfg: &RunConfig,
+    steps: u64,
     outcomes: Vec<Outcome>,
     communicator: &'static str,
 ) -> RunResult {
@@ -761,8 +806,8 @@ pub(crate) fn assemble(
         outcomes[0].walls.expect("worker 0 measures the walls");
     let offsets = net.offsets();
     let mut stats = SpikeStats::new(net.neuron_count());
-    let mut spikes = cfg.record_spikes.then(Vec::new);
-    let arrivals = cfg.trace_exchanges.then(|| {
+    let mut spikes = outcomes[0].spikes.is_some().then(Vec::new);
+    let arrivals = outcomes[0].arrivals.is_some().then(|| {
         outcomes
             .iter()
             .map(|o| o.arrivals.clone().unwrap_or_default())
@@ -789,7 +834,7 @@ pub(crate) fn assemble(
     RunResult {
         partitions: outcomes.len(),
         threads_active_mean: outcomes[0].threads_active,
-        steps: cfg.steps,
+        steps,
         min_delay_steps: net.min_delay_steps().expect("validated"),
         communicator,
         setup_wall,

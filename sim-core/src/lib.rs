@@ -29,15 +29,17 @@ pub mod partition;
 pub mod plasticity;
 pub mod real;
 pub mod rng;
+pub mod simulation;
 pub mod state;
 pub mod stats;
 pub mod timers;
 
 pub use comm::{Communicator, SharedMemory, SingleWorker, Spike};
-pub use engine::{simulate, Observer, RunConfig, RunResult, Worker, WorkerReport};
+pub use engine::{simulate, Observer, Quiet, RunConfig, RunResult, Worker, WorkerReport};
 pub use model::{
     Channel, ConnectionSpec, Connectivity, InitialV, ModelError, Network, PairStdp, Plasticity,
     PopulationSpec, TraceMode, TripletStdp,
 };
 pub use real::{Precision, Real};
+pub use simulation::{Context, RunOptions, Simulation};
 pub use timers::{PhaseStats, PhaseTimes};

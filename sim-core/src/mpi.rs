@@ -297,7 +297,7 @@ fn run_with<R: Real, K: Clock + 'static>(
         },
     );
     let all = gather_to_root(world, &outcomes)?;
-    Some(assemble(net, cfg, all, name))
+    Some(assemble(net, cfg.steps, all, name))
 }
 
 /// Sends every rank's outcomes to rank 0 (serialised as JSON: they are sent once per

@@ -28,7 +28,7 @@ use std::sync::{Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use super::history::History;
-use super::{phases, wait_latency, Observer, Outcome, RunConfig, Worker, BARRIER, SYNC};
+use super::{phases, wait_latency, Observer, Outcome, Worker, BARRIER, SYNC};
 use crate::barrier::{Barrier, Gate, WaitPolicy};
 use crate::comm::{SingleWorker, Spike};
 use crate::contention::LoadProbe;
@@ -38,6 +38,11 @@ use crate::partition::Partition;
 use crate::real::Real;
 use crate::timers::Clock;
 use crate::timers::PhaseTimes;
+
+/// How many windows a run of `steps` steps from `start` has (exchanges every `d`).
+pub(crate) fn window_count(start: u64, steps: u64, d: u64) -> u64 {
+    windows(start, start + steps, d, true).len() as u64
+}
 
 /// The steps `start..end` of one window, and whether an exchange ends it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,7 +80,7 @@ struct Part<R: Real, K: Clock> {
     checked: bool,
 }
 
-struct Pool<'a, R: Real, K: Clock> {
+pub(crate) struct Pool<R: Real, K: Clock> {
     parts: Vec<Mutex<Option<Part<R, K>>>>,
     /// Each partition's spikes of its last block, published at the end of a window
     /// with an exchange and taken into the history by the thread that completes it
@@ -102,8 +107,11 @@ struct Pool<'a, R: Real, K: Clock> {
     /// `ticks`) and the exact compute time, for the threads' phase times.
     work: Vec<Mutex<([u64; 5], u64)>>,
     clock: K,
-    cfg: &'a RunConfig,
     latency: std::time::Duration,
+    /// Call the observer's `progress` about every this many steps (0: never).
+    progress_every: u64,
+    /// Windows completed since the pool was made.
+    windows_done: u64,
     /// Threads that may take work now (thread t works while t < active; see
     /// [`crate::contention`]); the others sleep on `rejoin`.
     active: AtomicUsize,
@@ -120,7 +128,7 @@ struct Pool<'a, R: Real, K: Clock> {
 /// How often thread 0 samples the machine's load.
 const PROBE_EVERY: Duration = Duration::from_millis(1);
 
-impl<R: Real, K: Clock> Pool<'_, R, K> {
+impl<R: Real, K: Clock> Pool<R, K> {
     fn part(&self, p: usize) -> std::sync::MutexGuard<'_, Option<Part<R, K>>> {
         self.parts[p].lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -258,7 +266,7 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
                     }
                     ticks[SYNC] += self.clock.now() - t0;
                     let before = self.exchanged.fetch_add(n as u64, Ordering::Relaxed);
-                    let every = self.cfg.progress_every;
+                    let every = self.progress_every;
                     if every > 0 && win.end > run_start {
                         let done = win.end - run_start;
                         let prev = win.start.max(run_start) - run_start;
@@ -325,193 +333,203 @@ impl<R: Real, K: Clock> Pool<'_, R, K> {
         }
     }
 
-    /// Everyone meets; then thread 0 takes in every pending exchange (the end of a
-    /// segment) and runs `then` on every partition; then everyone meets again.
-    fn settle(&self, thread: usize, then: impl Fn(&mut Worker<R, SingleWorker, K>)) {
-        self.join.wait();
-        if thread == 0 {
-            for p in 0..self.parts.len() {
-                let mut guard = self.part(p);
-                let part = guard.as_mut().expect("partitions are built");
-                self.ingest(part);
-                then(&mut part.worker);
-                part.worker.block_t0 = part.worker.clock.now();
-            }
-            self.next.store(0, Ordering::Release);
-            self.finished.store(0, Ordering::Release);
+    /// The end of a segment (every thread has left it): takes in, for every
+    /// partition, the exchange that ended it, and rewinds the tickets.
+    fn settle(&mut self) {
+        for p in 0..self.parts.len() {
+            let mut guard = self.part(p);
+            let part = guard.as_mut().expect("partitions are built");
+            self.ingest(part);
+            part.worker.block_t0 = part.worker.clock.now();
         }
-        self.join.wait();
+        self.next.store(0, Ordering::Release);
+        self.finished.store(0, Ordering::Release);
     }
 }
 
-/// Runs `net` as `cfg.partitions` partitions on `cfg.workers` threads of this process;
-/// returns the partitions' outcomes in partition order and each thread's phase times
-/// (its work on any partition, and its waits as `barrier`).
-pub(crate) fn run<R: Real, K: Clock>(
-    net: &Network,
-    cfg: &RunConfig,
-    clock: K,
-    observer: &dyn Observer,
-    start: Instant,
-) -> (Vec<Outcome>, Vec<PhaseTimes>) {
-    let threads = cfg.workers;
-    let p_count = cfg.partitions.max(threads);
-    let pool = Pool::<R, K> {
-        parts: (0..p_count).map(|_| Mutex::new(None)).collect(),
-        slots: (0..p_count).map(|_| Mutex::new(Vec::new())).collect(),
-        history: RwLock::new(History::new(
-            net.max_delay_steps().expect("validated network")
-                + net.min_delay_steps().expect("validated network"),
-            net.populations.iter().map(|p| p.size),
-        )),
-        last_exchange: AtomicU64::new(0),
-        gate: Gate::new(threads, WaitPolicy::for_cores(threads)),
-        join: Barrier::new(threads),
-        next: AtomicU64::new(0),
-        finished: AtomicU64::new(0),
-        exchanged: AtomicU64::new(0),
-        waited: (0..threads).map(|_| AtomicU64::new(0)).collect(),
-        work: (0..threads).map(|_| Mutex::new(([0; 5], 0))).collect(),
-        clock: clock.clone(),
-        cfg,
-        latency: cfg.injected_latency,
-        active: AtomicUsize::new(threads),
-        retired: Mutex::new(()),
-        rejoin: Condvar::new(),
-        active_windows: AtomicU64::new(0),
-        probe: Mutex::new(LoadProbe::new()),
-        stop: std::sync::atomic::AtomicBool::new(false),
-    };
-    let d = net.min_delay_steps().expect("validated network") as u64;
-    let prime = windows(0, cfg.priming_steps, d, false);
-    let run_start = cfg.priming_steps;
-    let main = windows(run_start, run_start + cfg.steps, d, true);
-    let walls = Mutex::new((0.0, 0.0, 0.0));
+impl<R: Real, K: Clock> Pool<R, K> {
+    /// Builds `net` as `partitions` partitions (at least one per thread) to be stepped
+    /// by `threads` threads. Each thread builds its share of the partitions, in
+    /// parallel, and in the memory nearest to the thread that builds it.
+    pub(crate) fn build(
+        net: &Network,
+        threads: usize,
+        partitions: usize,
+        clock: K,
+        record_spikes: bool,
+        latency: Duration,
+    ) -> Self {
+        let p_count = partitions.max(threads);
+        let pool = Pool::<R, K> {
+            parts: (0..p_count).map(|_| Mutex::new(None)).collect(),
+            slots: (0..p_count).map(|_| Mutex::new(Vec::new())).collect(),
+            history: RwLock::new(History::new(
+                net.max_delay_steps().expect("validated network")
+                    + net.min_delay_steps().expect("validated network"),
+                net.populations.iter().map(|p| p.size),
+            )),
+            last_exchange: AtomicU64::new(0),
+            gate: Gate::new(threads, WaitPolicy::for_cores(threads)),
+            join: Barrier::new(threads),
+            next: AtomicU64::new(0),
+            finished: AtomicU64::new(0),
+            exchanged: AtomicU64::new(0),
+            waited: (0..threads).map(|_| AtomicU64::new(0)).collect(),
+            work: (0..threads).map(|_| Mutex::new(([0; 5], 0))).collect(),
+            clock: clock.clone(),
+            latency,
+            progress_every: 0,
+            windows_done: 0,
+            active: AtomicUsize::new(threads),
+            retired: Mutex::new(()),
+            rejoin: Condvar::new(),
+            active_windows: AtomicU64::new(0),
+            probe: Mutex::new(LoadProbe::new()),
+            stop: std::sync::atomic::AtomicBool::new(false),
+        };
+        pool.on_threads(|thread| {
+            for p in (thread..p_count).step_by(threads) {
+                let worker = Worker::with_partition(
+                    net,
+                    Partition::block(net, p, p_count),
+                    SingleWorker,
+                    clock.clone(),
+                    record_spikes,
+                    latency,
+                );
+                *pool.part(p) = Some(Part {
+                    worker,
+                    pending: false,
+                    checked: false,
+                });
+            }
+        });
+        let mut pool = pool;
+        pool.settle();
+        pool
+    }
 
-    let body = |thread: usize| {
-        // Each thread builds its share of the partitions (in parallel, and in the
-        // memory nearest to the thread that builds it).
-        for p in (thread..p_count).step_by(threads) {
-            let worker = Worker::with_partition(
-                net,
-                Partition::block(net, p, p_count),
-                SingleWorker,
-                clock.clone(),
-                cfg.record_spikes,
-                cfg.injected_latency,
-            );
-            *pool.part(p) = Some(Part {
-                worker,
-                pending: false,
-                checked: false,
-            });
-        }
-        // A priming run keeps the weights fixed (as `run_worker` does).
-        pool.settle(thread, |w| {
-            if !prime.is_empty() {
-                w.set_learning(false);
-            }
-        });
-        let setup_end = Instant::now();
-        if !prime.is_empty() {
-            pool.segment(thread, &prime, 0, observer, u64::MAX);
-            pool.settle(thread, |w| {
-                w.set_learning(true);
-                w.reset_measurements();
-            });
-        }
-        let priming_end = Instant::now();
-        if thread == 0 {
-            pool.waited
-                .iter()
-                .for_each(|w| w.store(0, Ordering::Relaxed));
-            pool.active_windows.store(0, Ordering::Relaxed);
-        }
-        pool.settle(thread, |w| {
-            if cfg.trace_exchanges {
-                w.trace_exchanges();
-            }
-        });
-        if thread == 0 {
-            observer.run_started();
-        }
-        if pool.stop.load(Ordering::Acquire) {
-            // Priming stopped on a NaN/inf: no run.
-        } else {
-            pool.segment(thread, &main, prime.len() as u64, observer, run_start);
-        }
-        pool.settle(thread, |_| {});
-        let run_end = Instant::now();
-        if thread == 0 {
-            observer.run_finished();
-            *walls.lock().unwrap_or_else(|e| e.into_inner()) = (
-                (setup_end - start).as_secs_f64(),
-                (priming_end - setup_end).as_secs_f64(),
-                (run_end - priming_end).as_secs_f64(),
-            );
-        }
-    };
-    std::thread::scope(|s| {
-        let pool = &pool;
-        let body = &body;
-        let handles: Vec<_> = (1..threads)
-            .map(|t| {
-                s.spawn(move || {
-                    let _guard = PoisonOnPanic(pool);
-                    body(t)
+    /// Runs `body(t)` for every thread t of the pool, t = 0 on the calling thread.
+    fn on_threads(&self, body: impl Fn(usize) + Sync) {
+        let threads = self.waited.len();
+        std::thread::scope(|s| {
+            let body = &body;
+            let handles: Vec<_> = (1..threads)
+                .map(|t| {
+                    s.spawn(move || {
+                        let _guard = PoisonOnPanic(self);
+                        body(t)
+                    })
                 })
+                .collect();
+            {
+                let _guard = PoisonOnPanic(self);
+                body(0);
+            }
+            for h in handles {
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            }
+        });
+    }
+
+    pub(crate) fn partitions(&self) -> usize {
+        self.parts.len()
+    }
+
+    pub(crate) fn threads(&self) -> usize {
+        self.waited.len()
+    }
+
+    /// Whether a partition found a NaN or infinite state (nothing more can run).
+    pub(crate) fn stopped(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+
+    /// Runs `f` on every partition's worker, in partition order.
+    pub(crate) fn each_worker(&mut self, mut f: impl FnMut(&mut Worker<R, SingleWorker, K>)) {
+        for m in &mut self.parts {
+            let part = m
+                .get_mut()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+                .expect("partitions are built");
+            f(&mut part.worker);
+        }
+    }
+
+    /// Steps every partition from `start` for `steps` steps; `flush`: exchange the
+    /// spikes of a last partial window too (the end of a run). `run_start`: the step
+    /// progress is counted from (u64::MAX: report none).
+    pub(crate) fn run_segment(
+        &mut self,
+        start: u64,
+        steps: u64,
+        flush: bool,
+        observer: &dyn Observer,
+        run_start: u64,
+        progress_every: u64,
+    ) {
+        let d = self
+            .part(0)
+            .as_ref()
+            .expect("partitions are built")
+            .worker
+            .min_delay;
+        let wins = windows(start, start + steps, d, flush);
+        self.progress_every = progress_every;
+        let base = self.windows_done;
+        if !self.stopped() {
+            self.on_threads(|thread| self.segment(thread, &wins, base, observer, run_start));
+        }
+        self.windows_done += wins.len() as u64;
+        // The gate counts windows: a stopped segment completed fewer, so bring it level.
+        while self.gate.get() < self.windows_done {
+            self.gate.advance();
+        }
+        self.settle();
+    }
+
+    /// Forgets every thread's waits and work so far (the start of a measured run).
+    pub(crate) fn reset_threads(&mut self) {
+        for w in &self.waited {
+            w.store(0, Ordering::Relaxed);
+        }
+        for w in &mut self.work {
+            *w.get_mut().unwrap_or_else(|e| e.into_inner()) = ([0; 5], 0);
+        }
+        self.active_windows.store(0, Ordering::Relaxed);
+    }
+
+    /// The partitions' outcomes of the run since the last reset (in partition order;
+    /// each worker's measurements start again from zero) and each thread's phase times
+    /// (its work on any partition, and its waits as `barrier`). `windows`: how many
+    /// windows the run had (for the mean active thread count).
+    pub(crate) fn outcomes(&mut self, windows: u64) -> (Vec<Outcome>, Vec<PhaseTimes>) {
+        let active_mean = (windows > 0)
+            .then(|| self.active_windows.load(Ordering::Relaxed) as f64 / windows as f64);
+        let thread_phases: Vec<PhaseTimes> = (0..self.threads())
+            .map(|t| {
+                let (mut ticks, compute) = *self.work[t].lock().unwrap_or_else(|e| e.into_inner());
+                ticks[BARRIER] = self.waited[t].load(Ordering::Relaxed);
+                phases(&self.clock, &ticks, compute)
             })
             .collect();
-        {
-            let _guard = PoisonOnPanic(pool);
-            body(0);
-        }
-        for h in handles {
-            h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-        }
-    });
-
-    let walls = *walls.lock().unwrap_or_else(|e| e.into_inner());
-    let active_mean = (!main.is_empty())
-        .then(|| pool.active_windows.load(Ordering::Relaxed) as f64 / main.len() as f64);
-    let thread_phases: Vec<PhaseTimes> = (0..threads)
-        .map(|t| {
-            let (mut ticks, compute) = *pool.work[t].lock().unwrap_or_else(|e| e.into_inner());
-            ticks[BARRIER] = pool.waited[t].load(Ordering::Relaxed);
-            phases(&pool.clock, &ticks, compute)
-        })
-        .collect();
-    let outcomes = pool
-        .parts
-        .into_iter()
-        .enumerate()
-        .map(|(p, m)| {
-            let mut part = m
-                .into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("partitions are built");
-            let w = &mut part.worker;
-            let report = w.report();
-            Outcome {
-                report,
-                spikes: w.record.take(),
-                stats: std::mem::take(&mut w.stats),
-                partition: w.partition.clone(),
-                arrivals: w.arrivals(),
-                failure: w.check_state().cloned(),
-                walls: (p == 0).then_some(walls),
-                threads_active: active_mean.filter(|_| p == 0),
-            }
-        })
-        .collect();
-    (outcomes, thread_phases)
+        let mut outcomes = Vec::new();
+        self.each_worker(|w| {
+            let mut o = w.take_outcome();
+            o.threads_active = active_mean.filter(|_| outcomes.is_empty());
+            outcomes.push(o);
+        });
+        self.reset_threads();
+        (outcomes, thread_phases)
+    }
 }
 
 /// Poisons the pool's gate and barrier if a thread unwinds, so the others stop
 /// instead of waiting forever.
-struct PoisonOnPanic<'a, 'b, R: Real, K: Clock>(&'a Pool<'b, R, K>);
+struct PoisonOnPanic<'a, R: Real, K: Clock>(&'a Pool<R, K>);
 
-impl<R: Real, K: Clock> Drop for PoisonOnPanic<'_, '_, R, K> {
+impl<R: Real, K: Clock> Drop for PoisonOnPanic<'_, R, K> {
     fn drop(&mut self) {
         if std::thread::panicking() {
             self.0.gate.poison();
