@@ -711,10 +711,6 @@ fn run_with<R: Real, K: Clock + 'static>(
     clock: K,
 ) -> RunResult {
     let start = Instant::now();
-    if cfg.workers == 1 && cfg.partitions <= 1 {
-        let o = run_worker::<R, _, K>(net, cfg, SingleWorker, clock, observer, start);
-        return assemble(net, cfg.steps, vec![o], SingleWorker.name());
-    }
     let ctx = Context {
         threads: cfg.workers,
         partitions: cfg.partitions,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::mtx::Entry;
 
 /// A whole network: populations, connections, time step, seed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Network {
     pub name: String,
     /// Integration time step in seconds.
@@ -20,7 +20,7 @@ pub struct Network {
 }
 
 /// Neurons of one model.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct PopulationSpec {
     pub name: String,
     pub size: usize,
@@ -29,7 +29,7 @@ pub struct PopulationSpec {
 }
 
 /// The neuron models the engine can integrate.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
 pub enum NeuronModel {
     /// Conductance-based integrate-and-fire (Vogels–Abbott COBA).
     Coba(CobaParams),
@@ -64,7 +64,7 @@ impl CobaParams {
 }
 
 /// Parameters of the AMPA/NMDA/GABA neuron with a dynamic threshold (SI units).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, Copy, PartialEq)]
 pub struct AmpaNmdaParams {
     pub tau_m: f64,
     pub e_leak: f64,
@@ -102,7 +102,7 @@ impl AmpaNmdaParams {
 }
 
 /// Parameters of the delta-synapse neuron; weights onto it are voltage jumps (V).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, Copy, PartialEq)]
 pub struct DeltaParams {
     pub tau_m: f64,
     pub e_leak: f64,
@@ -132,7 +132,7 @@ impl DeltaParams {
 }
 
 /// A Poisson source population.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, Copy, PartialEq)]
 pub struct PoissonParams {
     /// Firing rate of every neuron, Hz.
     pub rate: f64,
@@ -140,7 +140,7 @@ pub struct PoissonParams {
 }
 
 /// How Poisson spikes are drawn (paper Fig. 1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, Copy, PartialEq, Eq)]
 pub enum PoissonGenerator {
     /// Auryn's walk over the (step × neuron) lattice: O(spikes).
     Lattice,
@@ -152,7 +152,7 @@ pub enum PoissonGenerator {
 /// `τ_m dV/dt = (E_L − V) − g_e (V − E_e) − g_i (V − E_i) + I_bg`, forward Euler;
 /// conductances decay exactly, `g ← g·exp(−dt/τ)`; after a spike V is reset and then
 /// clamped at E_L for the refractory period.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, Copy, PartialEq)]
 pub struct CobaParams {
     pub tau_m: f64,
     pub e_leak: f64,
@@ -168,7 +168,7 @@ pub struct CobaParams {
 }
 
 /// How membrane potentials start.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, Copy, PartialEq)]
 pub enum InitialV {
     /// Every neuron at one value (Auryn starts at E_L: a synchronous first volley).
     Fixed(f64),
@@ -179,14 +179,14 @@ pub enum InitialV {
 }
 
 /// Which input of the postsynaptic neuron a connection drives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, Copy, PartialEq, Eq)]
 pub enum Channel {
     Excitatory,
     Inhibitory,
 }
 
 /// A connection (pathway) between two populations.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct ConnectionSpec {
     /// Pathway name, e.g. "EE" (presynaptic E, postsynaptic E); names the weight file.
     pub name: String,
@@ -201,7 +201,7 @@ pub struct ConnectionSpec {
 }
 
 /// A plasticity rule of a connection's weights.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, Copy, PartialEq)]
 pub enum Plasticity {
     /// Pair STDP with weight dependence (brunel).
     Pair(PairStdp),
@@ -264,7 +264,7 @@ impl Plasticity {
 /// postsynaptic trace K₋ of the spikes strictly before t; a postsynaptic spike at t
 /// potentiates, `w̃ += λ·(1 − w̃)^μ₊·K₊(t)`, with the presynaptic trace K₊ of the arrivals
 /// up to and including t. Traces jump by 1 and decay with τ₊ / τ₋.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, Copy, PartialEq)]
 pub struct PairStdp {
     pub tau_plus: f64,
     pub tau_minus: f64,
@@ -288,7 +288,7 @@ pub struct PairStdp {
 /// `C = A3+ · τ₊ · τ_y / (τ₋ · κ · τ_hom²)`. Every trace jumps by 1 per spike, so
 /// h/τ_hom estimates the postsynaptic rate ν and depression grows as ν²: the rule
 /// potentiates below the target rate κ and depresses above it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, Copy, PartialEq)]
 pub struct TripletStdp {
     pub tau_plus: f64,
     pub tau_minus: f64,
@@ -330,7 +330,7 @@ impl TripletStdp {
 }
 
 /// Presynaptic traces (paper Fig. 8C vs 8D).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, serde::Serialize, Copy, PartialEq, Eq)]
 pub enum TraceMode {
     /// Every worker decays the traces of all presynaptic neurons every step (Auryn's
     /// default; redundant work that does not shrink with more workers).
@@ -348,6 +348,40 @@ pub enum Connectivity {
     /// Explicit synapses (0-based pre, 0-based post, weight), sorted by (pre, post),
     /// e.g. loaded from a Matrix Market file.
     Explicit(Arc<Vec<Entry>>),
+}
+
+/// A network's description says what explicit synapses it has by their number and a
+/// hash (FNV-1a over the entries' bytes), not by listing millions of them: enough to
+/// tell whether a checkpoint belongs to this network.
+impl serde::Serialize for Connectivity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        match self {
+            Connectivity::FixedProbability { p, weight } => {
+                let mut st = s.serialize_struct("FixedProbability", 2)?;
+                st.serialize_field("p", p)?;
+                st.serialize_field("weight", weight)?;
+                st.end()
+            }
+            Connectivity::Explicit(entries) => {
+                let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+                for &(i, j, w) in entries.iter() {
+                    for b in i
+                        .to_le_bytes()
+                        .into_iter()
+                        .chain(j.to_le_bytes())
+                        .chain(w.to_bits().to_le_bytes())
+                    {
+                        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+                    }
+                }
+                let mut st = s.serialize_struct("Explicit", 2)?;
+                st.serialize_field("synapses", &entries.len())?;
+                st.serialize_field("fnv1a", &format!("{h:016x}"))?;
+                st.end()
+            }
+        }
+    }
 }
 
 /// A network that does not make sense, with what was expected.

@@ -72,6 +72,40 @@ impl History {
         }
         self.next = upto;
     }
+
+    /// The spikes that later steps may still read: those of every step the ring holds
+    /// before the next one to take in, in (step, gid) order (a checkpoint's spikes in
+    /// flight). Ids past the last population (an alarm) are left out.
+    pub(crate) fn in_flight(&self) -> Vec<Spike> {
+        let neurons = *self.pop_starts.last().expect("at least the end");
+        let from = self.next.saturating_sub(self.slots.len() as u64);
+        (from..self.next)
+            .flat_map(|step| {
+                let slot = &self.slots[(step % self.slots.len() as u64) as usize];
+                slot.iter()
+                    .filter(move |&&gid| gid < neurons)
+                    .map(move |&gid| Spike { step, gid })
+            })
+            .collect()
+    }
+
+    /// Starts again from a checkpoint: `spikes` (of steps before `next`, the next step
+    /// to run) are in the ring, nothing else. Spikes too old for the ring are dropped
+    /// (no delay reads them); one at or after `next`, or of no neuron, is an error.
+    pub(crate) fn restore(&mut self, spikes: &[Spike], next: u64) -> Result<(), String> {
+        let neurons = *self.pop_starts.last().expect("at least the end");
+        if let Some(s) = spikes.iter().find(|s| s.step >= next || s.gid >= neurons) {
+            return Err(format!(
+                "spike (step {}, neuron {}): expected a step before {next} and a neuron \
+                 below {neurons}",
+                s.step, s.gid
+            ));
+        }
+        let from = next.saturating_sub(self.slots.len() as u64);
+        self.next = from;
+        self.take_in(spikes.iter().filter(|s| s.step >= from), next);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -98,5 +132,33 @@ mod tests {
         for pop in [0, 1] {
             assert!(h.of_population(2, pop).is_empty() && h.of_population(3, pop).is_empty());
         }
+    }
+
+    #[test]
+    fn spikes_in_flight_restore_the_same_history() {
+        let sp = |step, gid| Spike { step, gid };
+        let mut h = History::new(4, [5, 6]);
+        h.take_in(&[sp(0, 1), sp(2, 7), sp(2, 3), sp(3, ALARM)], 4);
+        h.take_in(&[sp(5, 10), sp(4, 0)], 6);
+        // Steps 2..6 are in the ring; step 0's spike is gone, the alarm left out.
+        let flying = h.in_flight();
+        assert_eq!(flying, [sp(2, 3), sp(2, 7), sp(4, 0), sp(5, 10)]);
+        let mut g = History::new(4, [5, 6]);
+        g.restore(&flying, 6).unwrap();
+        for step in 2..6 {
+            for pop in [0, 1] {
+                assert_eq!(g.of_population(step, pop), h.of_population(step, pop));
+            }
+        }
+        assert_eq!(g.in_flight(), flying);
+        // And it goes on as the original.
+        g.take_in(&[sp(6, 4)], 7);
+        h.take_in(&[sp(6, 4)], 7);
+        assert_eq!(g.in_flight(), h.in_flight());
+        assert!(g.restore(&[sp(6, 1)], 6).unwrap_err().contains("step 6"));
+        assert!(g
+            .restore(&[sp(1, 11)], 6)
+            .unwrap_err()
+            .contains("neuron 11"));
     }
 }
