@@ -7,9 +7,11 @@
 use std::ops::Range;
 
 use crate::model::{Channel, ConnectionSpec, Connectivity, Network};
+use crate::neuron::take_reals;
 use crate::plasticity::Stdp;
 use crate::real::Real;
 use crate::rng::{stream, CounterRng};
+use crate::state::{take_exact, Array, Layout, Source, StateError, Values};
 
 #[derive(Debug, Clone)]
 pub struct Connection<R> {
@@ -108,6 +110,84 @@ impl<R: Real> Connection<R> {
         if let Some(s) = &mut self.stdp {
             s.set_learning(on);
         }
+    }
+
+    /// Plastic connections: scales the rule's amplitudes by `factor` from the next step
+    /// on (see [`Stdp::set_learning_rate`]); static connections have none.
+    pub fn set_learning_rate(&mut self, factor: f64) -> Result<(), String> {
+        match &mut self.stdp {
+            Some(s) => s.set_learning_rate(factor),
+            None => Err("a static connection has no learning rate".into()),
+        }
+    }
+
+    /// The state of a plastic connection (a static one has none: everything follows
+    /// from the network). Its [`Layout::Neurons`] arrays are over the postsynaptic
+    /// population, [`Layout::Replicated`] traces over the presynaptic one.
+    ///
+    /// Per synapse, ordered by (post, pre): `weight`, and `pre` (the presynaptic index
+    /// within its population); with `post_synapse_count` (per postsynaptic neuron)
+    /// they describe the synapses without the network, and loading checks that they
+    /// are this network's. `pre` costs 4 bytes a synapse, as much as an f32 weight; it
+    /// is saved only here, where weights are per synapse anyway.
+    pub fn save(&self) -> Vec<Array> {
+        let (Some(stdp), Weights::Each(weights)) = (&self.stdp, &self.weights) else {
+            return Vec::new();
+        };
+        // by_post_synapse lists the synapses by post, pre ascending within each post
+        // (it is filled in row order): the (post, pre) order.
+        let ordered: Vec<R> = stdp
+            .by_post_synapse
+            .iter()
+            .map(|&k| weights[k as usize])
+            .collect();
+        let mut out = vec![
+            Array {
+                name: "post_synapse_count",
+                layout: Layout::Neurons,
+                values: Values::U32(stdp.post_synapse_counts()),
+            },
+            Array {
+                name: "pre",
+                layout: Layout::Synapses,
+                values: Values::U32(stdp.by_post_pre.clone()),
+            },
+            Array {
+                name: "weight",
+                layout: Layout::Synapses,
+                values: Values::of_reals(&ordered),
+            },
+        ];
+        out.extend(stdp.save());
+        out
+    }
+
+    /// Takes the arrays of [`Connection::save`] after [`Connection::build`] from the
+    /// same network (onto any postsynaptic range); on an error nothing has changed.
+    pub fn load(&mut self, source: &mut Source) -> Result<(), StateError> {
+        let (Some(stdp), Weights::Each(weights)) = (&mut self.stdp, &mut self.weights) else {
+            return Ok(());
+        };
+        let counts = stdp.post_synapse_counts();
+        let found = take_exact(source, "post_synapse_count", counts.len())?
+            .into_u32("post_synapse_count")?;
+        let other = |name: &str| StateError::Invalid {
+            name: name.into(),
+            problem: "not this network's synapses (another network or seed?)".into(),
+        };
+        if found != counts {
+            return Err(other("post_synapse_count"));
+        }
+        let n = self.targets.len();
+        if take_exact(source, "pre", n)?.into_u32("pre")? != stdp.by_post_pre {
+            return Err(other("pre"));
+        }
+        let ordered: Vec<R> = take_reals(source, "weight", n)?;
+        stdp.load(source)?;
+        for (&k, w) in stdp.by_post_synapse.iter().zip(ordered) {
+            weights[k as usize] = w;
+        }
+        Ok(())
     }
 
     /// Plastic connections: the traces' decay for a new step.
