@@ -84,11 +84,11 @@ impl Poisson {
         self.owned.is_empty()
     }
 
-    /// Fires at `hz` from the next step on. The lattice walk restarts at the first cell
-    /// of that step with draws keyed by the step (stream `POISSON_RATE`), so every
-    /// partition walks the same new lattice, whenever and wherever the change is made;
-    /// the cells are still independent with the new probability (the walk's gaps are
-    /// memoryless). Setting the same step's rate twice keeps only the last.
+    /// Fires at `hz` from the step to be simulated next on. The lattice walk restarts at
+    /// that step's first cell with draws keyed by the step (stream `POISSON_RATE`, blocks
+    /// from step · 2³², wrapping past 2³² steps), so every partition walks the same new
+    /// lattice; the cells stay independent with the new probability (the walk's gaps
+    /// are memoryless). Setting the same step's rate twice keeps only the last.
     pub fn set_rate(&mut self, hz: f64) -> Result<(), String> {
         if !(hz.is_finite() && hz >= 0.0) {
             return Err(format!("rate {hz} Hz: expected a finite rate >= 0"));
