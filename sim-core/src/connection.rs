@@ -7,9 +7,11 @@
 use std::ops::Range;
 
 use crate::model::{Channel, ConnectionSpec, Connectivity, Network};
+use crate::neuron::take_reals;
 use crate::plasticity::Stdp;
 use crate::real::Real;
 use crate::rng::{stream, CounterRng};
+use crate::state::{take_exact, Array, Layout, Source, StateError, Values};
 
 #[derive(Debug, Clone)]
 pub struct Connection<R> {
@@ -108,6 +110,84 @@ impl<R: Real> Connection<R> {
         if let Some(s) = &mut self.stdp {
             s.set_learning(on);
         }
+    }
+
+    /// Plastic connections: scales the rule's amplitudes by `factor` from the next step
+    /// on (see [`Stdp::set_learning_rate`]); static connections have none.
+    pub fn set_learning_rate(&mut self, factor: f64) -> Result<(), String> {
+        match &mut self.stdp {
+            Some(s) => s.set_learning_rate(factor),
+            None => Err("a static connection has no learning rate".into()),
+        }
+    }
+
+    /// The state of a plastic connection (a static one has none: everything follows
+    /// from the network). Its [`Layout::Neurons`] arrays are over the postsynaptic
+    /// population, [`Layout::Replicated`] traces over the presynaptic one.
+    ///
+    /// Per synapse, ordered by (post, pre): `weight`, and `pre` (the presynaptic index
+    /// within its population); with `post_synapse_count` (per postsynaptic neuron)
+    /// they describe the synapses without the network, and loading checks that they
+    /// are this network's. `pre` costs 4 bytes a synapse, as much as an f32 weight; it
+    /// is saved only here, where weights are per synapse anyway.
+    pub fn save(&self) -> Vec<Array> {
+        let (Some(stdp), Weights::Each(weights)) = (&self.stdp, &self.weights) else {
+            return Vec::new();
+        };
+        // by_post_synapse lists the synapses by post, pre ascending within each post
+        // (it is filled in row order): the (post, pre) order.
+        let ordered: Vec<R> = stdp
+            .by_post_synapse
+            .iter()
+            .map(|&k| weights[k as usize])
+            .collect();
+        let mut out = vec![
+            Array {
+                name: "post_synapse_count",
+                layout: Layout::Neurons,
+                values: Values::U32(stdp.post_synapse_counts()),
+            },
+            Array {
+                name: "pre",
+                layout: Layout::Synapses,
+                values: Values::U32(stdp.by_post_pre.clone()),
+            },
+            Array {
+                name: "weight",
+                layout: Layout::Synapses,
+                values: Values::of_reals(&ordered),
+            },
+        ];
+        out.extend(stdp.save());
+        out
+    }
+
+    /// Takes the arrays of [`Connection::save`] after [`Connection::build`] from the
+    /// same network (onto any postsynaptic range); on an error nothing has changed.
+    pub fn load(&mut self, source: &mut Source) -> Result<(), StateError> {
+        let (Some(stdp), Weights::Each(weights)) = (&mut self.stdp, &mut self.weights) else {
+            return Ok(());
+        };
+        let counts = stdp.post_synapse_counts();
+        let found = take_exact(source, "post_synapse_count", counts.len())?
+            .into_u32("post_synapse_count")?;
+        let other = |name: &str| StateError::Invalid {
+            name: name.into(),
+            problem: "not this network's synapses (another network or seed?)".into(),
+        };
+        if found != counts {
+            return Err(other("post_synapse_count"));
+        }
+        let n = self.targets.len();
+        if take_exact(source, "pre", n)?.into_u32("pre")? != stdp.by_post_pre {
+            return Err(other("pre"));
+        }
+        let ordered: Vec<R> = take_reals(source, "weight", n)?;
+        stdp.load(source)?;
+        for (&k, w) in stdp.by_post_synapse.iter().zip(ordered) {
+            weights[k as usize] = w;
+        }
+        Ok(())
     }
 
     /// Plastic connections: the traces' decay for a new step.
@@ -348,5 +428,335 @@ mod tests {
         }
         assert_eq!(g, expected);
         assert_eq!(events, count);
+    }
+}
+
+/// Save and load of plastic connections: a run split one way, saved, cut for another
+/// split and restored, continues bit for bit as the uninterrupted run.
+#[cfg(test)]
+mod state_tests {
+    use super::*;
+    use crate::model::{
+        CobaParams, InitialV, NeuronModel, PairStdp, Plasticity, PopulationSpec, TraceMode,
+        TripletStdp,
+    };
+    use crate::neuron::checkpoint::{all_bits, cut, join, split, Pieces};
+    use crate::state::{Array, Layout, StateError, Values};
+
+    const N_PRE: usize = 60;
+    const N_POST: usize = 40;
+    const BEFORE: u64 = 300;
+    const AFTER: u64 = 300;
+
+    type Parts<R> = Vec<(Range<usize>, Connection<R>)>;
+
+    fn net(plasticity: Option<Plasticity>, w0: f64, seed: u64) -> Network {
+        let pop = |name: &str, size| PopulationSpec {
+            name: name.into(),
+            size,
+            model: NeuronModel::Coba(CobaParams::vogels_abbott()),
+            initial_v: InitialV::Fixed(0.0),
+        };
+        Network {
+            name: "t".into(),
+            dt: 1e-4,
+            seed,
+            populations: vec![pop("A", N_PRE), pop("B", N_POST)],
+            connections: vec![ConnectionSpec {
+                name: "AB".into(),
+                pre: 0,
+                post: 1,
+                channel: Channel::Excitatory,
+                delay: 1e-3,
+                connectivity: Connectivity::FixedProbability { p: 0.3, weight: w0 },
+                plasticity,
+            }],
+        }
+    }
+
+    fn pair(traces: TraceMode, mu: f64) -> Plasticity {
+        Plasticity::Pair(PairStdp {
+            tau_plus: 20e-3,
+            tau_minus: 20e-3,
+            lambda: 0.05,
+            alpha: 2.02,
+            mu_plus: mu,
+            mu_minus: mu,
+            w_max: 0.3e-3,
+            traces,
+        })
+    }
+
+    fn triplet(traces: TraceMode) -> Plasticity {
+        Plasticity::Triplet(TripletStdp::zenke2013(50.0, 0.5, traces))
+    }
+
+    fn build<R: Real>(net: &Network, cuts: &[usize]) -> Parts<R> {
+        let rng = CounterRng::new(net.seed);
+        split(N_POST, cuts)
+            .into_iter()
+            .map(|r| (r.clone(), Connection::build(net, 0, r, &rng)))
+            .collect()
+    }
+
+    /// Neurons 0..n of `who` spiking at t, each with probability 1/25.
+    fn spikes(who: u32, n: usize, t: u64) -> Vec<u32> {
+        let rng = CounterRng::new(99);
+        (0..n as u32)
+            .filter(|&i| rng.block(who * 1000 + i, 7, t)[0] < u32::MAX / 25)
+            .collect()
+    }
+
+    /// What the engine may do between steps: learning off for a priming stretch, then
+    /// on; off over the checkpoint and on again after it; learning rates changed
+    /// before and after it.
+    fn between_steps<R: Real>(t: u64, c: &mut Connection<R>) {
+        match t {
+            0 | 290 => c.set_learning(false),
+            40 | 320 => c.set_learning(true),
+            _ => {}
+        }
+        let factor = match t {
+            150 => 0.5,
+            400 => 2.0,
+            _ => return,
+        };
+        assert_eq!(c.set_learning_rate(factor).is_ok(), c.is_plastic());
+    }
+
+    /// Steps `steps` as the engine does; returns each step's delivered input (bits, all
+    /// postsynaptic neurons).
+    fn advance<R: Real>(parts: &mut Parts<R>, steps: Range<u64>) -> Vec<Vec<u64>> {
+        steps
+            .map(|t| {
+                let (pre, post) = (spikes(1, N_PRE, t), spikes(2, N_POST, t));
+                let mut delivered = Vec::new();
+                for (r, c) in parts.iter_mut() {
+                    between_steps(t, c);
+                    let mut input = vec![R::ZERO; r.len()];
+                    c.begin_step();
+                    c.propagate_plastic(pre.iter().copied(), &mut input, t);
+                    let local: Vec<u32> = post
+                        .iter()
+                        .filter(|&&j| r.contains(&(j as usize)))
+                        .map(|&j| j - r.start as u32)
+                        .collect();
+                    c.potentiate(&local, t);
+                    delivered.extend(input.iter().map(|x| x.to_f64().to_bits()));
+                }
+                delivered
+            })
+            .collect()
+    }
+
+    fn save_all<R: Real>(parts: &Parts<R>) -> Vec<Array> {
+        join(&parts.iter().map(|(_, c)| c.save()).collect::<Vec<_>>())
+    }
+
+    /// The piece of `whole` for the postsynaptic neurons `r`: its synapses are those
+    /// after the earlier neurons', as `post_synapse_count` says.
+    fn piece(whole: &[Array], r: Range<usize>) -> Pieces {
+        let counts = match whole.iter().find(|a| a.name == "post_synapse_count") {
+            Some(Array {
+                values: Values::U32(c),
+                ..
+            }) => c.clone(),
+            _ => Vec::new(),
+        };
+        let upto = |j: usize| counts[..j.min(counts.len())].iter().sum::<u32>() as usize;
+        cut(whole, r.clone(), upto(r.start)..upto(r.end))
+    }
+
+    fn restore<R: Real>(net: &Network, saved: &[Array], cuts: &[usize]) -> Parts<R> {
+        let mut parts = build::<R>(net, cuts);
+        for (r, c) in &mut parts {
+            let mut pieces = piece(saved, r.clone());
+            c.load(&mut |name: &str| pieces.take(name)).unwrap();
+            pieces.assert_all_taken();
+        }
+        parts
+    }
+
+    fn restore_continues_exactly<R: Real>(net: &Network, before: &[usize], after: &[usize]) {
+        let mut whole = build::<R>(net, &[]);
+        let expected = advance(&mut whole, 0..BEFORE + AFTER);
+        let mut first = build::<R>(net, before);
+        let mut got = advance(&mut first, 0..BEFORE);
+        let saved = save_all(&first);
+        let mut second = restore::<R>(net, &saved, after);
+        got.extend(advance(&mut second, BEFORE..BEFORE + AFTER));
+        for (t, (a, b)) in got.iter().zip(&expected).enumerate() {
+            assert_eq!(a, b, "{before:?} → {after:?}: input delivered at step {t}");
+        }
+        assert_eq!(
+            all_bits(&save_all(&second)),
+            all_bits(&save_all(&whole)),
+            "{before:?} → {after:?}: final state"
+        );
+        if net.connections[0].plasticity.is_some() {
+            let fresh = save_all(&build::<R>(net, &[]));
+            let moved = |name| {
+                let of = |a: &[Array]| all_bits(a).into_iter().find(|x| x.0 == name).unwrap();
+                of(&saved) != of(&fresh)
+            };
+            for name in ["weight", "pre_trace", "post_trace"] {
+                assert!(moved(name), "{name}: the run changed it");
+            }
+        }
+    }
+
+    /// Splits before → after: whole to three, two to whole, an empty partition to two.
+    const SPLITS: [(&[usize], &[usize]); 3] = [(&[], &[13, 27]), (&[20], &[]), (&[0, 25], &[39])];
+
+    #[test]
+    fn plastic_connections_restore_onto_another_split() {
+        for traces in [TraceMode::Continuous, TraceMode::EventBased] {
+            for (before, after) in SPLITS {
+                let multiplicative = net(Some(pair(traces, 1.0)), 0.1e-3, 5);
+                restore_continues_exactly::<f32>(&multiplicative, before, after);
+                restore_continues_exactly::<f64>(&multiplicative, before, after);
+                let general = net(Some(pair(traces, 0.4)), 0.1e-3, 5);
+                restore_continues_exactly::<f64>(&general, before, after);
+                let tri = net(Some(triplet(traces)), 0.5, 5);
+                restore_continues_exactly::<f32>(&tri, before, after);
+                restore_continues_exactly::<f64>(&tri, before, after);
+            }
+        }
+    }
+
+    /// A static connection has no state: nothing saved, nothing taken, and it still
+    /// delivers as before.
+    #[test]
+    fn static_connections_have_no_state() {
+        let n = net(None, 0.25, 5);
+        assert!(build::<f64>(&n, &[])
+            .iter()
+            .all(|(_, c)| c.save().is_empty()));
+        for (before, after) in SPLITS {
+            restore_continues_exactly::<f64>(&n, before, after);
+        }
+    }
+
+    /// The Synapses arrays are in (post, pre) order: the synapses of post 0 by pre,
+    /// then of post 1…, across the partitions' pieces.
+    #[test]
+    fn synapse_arrays_are_ordered_by_post_then_pre() {
+        let n = net(Some(triplet(TraceMode::EventBased)), 0.5, 5);
+        let mut parts = build::<f64>(&n, &[13, 27]);
+        advance(&mut parts, 0..200);
+        let mut entries: Vec<(u32, u32, u64)> = parts
+            .iter()
+            .flat_map(|(r, c)| {
+                c.entries()
+                    .map(|(i, j, w)| (j + r.start as u32, i, w.to_bits()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        entries.sort_by_key(|&(j, i, _)| (j, i));
+        let saved = save_all(&parts);
+        let get = |name| {
+            saved
+                .iter()
+                .find(|a| a.name == name)
+                .unwrap()
+                .values
+                .clone()
+        };
+        let (Values::U32(pre), Values::F64(w), Values::U32(counts)) =
+            (get("pre"), get("weight"), get("post_synapse_count"))
+        else {
+            panic!("kinds")
+        };
+        assert_eq!(counts.len(), N_POST);
+        let posts = counts
+            .iter()
+            .enumerate()
+            .flat_map(|(j, &c)| std::iter::repeat_n(j as u32, c as usize));
+        let listed: Vec<(u32, u32, u64)> = posts
+            .zip(&pre)
+            .zip(&w)
+            .map(|((j, &i), w)| (j, i, w.to_bits()))
+            .collect();
+        assert_eq!(listed, entries);
+        let layout = |name| saved.iter().find(|a| a.name == name).unwrap().layout;
+        assert_eq!(layout("weight"), Layout::Synapses);
+        assert_eq!(layout("post_trace_hom"), Layout::Neurons);
+        assert_eq!(layout("pre_trace_last"), Layout::Replicated);
+    }
+
+    /// A failed load names the array and changes nothing; another network's synapses
+    /// are refused.
+    #[test]
+    fn load_errors_name_the_array_and_change_nothing() {
+        let n = net(Some(triplet(TraceMode::EventBased)), 0.5, 5);
+        let mut parts = build::<f64>(&n, &[20]);
+        advance(&mut parts, 0..100);
+        let saved = save_all(&parts);
+        let (r, c) = &mut parts[1];
+        let before = all_bits(&c.save());
+        let mut attempt = |edit: &dyn Fn(&mut Pieces)| {
+            let mut pieces = piece(&saved, r.clone());
+            edit(&mut pieces);
+            let e = c.load(&mut |name: &str| pieces.take(name)).unwrap_err();
+            assert_eq!(all_bits(&c.save()), before, "{e}: nothing changed");
+            e
+        };
+        let e = attempt(&|p| {
+            p.0.remove("post_trace_hom");
+        });
+        assert_eq!(
+            e,
+            StateError::Missing {
+                name: "post_trace_hom".into()
+            }
+        );
+        let e = attempt(&|p| {
+            p.0.insert("pre_trace".into(), Values::F64(vec![0.0; N_PRE - 1]));
+        });
+        assert!(
+            matches!(&e, StateError::Length { name, .. } if name == "pre_trace"),
+            "{e}"
+        );
+        let e = attempt(&|p| {
+            let Some(Values::F64(w)) = p.0.get("weight") else {
+                panic!()
+            };
+            let w32 = w.iter().map(|&x| x as f32).collect();
+            p.0.insert("weight".into(), Values::F32(w32));
+        });
+        assert!(
+            matches!(&e, StateError::Kind { name, found: "<f4", .. } if name == "weight"),
+            "{e}"
+        );
+        let e = attempt(&|p| {
+            let Some(Values::U32(pre)) = p.0.get_mut("pre") else {
+                panic!()
+            };
+            pre.swap(0, 1);
+        });
+        assert!(
+            matches!(&e, StateError::Invalid { name, .. } if name == "pre"),
+            "{e}"
+        );
+        let e = attempt(&|p| {
+            p.0.insert("learning".into(), Values::U32(vec![2]));
+        });
+        assert!(
+            matches!(&e, StateError::Invalid { name, .. } if name == "learning"),
+            "{e}"
+        );
+        let e = attempt(&|p| {
+            p.0.insert("learning_rate".into(), Values::F64(vec![-1.0]));
+        });
+        assert!(
+            matches!(&e, StateError::Invalid { name, .. } if name == "learning_rate"),
+            "{e}"
+        );
+        // The same sizes from another seed: other synapses.
+        let other = net(Some(triplet(TraceMode::EventBased)), 0.5, 6);
+        let mut c = build::<f64>(&other, &[]).remove(0).1;
+        let mut pieces = piece(&save_all(&build::<f64>(&n, &[])), 0..N_POST);
+        let e = c.load(&mut |name: &str| pieces.take(name)).unwrap_err();
+        assert!(e.to_string().contains("another network"), "{e}");
     }
 }

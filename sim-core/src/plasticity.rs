@@ -19,7 +19,9 @@
 //! prefetches a few synapses ahead.
 
 use crate::model::{PairStdp, Plasticity, TraceMode};
+use crate::neuron::{neurons, take_reals, take_u64};
 use crate::real::Real;
+use crate::state::{take_exact, Array, Layout, Source, StateError, Values};
 
 /// Exponentially decaying presynaptic spike traces, one per presynaptic neuron.
 #[derive(Debug, Clone)]
@@ -162,6 +164,10 @@ enum Rule<R> {
 #[derive(Debug, Clone)]
 pub struct Stdp<R> {
     rule: Rule<R>,
+    /// The rule as specified, and the factor on its amplitudes in force
+    /// ([`Stdp::set_learning_rate`]); `rule` is computed from both.
+    spec: Plasticity,
+    learning_rate: f64,
     /// Weight updates on; off during a priming run, when the traces still follow the
     /// spikes but the weights stay put.
     learning: bool,
@@ -210,25 +216,9 @@ impl<R: Real> Stdp<R> {
                 by_post_pre[at] = i as u32;
             }
         }
-        let (constants, tau_plus, tau_minus, post_slow) = match *rule {
-            Plasticity::Pair(r) => {
-                let constants = if r.mu_plus == 1.0 && r.mu_minus == 1.0 {
-                    Rule::Multiplicative {
-                        lambda: R::of(r.lambda),
-                        lambda_alpha: R::of(r.lambda * r.alpha),
-                        w_max: R::of(r.w_max),
-                    }
-                } else {
-                    Rule::Pair(r)
-                };
-                (constants, r.tau_plus, r.tau_minus, None)
-            }
+        let (tau_plus, tau_minus, post_slow) = match *rule {
+            Plasticity::Pair(r) => (r.tau_plus, r.tau_minus, None),
             Plasticity::Triplet(r) => (
-                Rule::Triplet {
-                    a3_plus: R::of(r.a3_plus),
-                    c: R::of(r.depression_factor()),
-                    w_max: R::of(r.w_max),
-                },
                 r.tau_plus,
                 r.tau_minus,
                 Some((
@@ -238,7 +228,9 @@ impl<R: Real> Stdp<R> {
             ),
         };
         Stdp {
-            rule: constants,
+            rule: constants(rule, 1.0),
+            spec: *rule,
+            learning_rate: 1.0,
             learning: true,
             pre: PreTraces::new(n_pre, tau_plus, dt, rule.traces()),
             post_fast: PostTrace::new(n_post, tau_minus, dt),
@@ -253,6 +245,112 @@ impl<R: Real> Stdp<R> {
     /// Turns weight updates on or off (traces follow the spikes either way).
     pub fn set_learning(&mut self, on: bool) {
         self.learning = on;
+    }
+
+    /// The number of synapses onto each local postsynaptic neuron.
+    pub fn post_synapse_counts(&self) -> Vec<u32> {
+        self.by_post_start.windows(2).map(|w| w[1] - w[0]).collect()
+    }
+
+    /// Scales the rule's amplitudes (λ of the pair rule; A3+ and with it the
+    /// homeostatic C of the triplet rule, so its target rate stays) by `factor` from
+    /// the next step on; 1 is the rule as specified.
+    pub fn set_learning_rate(&mut self, factor: f64) -> Result<(), String> {
+        if !(factor.is_finite() && factor >= 0.0) {
+            return Err(format!("learning rate factor {factor}: expected >= 0"));
+        }
+        self.learning_rate = factor;
+        self.rule = constants(&self.spec, factor);
+        Ok(())
+    }
+
+    /// The traces (presynaptic in [`Layout::Replicated`]: every partition sees every
+    /// presynaptic spike, so they are the same everywhere; postsynaptic in
+    /// [`Layout::Neurons`] of the postsynaptic population), the learning switch and
+    /// rate. Event-based presynaptic traces are saved as kept, value and step of the
+    /// last jump: decaying them to the checkpoint's step would round differently from
+    /// the uninterrupted run. The depression terms are not state: `begin_step`
+    /// recomputes them before any arrival uses them.
+    pub fn save(&self) -> Vec<Array> {
+        let replicated = |name, values| Array {
+            name,
+            layout: Layout::Replicated,
+            values,
+        };
+        let mut out = vec![replicated("pre_trace", Values::of_reals(&self.pre.value))];
+        if self.pre.mode == TraceMode::EventBased {
+            out.push(replicated(
+                "pre_trace_last",
+                Values::U64(self.pre.last.clone()),
+            ));
+        }
+        out.push(neurons("post_trace", &self.post_fast.value));
+        if let Some((y, h)) = &self.post_slow {
+            out.push(neurons("post_trace_y", &y.value));
+            out.push(neurons("post_trace_hom", &h.value));
+        }
+        out.push(replicated(
+            "learning",
+            Values::U32(vec![self.learning as u32]),
+        ));
+        out.push(replicated(
+            "learning_rate",
+            Values::F64(vec![self.learning_rate]),
+        ));
+        out
+    }
+
+    /// Takes the arrays of [`Stdp::save`]; on an error nothing has changed.
+    pub fn load(&mut self, source: &mut Source) -> Result<(), StateError> {
+        let (n_pre, n_post) = (self.pre.value.len(), self.post_fast.value.len());
+        let pre = take_reals(source, "pre_trace", n_pre)?;
+        let last = match self.pre.mode {
+            TraceMode::EventBased => Some(take_u64(source, "pre_trace_last", n_pre)?),
+            TraceMode::Continuous => None,
+        };
+        let post = take_reals(source, "post_trace", n_post)?;
+        let slow = match self.post_slow {
+            Some(_) => Some((
+                take_reals(source, "post_trace_y", n_post)?,
+                take_reals(source, "post_trace_hom", n_post)?,
+            )),
+            None => None,
+        };
+        let learning = match take_exact(source, "learning", 1)?.into_u32("learning")?[0] {
+            0 => false,
+            1 => true,
+            other => {
+                return Err(StateError::Invalid {
+                    name: "learning".into(),
+                    problem: format!("{other}, expected 0 or 1"),
+                })
+            }
+        };
+        let rate = match take_exact(source, "learning_rate", 1)? {
+            Values::F64(v) => v[0],
+            other => {
+                return Err(StateError::Kind {
+                    name: "learning_rate".into(),
+                    expected: "<f8",
+                    found: other.kind(),
+                })
+            }
+        };
+        self.set_learning_rate(rate)
+            .map_err(|problem| StateError::Invalid {
+                name: "learning_rate".into(),
+                problem,
+            })?;
+        self.pre.value = pre;
+        if let Some(last) = last {
+            self.pre.last = last;
+        }
+        self.post_fast.value = post;
+        if let (Some((y, h)), Some((ys, hs))) = (&mut self.post_slow, slow) {
+            (y.value, h.value) = (ys, hs);
+        }
+        self.learning = learning;
+        Ok(())
     }
 
     /// The traces' decay for a new step, and the step's depression terms.
@@ -378,6 +476,32 @@ impl<R: Real> Stdp<R> {
             let k = k as usize;
             weights[k] = update(weights[k], self.pre.at(i as usize, step));
         }
+    }
+}
+
+/// The inner loops' constants of `rule` with its amplitudes scaled by `factor` (with
+/// 1, exactly the rule's own: x · 1 rounds to x).
+fn constants<R: Real>(rule: &Plasticity, factor: f64) -> Rule<R> {
+    match *rule {
+        Plasticity::Pair(r) => {
+            if r.mu_plus == 1.0 && r.mu_minus == 1.0 {
+                Rule::Multiplicative {
+                    lambda: R::of(r.lambda * factor),
+                    lambda_alpha: R::of(r.lambda * r.alpha * factor),
+                    w_max: R::of(r.w_max),
+                }
+            } else {
+                Rule::Pair(PairStdp {
+                    lambda: r.lambda * factor,
+                    ..r
+                })
+            }
+        }
+        Plasticity::Triplet(r) => Rule::Triplet {
+            a3_plus: R::of(r.a3_plus * factor),
+            c: R::of(r.depression_factor() * factor),
+            w_max: R::of(r.w_max),
+        },
     }
 }
 

@@ -21,6 +21,9 @@ pub mod stream {
     pub const POISSON_STEP: u32 = 3;
     /// External Poisson drive of current-based neurons (keyed by gid / 4, per step).
     pub const EXTERNAL_DRIVE: u32 = 4;
+    /// A Poisson lattice walk restarted by a rate change at step s (keyed by the
+    /// population's first gid, indexed from s · 2³²; see `Poisson::set_rate`).
+    pub const POISSON_RATE: u32 = 5;
 }
 
 /// The keyed generator of one simulation.
@@ -44,11 +47,16 @@ impl CounterRng {
 
     /// A sequence of draws for one (gid, stream), starting at index 0.
     pub fn sequence(&self, gid: u32, stream: u32) -> Draws {
+        self.sequence_from(gid, stream, 0)
+    }
+
+    /// A sequence of draws for one (gid, stream), starting at block `index`.
+    pub fn sequence_from(&self, gid: u32, stream: u32, index: u64) -> Draws {
         Draws {
             rng: *self,
             gid,
             stream,
-            index: 0,
+            index,
             words: [0; 4],
             used: 4,
         }
@@ -77,6 +85,33 @@ impl Draws {
         let w = (self.words[self.used] as u64) << 32 | self.words[self.used + 1] as u64;
         self.used += 2;
         w
+    }
+
+    /// Where the sequence stands, for a checkpoint: `[stream, next block, words of the
+    /// last block used]` (the key and gid come from the network).
+    pub fn position(&self) -> [u64; 3] {
+        [self.stream as u64, self.index, self.used as u64]
+    }
+
+    /// Continues at a [`Draws::position`] of the same key and gid: the draws that follow
+    /// are those the saved sequence would have given (the last block is drawn again).
+    pub fn resume(&mut self, position: [u64; 3]) -> Result<(), String> {
+        let [stream, index, used] = position;
+        let stream = u32::try_from(stream).map_err(|_| format!("stream {stream}"))?;
+        // Draws take two words at a time from a fresh block: 2 or 4 used, and 2 only
+        // after a block was drawn.
+        if !(used == 4 || used == 2 && index > 0) {
+            return Err(format!("{used} words used of block {index}"));
+        }
+        self.stream = stream;
+        self.index = index;
+        self.used = used as usize;
+        self.words = if used < 4 {
+            self.rng.block(self.gid, stream, index - 1)
+        } else {
+            [0; 4]
+        };
+        Ok(())
     }
 
     /// Uniform in the open interval (0, 1): never 0, so `ln` is always finite.
@@ -119,6 +154,26 @@ mod tests {
         assert_ne!(a[0], c.uniform_open(), "the seed must change the draws");
         let mut s = rng.sequence(7, 4);
         assert_ne!(a[0], s.uniform_open(), "the stream must change the draws");
+    }
+
+    /// A resumed sequence continues exactly, whether it stopped mid-block or not.
+    #[test]
+    fn a_resumed_sequence_continues_exactly() {
+        let rng = CounterRng::new(4);
+        for stop in 0..6 {
+            let mut d = rng.sequence_from(9, 2, 17);
+            (0..stop).for_each(|_| {
+                d.uniform_open();
+            });
+            let mut r = rng.sequence(9, 3);
+            r.resume(d.position()).unwrap();
+            for _ in 0..5 {
+                assert_eq!(d.uniform_open().to_bits(), r.uniform_open().to_bits());
+            }
+        }
+        let mut r = rng.sequence(9, 3);
+        assert!(r.resume([2, 0, 2]).is_err() && r.resume([2, 5, 3]).is_err());
+        assert!(r.resume([1 << 40, 5, 4]).is_err());
     }
 
     #[test]

@@ -10,6 +10,9 @@
 
 use crate::model::AmpaNmdaParams;
 use crate::real::Real;
+use crate::state::{Array, Source, StateError};
+
+use super::{neurons, take_reals};
 
 #[derive(Debug, Clone, Copy)]
 struct Constants<R> {
@@ -140,6 +143,31 @@ impl<R: Real> AmpaNmda<R> {
                 }
             }
         }
+    }
+}
+
+impl<R: Real> AmpaNmda<R> {
+    /// The five per-neuron variables; θ_dyn is the refractoriness, so it is state too.
+    pub fn save(&self) -> Vec<Array> {
+        vec![
+            neurons("v", &self.v),
+            neurons("g_ampa", &self.g_ampa),
+            neurons("g_nmda", &self.g_nmda),
+            neurons("g_gaba", &self.g_gaba),
+            neurons("theta", &self.theta),
+        ]
+    }
+
+    pub fn load(&mut self, source: &mut Source) -> Result<(), StateError> {
+        let n = self.v.len();
+        let v = take_reals(source, "v", n)?;
+        let g_ampa = take_reals(source, "g_ampa", n)?;
+        let g_nmda = take_reals(source, "g_nmda", n)?;
+        let g_gaba = take_reals(source, "g_gaba", n)?;
+        let theta = take_reals(source, "theta", n)?;
+        (self.v, self.g_ampa, self.g_nmda, self.g_gaba, self.theta) =
+            (v, g_ampa, g_nmda, g_gaba, theta);
+        Ok(())
     }
 }
 

@@ -2,6 +2,9 @@
 
 use crate::model::CobaParams;
 use crate::real::Real;
+use crate::state::{Array, Source, StateError};
+
+use super::{neurons, take_reals};
 
 /// Constants of the update, precomputed once in the run's precision.
 #[derive(Debug, Clone, Copy)]
@@ -97,6 +100,28 @@ impl<R: Real> Coba<R> {
                 }
             }
         }
+    }
+}
+
+impl<R: Real> Coba<R> {
+    /// The four per-neuron variables (the refractory counter as the float it is).
+    pub fn save(&self) -> Vec<Array> {
+        vec![
+            neurons("v", &self.v),
+            neurons("g_exc", &self.g_exc),
+            neurons("g_inh", &self.g_inh),
+            neurons("refractory", &self.refractory),
+        ]
+    }
+
+    pub fn load(&mut self, source: &mut Source) -> Result<(), StateError> {
+        let n = self.v.len();
+        let v = take_reals(source, "v", n)?;
+        let g_exc = take_reals(source, "g_exc", n)?;
+        let g_inh = take_reals(source, "g_inh", n)?;
+        let refractory = take_reals(source, "refractory", n)?;
+        (self.v, self.g_exc, self.g_inh, self.refractory) = (v, g_exc, g_inh, refractory);
+        Ok(())
     }
 }
 

@@ -11,6 +11,9 @@
 use crate::model::DeltaParams;
 use crate::real::Real;
 use crate::rng::{stream, CounterRng};
+use crate::state::{Array, Source, StateError};
+
+use super::{neurons, replicated_u64, take_reals, take_u64};
 
 #[derive(Debug, Clone, Copy)]
 struct Constants<R> {
@@ -117,6 +120,30 @@ impl<R: Real> Delta<R> {
             }
         }
         self.step += 1;
+    }
+}
+
+impl<R: Real> Delta<R> {
+    /// Per neuron: V, the input pending for the next update, the refractory counter.
+    /// Replicated: the step counter, which keys the external drive's draws (every
+    /// partition counts the same steps).
+    pub fn save(&self) -> Vec<Array> {
+        vec![
+            neurons("v", &self.v),
+            neurons("input", &self.input),
+            neurons("refractory", &self.refractory),
+            replicated_u64("step", vec![self.step]),
+        ]
+    }
+
+    pub fn load(&mut self, source: &mut Source) -> Result<(), StateError> {
+        let n = self.v.len();
+        let v = take_reals(source, "v", n)?;
+        let input = take_reals(source, "input", n)?;
+        let refractory = take_reals(source, "refractory", n)?;
+        let step = take_u64(source, "step", 1)?[0];
+        (self.v, self.input, self.refractory, self.step) = (v, input, refractory, step);
+        Ok(())
     }
 }
 

@@ -8,6 +8,7 @@ pub mod poisson;
 use crate::model::{Channel, InitialV, NeuronModel, PopulationSpec};
 use crate::real::Real;
 use crate::rng::{stream, CounterRng};
+use crate::state::{take_exact, Array, Layout, Source, StateError, Values};
 
 pub use ampa_nmda::AmpaNmda;
 pub use coba::Coba;
@@ -110,6 +111,38 @@ impl<R: Real> Population<R> {
         }
     }
 
+    /// Everything that determines this slice's future beyond what the network spec
+    /// gives (see [`crate::state`]): per-neuron state in [`Layout::Neurons`], the
+    /// population-wide clocks and walks in [`Layout::Replicated`].
+    pub fn save(&self) -> Vec<Array> {
+        match self {
+            Population::Coba(c) => c.save(),
+            Population::AmpaNmda(a) => a.save(),
+            Population::Delta(d) => d.save(),
+            Population::Poisson(p) => p.save(),
+        }
+    }
+
+    /// Takes the arrays of [`Population::save`] back, after [`Population::new`] from the
+    /// same network (any partition); on an error nothing has changed.
+    pub fn load(&mut self, source: &mut Source) -> Result<(), StateError> {
+        match self {
+            Population::Coba(c) => c.load(source),
+            Population::AmpaNmda(a) => a.load(source),
+            Population::Delta(d) => d.load(source),
+            Population::Poisson(p) => p.load(source),
+        }
+    }
+
+    /// Poisson sources: the rate in Hz from the next step on (the same in every
+    /// partition; see [`Poisson::set_rate`]). Other models have no rate.
+    pub fn set_rate(&mut self, hz: f64) -> Result<(), String> {
+        match self {
+            Population::Poisson(p) => p.set_rate(hz),
+            _ => Err("only Poisson sources have a rate".into()),
+        }
+    }
+
     /// The input variable that a connection on `channel` adds its weights to.
     #[inline]
     pub fn input(&mut self, channel: Channel) -> &mut [R] {
@@ -129,3 +162,44 @@ impl<R: Real> Population<R> {
         }
     }
 }
+
+/// An owned-neuron array of reals.
+pub(crate) fn neurons<R: Real>(name: &'static str, xs: &[R]) -> Array {
+    Array {
+        name,
+        layout: Layout::Neurons,
+        values: Values::of_reals(xs),
+    }
+}
+
+/// A population-wide counter or position (the same in every partition).
+pub(crate) fn replicated_u64(name: &'static str, xs: Vec<u64>) -> Array {
+    Array {
+        name,
+        layout: Layout::Replicated,
+        values: Values::U64(xs),
+    }
+}
+
+/// `len` reals in the run's precision.
+pub(crate) fn take_reals<R: Real>(
+    source: &mut Source,
+    name: &str,
+    len: usize,
+) -> Result<Vec<R>, StateError> {
+    take_exact(source, name, len)?.into_reals(name)
+}
+
+pub(crate) fn take_u64(
+    source: &mut Source,
+    name: &str,
+    len: usize,
+) -> Result<Vec<u64>, StateError> {
+    take_exact(source, name, len)?.into_u64(name)
+}
+
+#[cfg(test)]
+pub(crate) mod checkpoint;
+
+#[cfg(test)]
+mod tests;

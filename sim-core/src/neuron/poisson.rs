@@ -17,10 +17,16 @@ use std::ops::Range;
 
 use crate::model::{PoissonGenerator, PoissonParams};
 use crate::rng::{stream, CounterRng, Draws};
+use crate::state::{take_exact, Array, Layout, Source, StateError, Values};
+
+use super::{replicated_u64, take_u64};
 
 #[derive(Debug, Clone)]
 pub struct Poisson {
     generator: PoissonGenerator,
+    /// The rate in force (Hz): the spec's, or the last [`Poisson::set_rate`].
+    rate: f64,
+    dt: f64,
     /// Spike probability per neuron and step.
     p: f64,
     /// ln(1 − p), for geometric jumps.
@@ -56,6 +62,8 @@ impl Poisson {
         };
         Poisson {
             generator: params.generator,
+            rate: params.rate,
+            dt,
             p,
             log_q,
             owned,
@@ -74,6 +82,97 @@ impl Poisson {
 
     pub fn is_empty(&self) -> bool {
         self.owned.is_empty()
+    }
+
+    /// Fires at `hz` from the step to be simulated next on. The lattice walk restarts at
+    /// that step's first cell with draws keyed by the step (stream `POISSON_RATE`, blocks
+    /// from step · 2³², wrapping past 2³² steps), so every partition walks the same new
+    /// lattice; the cells stay independent with the new probability (the walk's gaps
+    /// are memoryless). Setting the same step's rate twice keeps only the last.
+    pub fn set_rate(&mut self, hz: f64) -> Result<(), String> {
+        if !(hz.is_finite() && hz >= 0.0) {
+            return Err(format!("rate {hz} Hz: expected a finite rate >= 0"));
+        }
+        self.set_probability(hz);
+        self.walk = self
+            .rng
+            .sequence_from(self.first_gid, stream::POISSON_RATE, self.step << 32);
+        self.next_cell = if self.p > 0.0 {
+            (self.step * self.pop_size).saturating_add(jump(&mut self.walk, self.log_q) - 1)
+        } else {
+            u64::MAX
+        };
+        Ok(())
+    }
+
+    /// `p` and `ln(1 − p)` of a rate, computed as [`Poisson::new`] does.
+    fn set_probability(&mut self, hz: f64) {
+        self.rate = hz;
+        self.p = (hz * self.dt).min(1.0);
+        self.log_q = (1.0 - self.p).ln();
+    }
+
+    /// Replicated (the walk covers the whole population, and every partition takes the
+    /// same steps): the step counter, the rate in force, and for the lattice walk its
+    /// next spiking cell and the position of its draws (`[stream, block, words used]`).
+    pub fn save(&self) -> Vec<Array> {
+        let mut out = vec![
+            replicated_u64("step", vec![self.step]),
+            Array {
+                name: "rate",
+                layout: Layout::Replicated,
+                values: Values::F64(vec![self.rate]),
+            },
+        ];
+        if self.generator == PoissonGenerator::Lattice {
+            out.push(replicated_u64("next_cell", vec![self.next_cell]));
+            out.push(replicated_u64("walk", self.walk.position().to_vec()));
+        }
+        out
+    }
+
+    pub fn load(&mut self, source: &mut Source) -> Result<(), StateError> {
+        let step = take_u64(source, "step", 1)?[0];
+        let rate = match take_exact(source, "rate", 1)? {
+            Values::F64(v) => v[0],
+            other => {
+                return Err(StateError::Kind {
+                    name: "rate".into(),
+                    expected: "<f8",
+                    found: other.kind(),
+                })
+            }
+        };
+        if !(rate.is_finite() && rate >= 0.0) {
+            return Err(StateError::Invalid {
+                name: "rate".into(),
+                problem: format!("{rate} Hz"),
+            });
+        }
+        let mut walk = self.walk.clone();
+        let mut next_cell = self.next_cell;
+        if self.generator == PoissonGenerator::Lattice {
+            next_cell = take_u64(source, "next_cell", 1)?[0];
+            let w = take_u64(source, "walk", 3)?;
+            let position = [w[0], w[1], w[2]];
+            let known = [stream::POISSON_LATTICE, stream::POISSON_RATE];
+            if !known.iter().any(|&s| s as u64 == position[0]) {
+                return Err(StateError::Invalid {
+                    name: "walk".into(),
+                    problem: format!("stream {} is no lattice walk's", position[0]),
+                });
+            }
+            walk.resume(position)
+                .map_err(|problem| StateError::Invalid {
+                    name: "walk".into(),
+                    problem,
+                })?;
+        }
+        self.step = step;
+        self.set_probability(rate);
+        self.next_cell = next_cell;
+        self.walk = walk;
+        Ok(())
     }
 
     /// Emits this step's spikes (local indices) and moves to the next step.
