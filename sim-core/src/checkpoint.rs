@@ -82,8 +82,8 @@ fn prepare<N: AsRef<str>>(
     arrays: &[(N, Option<Layout>, &Values)],
 ) -> Result<(PathBuf, String), CheckpointError> {
     if !meta.is_object() {
-        return Err(CheckpointError::Array {
-            name: "meta".into(),
+        return Err(CheckpointError::Invalid {
+            what: "meta".into(),
             problem: "must be a JSON object".into(),
         });
     }
@@ -242,8 +242,8 @@ fn read_npy(from: &Path, entry: &Entry) -> Result<Values, CheckpointError> {
             format!("{:?}", entry.shape),
         ));
     }
-    let elem = if entry.dtype.ends_with('4') { 4 } else { 8 };
-    let expected = header.len as u128 + entry.len() as u128 * elem;
+    let expected =
+        header.len as u128 + entry.len() as u128 * manifest::item_size(&entry.dtype) as u128;
     if expected != file_len as u128 {
         return Err(CheckpointError::Size {
             path,

@@ -60,8 +60,12 @@ pub enum CheckpointError {
         expected: u32,
         found: u32,
     },
-    #[error("array `{name}`: {problem}")]
-    Array { name: String, problem: String },
+    /// An argument of [`super::write`] that cannot be stored (`what`: `meta`, or
+    /// array `name`).
+    #[error("{what}: {problem}")]
+    Invalid { what: String, problem: String },
+    #[error("{}: {problem}", path.display())]
+    Path { path: PathBuf, problem: String },
     #[error("refusing to write a checkpoint at {}: {reason}", path.display())]
     Refused { path: PathBuf, reason: String },
 }

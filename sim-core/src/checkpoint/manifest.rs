@@ -18,6 +18,15 @@ pub const VERSION: u32 = 1;
 /// The element types stored (NumPy's spelling, as [`crate::state::Values::kind`]).
 pub const DTYPES: [&str; 4] = ["<f4", "<f8", "<u4", "<u8"];
 
+/// Bytes per element of one of [`DTYPES`].
+pub fn item_size(dtype: &str) -> u64 {
+    if matches!(dtype, "<f4" | "<u4") {
+        4
+    } else {
+        8
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub format: String,
@@ -146,8 +155,8 @@ pub fn file_names<'a>(
             None
         };
         if let Some(problem) = problem {
-            return Err(CheckpointError::Array {
-                name: name.into(),
+            return Err(CheckpointError::Invalid {
+                what: format!("array `{name}`"),
                 problem: problem.into(),
             });
         }

@@ -40,9 +40,9 @@ impl Place {
         let name =
             dir.file_name()
                 .and_then(|n| n.to_str())
-                .ok_or_else(|| CheckpointError::Refused {
+                .ok_or_else(|| CheckpointError::Path {
                     path: dir.into(),
-                    reason: "the path must end in a (UTF-8) directory name".into(),
+                    problem: "a checkpoint's path must end in a (UTF-8) directory name".into(),
                 })?;
         let parent = match dir.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -109,7 +109,7 @@ impl Place {
             0 => Err(CheckpointError::NotFound {
                 path: self.dir.clone(),
             }),
-            _ => Err(CheckpointError::Manifest {
+            _ => Err(CheckpointError::Path {
                 path: self.dir.clone(),
                 problem: format!(
                     "the directory is missing and several interrupted writes left {old:?}: \
@@ -207,6 +207,7 @@ impl Place {
             if had_old {
                 let _ = fs::rename(&old, &self.dir);
             }
+            let _ = fs::remove_dir_all(tmp);
             return Err(CheckpointError::io("renaming", tmp)(e));
         }
         sync_dir(&self.parent)?;

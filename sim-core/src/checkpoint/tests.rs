@@ -458,6 +458,25 @@ fn bad_arguments_are_refused_before_touching_the_disk() {
         "{e}"
     );
     assert!(listing(t.path()).is_empty());
+    let e = read(Path::new("..")).unwrap_err();
+    assert!(matches!(e, CheckpointError::Path { .. }), "{e:?}");
+}
+
+#[test]
+fn several_old_checkpoints_without_the_directory_are_not_guessed_between() {
+    // Not left by this writer (see `place`), but by hand: the reader asks.
+    let (t, dir) = ckpt();
+    write_one(&dir, 1);
+    fs::rename(&dir, dir.with_file_name("ckpt.old-1-1")).unwrap();
+    let other = t.path().join("other");
+    write_one(&other, 2);
+    fs::rename(&other, dir.with_file_name("ckpt.old-1-2")).unwrap();
+    let e = read(&dir).unwrap_err();
+    assert!(e.to_string().contains("ckpt.old-1-1"), "{e}");
+    // A write commits over both.
+    write_one(&dir, 3);
+    assert_eq!(step_of(&dir), 3);
+    assert_eq!(listing(t.path()), ["ckpt"]);
 }
 
 /// `cargo test --release -p sim-core --lib checkpoint::tests::throughput -- --ignored --nocapture`
@@ -487,10 +506,23 @@ fn throughput() {
         let t = Instant::now();
         let crc = crc32fast::hash(&bytes);
         let c = t.elapsed().as_secs_f64();
+        let Values::F32(xs) = &v else { unreachable!() };
+        let t = Instant::now();
+        let mut out = Vec::with_capacity(n * 4);
+        npy::write_data(&mut out, xs).unwrap();
+        std::hint::black_box(&out);
+        let cw = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let ys: Vec<f32> = npy::read_data(&mut &bytes[128..], n).unwrap();
+        let cr = t.elapsed().as_secs_f64();
+        assert_eq!(ys.len(), n);
         eprintln!(
-            "{mb:.0} MB: write (incl. fsync) {w:.3} s = {:.0} MB/s, read+verify {r:.3} s = {:.0} MB/s, crc32 alone {:.0} MB/s ({crc:08x})",
+            "{mb:.0} MB: write (incl. fsync) {w:.3} s = {:.0} MB/s, read+verify {r:.3} s = {:.0} MB/s; \
+             in memory: to bytes {:.0} MB/s, from bytes {:.0} MB/s, crc32 {:.0} MB/s ({crc:08x})",
             mb / w,
             mb / r,
+            mb / cw,
+            mb / cr,
             mb / c
         );
     }
