@@ -152,7 +152,12 @@ for a in m["arrays"]:
 v = np.load(d + "/pop.E.v.npy")
 assert v.view(np.uint32)[1] == 0x7fc01234 and np.signbit(v[0]) and v[5] == -65.5
 assert np.load(d + "/input.walk.npy")[0] == 2**64 - 1
-print("ok")
+# A file NumPy writes is read back (a user may edit a checkpoint).
+np.save(d + "/input.walk.npy", np.array([5, 6, 7], dtype="<u8"))
+w = m["arrays"][3]
+w["shape"] = [3]
+w["crc32"] = zlib.crc32(open(d + "/input.walk.npy", "rb").read())
+json.dump(m, open(d + "/manifest.json", "w"))
 "#;
     let out = std::process::Command::new("python3")
         .args(["-c", script, dir.to_str().unwrap()])
