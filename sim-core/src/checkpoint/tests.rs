@@ -109,6 +109,9 @@ fn every_kind_round_trips_bit_for_bit_with_meta_and_layouts() {
         assert_eq!(bits(&got.values), bits(values), "{name}");
     }
     assert!(back.get("input/walk").is_some() && back.get("nope").is_none());
+    let mut taken = back.clone();
+    assert_eq!(taken.take("input/walk").unwrap().values, expected[3].2);
+    assert!(taken.take("input/walk").is_none() && taken.arrays.len() == expected.len() - 1);
     let m = read_manifest(&dir).unwrap();
     assert_eq!(m.meta, meta());
     assert_eq!(m.arrays[0].file, "pop.E.v.npy");
