@@ -131,3 +131,143 @@ fn learning_off_between_runs_keeps_the_weights() {
         "learning back on changes nothing"
     );
 }
+
+/// Spikes of `first` steps on (threads, partitions) `a`, a checkpoint, and `second`
+/// steps restored onto `b`, in precision R.
+fn across_checkpoint<R: sim_core::Real>(
+    net: &Network,
+    a: (usize, usize),
+    b: (usize, usize),
+    first: u64,
+    second: u64,
+) -> Vec<Spike> {
+    let ctx = |(threads, partitions)| Context {
+        partitions,
+        ..Context::threads(threads)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("ck");
+    let mut sim = Simulation::<R, On>::new(net, &ctx(a), On::default(), true).unwrap();
+    let mut all = sim
+        .run(first, &RunOptions::default(), &Quiet)
+        .spikes
+        .unwrap();
+    sim.save(&ck, serde_json::json!({})).unwrap();
+    // The saved run goes on undisturbed by the save.
+    drop(sim);
+    let mut back = Simulation::<R, On>::restore(&ck, net, &ctx(b), On::default(), true).unwrap();
+    assert_eq!(back.step(), first);
+    all.extend(
+        back.run(second, &RunOptions::default(), &Quiet)
+            .spikes
+            .unwrap(),
+    );
+    all
+}
+
+fn restores_exactly(name: &str, plastic: bool, steps: u64) {
+    let net = networks::by_name(name, &options(plastic)).unwrap().net;
+    let whole = reference(&net, steps);
+    let first = steps / 2 + 5; // not on an exchange
+    for (a, b) in [((1, 1), (2, 2)), ((2, 2), (1, 1)), ((3, 5), (2, 3))] {
+        let got = across_checkpoint::<f32>(&net, a, b, first, steps - first);
+        assert!(
+            got == whole,
+            "{name} (plastic: {plastic}): saved on {a:?}, restored on {b:?} (threads, \
+             partitions): {} spikes vs {} uninterrupted",
+            got.len(),
+            whole.len()
+        );
+    }
+}
+
+#[test]
+fn va_restores_exactly_onto_other_thread_counts() {
+    restores_exactly("va", false, 3_000);
+}
+
+#[test]
+fn plastic_brunel_restores_exactly_onto_other_thread_counts() {
+    restores_exactly("brunel", true, 1_500);
+}
+
+#[test]
+fn plastic_zenke25k_restores_exactly_onto_other_thread_counts() {
+    restores_exactly("zenke25k", true, 400);
+}
+
+/// f64 too (the checkpoint keeps the precision; the other one is refused).
+#[test]
+fn f64_restores_exactly_and_f32_is_refused() {
+    let net = networks::by_name("brunel", &options(true)).unwrap().net;
+    let cfg = RunConfig {
+        workers: 1,
+        partitions: 0,
+        steps: 1_000,
+        priming_steps: 0,
+        timers: false,
+        record_spikes: true,
+        progress_every: 0,
+        injected_latency: Default::default(),
+        trace_exchanges: false,
+    };
+    let whole = simulate::<f64>(&net, &cfg, &Quiet).unwrap().spikes.unwrap();
+    assert_eq!(
+        across_checkpoint::<f64>(&net, (2, 2), (1, 1), 333, 667),
+        whole
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("ck");
+    let mut sim =
+        Simulation::<f64, On>::new(&net, &Context::threads(1), On::default(), false).unwrap();
+    sim.run(100, &RunOptions::default(), &Quiet);
+    sim.save(&ck, serde_json::json!({})).unwrap();
+    let e = Simulation::<f32, On>::restore(&ck, &net, &Context::threads(1), On::default(), false)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("f64") && e.contains("f32"), "{e}");
+}
+
+/// A checkpoint of another network, or damaged, is refused with what did not match.
+#[test]
+fn mismatched_or_damaged_checkpoints_are_refused() {
+    let net = networks::by_name("va", &options(false)).unwrap().net;
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("ck");
+    let mut sim =
+        Simulation::<f32, On>::new(&net, &Context::threads(1), On::default(), false).unwrap();
+    sim.run(100, &RunOptions::default(), &Quiet);
+    sim.save(&ck, serde_json::json!({})).unwrap();
+    let restore = |net: &Network| {
+        Simulation::<f32, On>::restore(&ck, net, &Context::threads(2), On::default(), false)
+            .err()
+            .map(|e| e.to_string())
+    };
+    assert_eq!(restore(&net), None);
+    let other_seed = networks::by_name(
+        "va",
+        &Options {
+            seed: 8,
+            ..options(false)
+        },
+    )
+    .unwrap()
+    .net;
+    let e = restore(&other_seed).unwrap();
+    assert!(
+        e.contains("network.seed is 7 in the checkpoint, 8 here"),
+        "{e}"
+    );
+    let brunel = networks::by_name("brunel", &options(false)).unwrap().net;
+    assert!(restore(&brunel).unwrap().contains("another network"));
+    // A flipped byte in one array file.
+    let file = ck.join("pop.E.v.npy");
+    let mut bytes = std::fs::read(&file).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x10;
+    std::fs::write(&file, bytes).unwrap();
+    let e = restore(&net).unwrap();
+    assert!(e.contains("pop.E.v.npy"), "{e}");
+}

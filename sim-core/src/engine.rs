@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use crate::comm::{Communicator, SingleWorker, Spike};
+use crate::comm::{Communicator, Spike};
 use crate::connection::Connection;
 use crate::health::{NonFinite, Watch, ALARM};
 use crate::model::{ModelError, Network};
@@ -515,6 +515,18 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
 
     pub fn connection(&self, c: usize) -> &Connection<R> {
         &self.connections[c]
+    }
+
+    pub fn connection_mut(&mut self, c: usize) -> &mut Connection<R> {
+        &mut self.connections[c]
+    }
+
+    /// Continues from `step` (a restored checkpoint's: its populations and connections
+    /// are loaded, every spike before it is exchanged).
+    pub(crate) fn set_step(&mut self, step: u64) {
+        self.step = step;
+        self.block_start = step;
+        self.emitted.clear();
     }
 
     /// Phase times so far.

@@ -11,6 +11,9 @@
 
 use std::time::{Duration, Instant};
 
+mod save;
+pub use save::RestoreError;
+
 use crate::engine::pool::Pool;
 use crate::engine::{assemble, per_thread, Observer, RunResult, SimError};
 use crate::model::Network;

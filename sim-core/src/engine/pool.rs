@@ -457,6 +457,15 @@ impl<R: Real, K: Clock> Pool<R, K> {
         }
     }
 
+    /// The process's spike history.
+    pub(crate) fn history(&mut self) -> &History {
+        self.history.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn history_mut(&mut self) -> &mut History {
+        self.history.get_mut().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Steps every partition from `start` for `steps` steps; `flush`: exchange the
     /// spikes of a last partial window too (the end of a run). `run_start`: the step
     /// progress is counted from (u64::MAX: report none).

@@ -1,0 +1,351 @@
+//! Saving a Simulation to a checkpoint and restoring it, onto any partitioning.
+//!
+//! Every partition's components list their state ([`crate::state`]); here the pieces
+//! are joined into whole arrays named `pop/<population>/<array>` and
+//! `conn/<connection>/<array>`, with the engine's own: the spikes in flight
+//! (`engine/spike_steps`, `engine/spike_ids`) and, in the manifest, the step, the
+//! precision and the network's description. Restoring builds the network again for
+//! the new context (connectivity is drawn from the seed, so it is the same) and cuts
+//! every array into the new partitions' pieces.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use super::{Context, Simulation};
+use crate::checkpoint::{self, Checkpoint, CheckpointError};
+use crate::comm::Spike;
+use crate::real::Real;
+use crate::state::{Array, Layout, StateError, Values};
+use crate::timers::Clock;
+
+/// Why a checkpoint could not be restored.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error(transparent)]
+    Store(#[from] CheckpointError),
+    #[error(transparent)]
+    Build(#[from] crate::engine::SimError),
+    #[error("{dir}: the checkpoint is of another network: {what}")]
+    Network { dir: String, what: String },
+    #[error("{dir}: the checkpoint holds a {found} run, expected {expected}")]
+    Precision {
+        dir: String,
+        found: String,
+        expected: String,
+    },
+    #[error("{dir}: {array}: {source}")]
+    State {
+        dir: String,
+        array: String,
+        source: StateError,
+    },
+    #[error("{dir}: array `{array}` is no part of this network's state")]
+    Unused { dir: String, array: String },
+    #[error("{dir}: manifest meta: {problem}")]
+    Meta { dir: String, problem: String },
+}
+
+/// The format's version of what the arrays mean (the store has its own version).
+const STATE_VERSION: u64 = 1;
+
+fn join(pieces: Vec<Array>) -> Values {
+    let layout = pieces[0].layout;
+    let mut it = pieces.into_iter().map(|a| a.values);
+    let first = it.next().expect("at least one partition");
+    if layout == Layout::Replicated {
+        return first;
+    }
+    it.fold(first, |mut acc, v| {
+        match (&mut acc, v) {
+            (Values::F32(a), Values::F32(b)) => a.extend(b),
+            (Values::F64(a), Values::F64(b)) => a.extend(b),
+            (Values::U32(a), Values::U32(b)) => a.extend(b),
+            (Values::U64(a), Values::U64(b)) => a.extend(b),
+            _ => unreachable!("a component's array has one type in every partition"),
+        }
+        acc
+    })
+}
+
+fn cut(v: &Values, r: std::ops::Range<usize>) -> Option<Values> {
+    Some(match v {
+        Values::F32(x) => Values::F32(x.get(r)?.to_vec()),
+        Values::F64(x) => Values::F64(x.get(r)?.to_vec()),
+        Values::U32(x) => Values::U32(x.get(r)?.to_vec()),
+        Values::U64(x) => Values::U64(x.get(r)?.to_vec()),
+    })
+}
+
+/// The first place where two JSON values differ, as a path (`populations[0].size`).
+fn first_difference(a: &Value, b: &Value, path: String) -> Option<String> {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|k| match (x.get(k), y.get(k)) {
+                (Some(p), Some(q)) => first_difference(p, q, format!("{path}.{k}")),
+                _ => Some(format!("{path}.{k}")),
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (p, q))| first_difference(p, q, format!("{path}[{i}]"))),
+        _ => (a != b).then_some(path),
+    }
+}
+
+impl<R: Real, K: Clock> Simulation<R, K> {
+    /// Writes everything that determines the future of this simulation to the
+    /// checkpoint directory `dir` (atomically: a crash while writing leaves the
+    /// previous checkpoint there), with `extra` (a JSON object: what the caller needs
+    /// to build the network again, e.g. its name and options) in the manifest.
+    pub fn save(&mut self, dir: &Path, extra: Value) -> Result<(), CheckpointError> {
+        let net = &self.net;
+        let mut arrays: Vec<(String, Option<Layout>, Values)> = Vec::new();
+        let mut pops: Vec<Vec<Vec<Array>>> = vec![Vec::new(); net.populations.len()];
+        let mut conns: Vec<Vec<Vec<Array>>> = vec![Vec::new(); net.connections.len()];
+        self.pool.each_worker(|w| {
+            for (p, pieces) in pops.iter_mut().enumerate() {
+                pieces.push(w.population(p).save());
+            }
+            for (c, pieces) in conns.iter_mut().enumerate() {
+                pieces.push(w.connection(c).save());
+            }
+        });
+        let named = pops
+            .into_iter()
+            .zip(&net.populations)
+            .map(|(pieces, spec)| ("pop", &spec.name, pieces))
+            .chain(
+                conns
+                    .into_iter()
+                    .zip(&net.connections)
+                    .map(|(pieces, spec)| ("conn", &spec.name, pieces)),
+            );
+        for (kind, name, pieces) in named {
+            // pieces[partition][array]: regroup by array.
+            let count = pieces[0].len();
+            let mut by_array: Vec<Vec<Array>> = vec![Vec::new(); count];
+            for piece in pieces {
+                for (k, a) in piece.into_iter().enumerate() {
+                    by_array[k].push(a);
+                }
+            }
+            for group in by_array {
+                let (array, layout) = (group[0].name, group[0].layout);
+                arrays.push((format!("{kind}/{name}/{array}"), Some(layout), join(group)));
+            }
+        }
+        let flying = self.pool.history().in_flight();
+        arrays.push((
+            "engine/spike_steps".into(),
+            Some(Layout::Replicated),
+            Values::U64(flying.iter().map(|s| s.step).collect()),
+        ));
+        arrays.push((
+            "engine/spike_ids".into(),
+            Some(Layout::Replicated),
+            Values::U32(flying.iter().map(|s| s.gid).collect()),
+        ));
+        let meta = json!({
+            "state_version": STATE_VERSION,
+            "snn_limits": env!("CARGO_PKG_VERSION"),
+            "precision": R::PRECISION,
+            "step": self.step,
+            "dt": net.dt,
+            "seed": net.seed,
+            "partitions_at_save": self.pool.partitions(),
+            "network": serde_json::to_value(net).expect("a network describes itself"),
+            "extra": extra,
+        });
+        let refs: Vec<(&str, Option<Layout>, &Values)> =
+            arrays.iter().map(|(n, l, v)| (n.as_str(), *l, v)).collect();
+        checkpoint::write(dir, &meta, &refs)
+    }
+
+    /// Builds `net` for `ctx` and continues from the checkpoint in `dir`, which must
+    /// have been saved from the same network (same description and seed) in the same
+    /// precision; any partitioning before and after.
+    pub fn restore(
+        dir: &Path,
+        net: &crate::model::Network,
+        ctx: &Context,
+        clock: K,
+        record_spikes: bool,
+    ) -> Result<Self, RestoreError> {
+        let mut ck: Checkpoint = checkpoint::read(dir)?;
+        let d = ck.path.display().to_string();
+        let meta_err = |problem: &str| RestoreError::Meta {
+            dir: d.clone(),
+            problem: problem.into(),
+        };
+        if ck.meta.get("state_version").and_then(Value::as_u64) != Some(STATE_VERSION) {
+            return Err(meta_err(&format!(
+                "state_version is {}, expected {STATE_VERSION}",
+                ck.meta.get("state_version").unwrap_or(&Value::Null)
+            )));
+        }
+        let expected = serde_json::to_value(R::PRECISION).expect("serialisable");
+        let found = ck.meta.get("precision").cloned().unwrap_or(Value::Null);
+        if found != expected {
+            return Err(RestoreError::Precision {
+                dir: d,
+                found: found.to_string(),
+                expected: expected.to_string(),
+            });
+        }
+        let mine = serde_json::to_value(net).expect("a network describes itself");
+        let theirs = ck.meta.get("network").cloned().unwrap_or(Value::Null);
+        if let Some(path) = first_difference(&theirs, &mine, "network".into()) {
+            let at = |v: &Value| {
+                path.trim_start_matches("network")
+                    .split(['.', '['])
+                    .filter(|s| !s.is_empty())
+                    .try_fold(v, |v, key| match key.strip_suffix(']') {
+                        Some(i) => v.get(i.parse::<usize>().ok()?),
+                        None => v.get(key),
+                    })
+                    .map(Value::to_string)
+                    .unwrap_or_else(|| "nothing".into())
+            };
+            return Err(RestoreError::Network {
+                dir: d,
+                what: format!(
+                    "{path} is {} in the checkpoint, {} here",
+                    at(&theirs),
+                    at(&mine)
+                ),
+            });
+        }
+        let step = ck
+            .meta
+            .get("step")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| meta_err("no `step` (a whole number)"))?;
+        let mut sim = Simulation::new(net, ctx, clock, record_spikes)?;
+        let whole: BTreeMap<String, (Option<Layout>, Values)> = std::mem::take(&mut ck.arrays)
+            .into_iter()
+            .map(|s| (s.name, (s.layout, s.values)))
+            .collect();
+        let mut used = BTreeSet::new();
+        let mut result = Ok(());
+        let mut synapses_before = vec![0usize; net.connections.len()];
+        sim.pool.each_worker(|w| {
+            if result.is_err() {
+                return;
+            }
+            let ranges = w.partition().ranges.clone();
+            for (p, spec) in net.populations.iter().enumerate() {
+                let prefix = format!("pop/{}", spec.name);
+                let mut source = source_for(&whole, &mut used, &prefix, ranges[p].clone(), 0..0);
+                if let Err(e) = w.population_mut(p).load(&mut source) {
+                    result = Err(state_error(&d, &prefix, e));
+                    return;
+                }
+            }
+            for (c, spec) in net.connections.iter().enumerate() {
+                let n = w.connection(c).synapse_count();
+                let synapses = synapses_before[c]..synapses_before[c] + n;
+                synapses_before[c] += n;
+                let prefix = format!("conn/{}", spec.name);
+                let neurons = ranges[spec.post].clone();
+                let mut source = source_for(&whole, &mut used, &prefix, neurons, synapses);
+                if let Err(e) = w.connection_mut(c).load(&mut source) {
+                    result = Err(state_error(&d, &prefix, e));
+                    return;
+                }
+            }
+            w.set_step(step);
+        });
+        result?;
+        let (steps, ids) = (
+            engine_array(&whole, &mut used, "engine/spike_steps", &d)?,
+            engine_array(&whole, &mut used, "engine/spike_ids", &d)?,
+        );
+        let (Values::U64(steps), Values::U32(ids)) = (steps, ids) else {
+            return Err(meta_err(
+                "engine/spike_steps and engine/spike_ids must be <u8 and <u4",
+            ));
+        };
+        if steps.len() != ids.len() {
+            return Err(meta_err(&format!(
+                "engine/spike_steps has {} values, engine/spike_ids {}",
+                steps.len(),
+                ids.len()
+            )));
+        }
+        let flying: Vec<Spike> = steps
+            .into_iter()
+            .zip(ids)
+            .map(|(step, gid)| Spike { step, gid })
+            .collect();
+        sim.pool
+            .history_mut()
+            .restore(&flying, step)
+            .map_err(|e| meta_err(&format!("engine/spike_ids: {e}")))?;
+        if let Some(extra) = whole.keys().find(|k| !used.contains(*k)) {
+            return Err(RestoreError::Unused {
+                dir: d,
+                array: extra.clone(),
+            });
+        }
+        sim.step = step;
+        Ok(sim)
+    }
+}
+
+fn state_error(dir: &str, prefix: &str, source: StateError) -> RestoreError {
+    RestoreError::State {
+        dir: dir.into(),
+        array: prefix.into(),
+        source,
+    }
+}
+
+/// A component's source of pieces: its arrays `prefix/<name>` cut for a partition
+/// owning `neurons` (of the population the component's per-neuron arrays are over)
+/// and `synapses` (its place in the connection's whole synapse list).
+fn source_for<'a>(
+    whole: &'a BTreeMap<String, (Option<Layout>, Values)>,
+    used: &'a mut BTreeSet<String>,
+    prefix: &'a str,
+    neurons: Range<usize>,
+    synapses: Range<usize>,
+) -> impl FnMut(&str) -> Result<Values, StateError> + 'a {
+    move |array| {
+        let name = format!("{prefix}/{array}");
+        let (layout, v) = whole
+            .get(&name)
+            .ok_or_else(|| StateError::Missing { name: name.clone() })?;
+        let range = match layout {
+            Some(Layout::Neurons) => neurons.clone(),
+            Some(Layout::Synapses) => synapses.clone(),
+            Some(Layout::Replicated) | None => 0..v.len(),
+        };
+        let piece = cut(v, range.clone()).ok_or(StateError::Length {
+            name: name.clone(),
+            expected: range.end,
+            found: v.len(),
+        })?;
+        used.insert(name);
+        Ok(piece)
+    }
+}
+
+fn engine_array(
+    whole: &BTreeMap<String, (Option<Layout>, Values)>,
+    used: &mut BTreeSet<String>,
+    name: &str,
+    dir: &str,
+) -> Result<Values, RestoreError> {
+    let (_, v) = whole.get(name).ok_or_else(|| RestoreError::Meta {
+        dir: dir.into(),
+        problem: format!("array `{name}` is missing"),
+    })?;
+    used.insert(name.into());
+    Ok(v.clone())
+}
