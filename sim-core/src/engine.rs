@@ -859,7 +859,7 @@ pub(crate) fn assemble(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::comm::SharedMemory;
+    use crate::comm::{SharedMemory, SingleWorker};
     use crate::model::{
         Channel, CobaParams, ConnectionSpec, Connectivity, InitialV, NeuronModel, PopulationSpec,
     };
