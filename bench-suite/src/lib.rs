@@ -14,6 +14,7 @@ pub mod networks;
 pub mod npy;
 pub mod outputs;
 pub mod record;
+pub mod resume;
 pub mod run;
 pub mod spikes;
 pub mod sweep;

@@ -78,6 +78,14 @@ pub const SIMTIME: Limit = limit(
     "s",
     "11.6 days of model time; steps are bounded separately",
 );
+pub const CHECKPOINT_EVERY: Limit = limit(
+    "checkpoint-every",
+    0.0,
+    true,
+    1e6,
+    "s",
+    "seconds of model time between checkpoints, at most the longest run",
+);
 pub const DT: Limit = limit(
     "dt",
     1e-3,
@@ -156,6 +164,7 @@ pub const MEMORY_SHARE: f64 = 0.8;
 pub fn table() -> String {
     let mut rows = vec![
         SIMTIME,
+        CHECKPOINT_EVERY,
         DT,
         DELAY,
         COMM_LATENCY,

@@ -23,6 +23,10 @@ struct Cli {
 enum Command {
     /// Simulate one network once and record the run.
     Run(Box<RunArgs>),
+    /// Continue a run from its checkpoint (`run --checkpoint DIR`): the same network,
+    /// its state and the spikes in flight, on any number of threads; spike steps
+    /// continue the original numbering, and the checkpoint in DIR moves on with it.
+    Resume(bench_suite::resume::ResumeArgs),
     /// The workstation suite (scripts/jobs/workstation.toml): va on 1 and 2 threads in f32
     /// and f64, repeated, each run in its own process; records appended to --out, then a
     /// table of medians. Configurations already recorded are skipped.
@@ -86,6 +90,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run_here_or_under_mpi(&args),
+        Command::Resume(args) => bench_suite::resume::args(&args)
+            .and_then(|run| bench_suite::run::execute(&run).map(|_| ())),
         Command::Suite(args) => suite(&args),
         Command::Sweep(args) => bench_suite::sweep::execute(&args),
         Command::Figures(args) => std::env::current_exe()

@@ -29,7 +29,9 @@ pub fn default_priming_s(network: &str) -> f64 {
 }
 
 /// How membrane potentials start (recorded in every result).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum InitV {
     /// Drawn from the seed: uniform in [E_L, θ) (va, brunel), N(−60 mV, 10 mV)
@@ -86,7 +88,9 @@ pub struct Built {
 }
 
 /// How presynaptic traces are kept in plastic runs (paper Fig. 8C vs 8D).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Traces {
     /// Every worker decays all presynaptic traces every step (Auryn's default).
@@ -105,7 +109,9 @@ impl Traces {
 }
 
 /// Poisson generator (for networks with Poisson sources).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Generator {
     /// Auryn's lattice walk: O(spikes).

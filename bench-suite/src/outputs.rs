@@ -103,6 +103,7 @@ impl Request {
             weights: args
                 .save_weights
                 .clone()
+                .or_else(|| args.save_initial_weights.clone())
                 .map(|d| (d, crate::weights::file_names(net))),
             force: args.force,
         }

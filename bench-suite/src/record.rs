@@ -65,6 +65,19 @@ pub struct Config {
     /// τ_hom, priming, input rate, weights), whether overridden or not.
     #[serde(default)]
     pub parameters: std::collections::BTreeMap<String, f64>,
+    /// The checkpoint the run continued, and the step it continued from (`snn-bench
+    /// resume`): its spikes' steps start there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumed_from: Option<Resumed>,
+    /// Where the run's checkpoint was written (`--checkpoint`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resumed {
+    pub dir: String,
+    pub step: u64,
 }
 
 /// Wall and CPU seconds of one part of the run.

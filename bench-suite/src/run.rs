@@ -13,7 +13,11 @@ use crate::networks::{self, Generator, InitV, Traces};
 use crate::record::{Config, Marks, Outcome, RankUsage, Record, SCHEMA};
 use crate::{jsonl, limits, spikes, weights};
 
-#[derive(Debug, Clone, clap::Args)]
+mod here;
+
+/// The arguments of a run. A checkpoint keeps them (serde), so that `snn-bench resume`
+/// builds the same network again.
+#[derive(Debug, Clone, clap::Args, serde::Serialize, serde::Deserialize)]
 #[command(after_help = crate::limits::table())]
 pub struct RunArgs {
     /// Network to simulate: va, brunel, zenke25k or poisson.
@@ -87,9 +91,26 @@ pub struct RunArgs {
     /// the load-balance figure (paper Fig. 7). Needs timers on.
     #[arg(long)]
     pub exchange_trace: Option<PathBuf>,
-    /// Save the weight matrices (Matrix Market, one file per pathway) to this directory.
+    /// Save the weight matrices at the end of the run (Matrix Market, one file per
+    /// pathway) to this directory: the learnt weights of a plastic run.
     #[arg(long)]
     pub save_weights: Option<PathBuf>,
+    /// Save the weight matrices as built, before the run, to this directory.
+    #[arg(long, conflicts_with = "save_weights")]
+    pub save_initial_weights: Option<PathBuf>,
+    /// Write a checkpoint (the whole state, spikes in flight included) to this
+    /// directory at the end of the run, every --checkpoint-every seconds of model time,
+    /// and when interrupted (SIGINT, SIGTERM); continue it with `snn-bench resume`.
+    /// Replaces an earlier checkpoint there only with --force (or when resuming it).
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Seconds of model time between checkpoints (needs --checkpoint).
+    #[arg(long, requires = "checkpoint", allow_negative_numbers = true)]
+    pub checkpoint_every: Option<f64>,
+    /// The checkpoint this run continues (set by `snn-bench resume`).
+    #[arg(skip)]
+    #[serde(default)]
+    pub resume_from: Option<PathBuf>,
     /// Let --spikes, --exchange-trace and --save-weights replace existing files of their
     /// own kind (.npy arrays, Matrix Market files); nothing else is ever replaced.
     #[arg(long)]
@@ -218,6 +239,26 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
     }
     limits::SIMTIME.check(args.simtime)?;
     limits::COMM_LATENCY.check(args.comm_latency_us)?;
+    if world.is_some() {
+        for (flag, given) in [
+            ("--checkpoint", args.checkpoint.is_some()),
+            ("--save-weights", args.save_weights.is_some()),
+            ("resume", args.resume_from.is_some()),
+        ] {
+            if given {
+                return Err(format!(
+                    "{flag}: not available under MPI yet (runs in one process only); \
+                     --save-initial-weights saves the weights as built"
+                ));
+            }
+        }
+    }
+    if let Some(s) = args.checkpoint_every {
+        limits::CHECKPOINT_EVERY.check(s)?;
+    }
+    if let Some(dir) = &args.checkpoint {
+        check_checkpoint_dir(dir, args)?;
+    }
     let start = Usage::now();
     let built = network(args)?;
     let net = &built.net;
@@ -254,6 +295,44 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
         Precision::F32 => run_in::<f32>(args, &built, steps, start, world, records),
         Precision::F64 => run_in::<f64>(args, &built, steps, start, world, records),
     }
+}
+
+/// Refuses, before the run, a checkpoint directory that would destroy something: a
+/// directory of other files, or an earlier checkpoint (unless --force, or it is the
+/// checkpoint this run resumes).
+fn check_checkpoint_dir(dir: &std::path::Path, args: &RunArgs) -> Result<(), String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return match dir.exists() {
+            true => Err(format!(
+                "--checkpoint {}: exists and is not a directory",
+                dir.display()
+            )),
+            false => Ok(()),
+        };
+    };
+    if entries.count() == 0 {
+        return Ok(());
+    }
+    if !dir.join("manifest.json").is_file() {
+        return Err(format!(
+            "--checkpoint {}: the directory holds other files (no manifest.json): \
+             expected a new or empty directory, or a checkpoint",
+            dir.display()
+        ));
+    }
+    let same = |a: &std::path::Path, b: &std::path::Path| {
+        crate::outputs::resolve(a).ok() == crate::outputs::resolve(b).ok()
+    };
+    let resuming_it = args.resume_from.as_deref().is_some_and(|r| same(r, dir));
+    if !args.force && !resuming_it {
+        return Err(format!(
+            "--checkpoint {}: a checkpoint is already there; pass --force to replace it \
+             (or continue it: snn-bench resume {})",
+            dir.display(),
+            dir.display()
+        ));
+    }
+    Ok(())
 }
 
 fn world_size(world: Option<&World>) -> usize {
@@ -326,14 +405,19 @@ fn run_in<R: Real>(
     let net = &built.net;
     let rank = world_rank(world);
     let ranks = world_size(world);
-    if let (Some(dir), 0) = (&args.save_weights, rank) {
+    if let (Some(dir), 0) = (&args.save_initial_weights, rank) {
         weights::save::<R>(net, dir, args.force)?;
     }
     let cfg = RunConfig {
         workers: args.threads as usize,
         partitions: args.partitions.unwrap_or(0) as usize,
         steps,
-        priming_steps: (built.priming_s / net.dt).round() as u64,
+        // A resumed run continues a primed one.
+        priming_steps: if args.resume_from.is_some() {
+            0
+        } else {
+            (built.priming_s / net.dt).round() as u64
+        },
         timers: args.timers == "on",
         record_spikes: args.spikes.is_some(),
         progress_every: (0.1 / net.dt).round().max(1.0) as u64,
@@ -341,7 +425,10 @@ fn run_in<R: Real>(
         trace_exchanges: args.exchange_trace.is_some(),
     };
     let progress = Progress::new(net, steps, args.quiet || rank != 0);
-    let result = simulate_on::<R>(net, &cfg, world, &progress)?;
+    let result = match world {
+        None => Some(here::run::<R>(args, net, &cfg, &progress)?),
+        Some(_) => simulate_on::<R>(net, &cfg, world, &progress)?,
+    };
     progress.bar.finish_and_clear();
     let marks = Marks {
         start,
@@ -428,6 +515,11 @@ fn run_in<R: Real>(
                     .unwrap_or_default()
             }),
             parameters: built.parameters.clone(),
+            resumed_from: args.resume_from.as_ref().map(|d| crate::record::Resumed {
+                dir: d.display().to_string(),
+                step: result.first_step,
+            }),
+            checkpoint: args.checkpoint.as_ref().map(|d| d.display().to_string()),
             generator: has_poisson(net).then(|| {
                 serde_json::to_value(args.generator)
                     .ok()

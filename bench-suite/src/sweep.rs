@@ -1339,6 +1339,8 @@ mod tests {
             plastic: false,
             traces: None,
             parameters: Default::default(),
+            resumed_from: None,
+            checkpoint: None,
         };
         assert_eq!(Key::of_record(&config), Key::of_configuration(&s, c));
         let other = Config {

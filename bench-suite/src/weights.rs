@@ -26,6 +26,21 @@ pub fn file_names(net: &Network) -> Vec<String> {
 /// files written. Errors give 1-based rows and columns, as the loader's do.
 pub fn save<R: Real>(net: &Network, dir: &Path, force: bool) -> Result<Vec<PathBuf>, String> {
     let rng = CounterRng::new(net.seed);
+    save_entries(net, dir, force, |c| {
+        let n_post = net.populations[net.connections[c].post].size;
+        let conn = Connection::<R>::build(net, c, 0..n_post, &rng);
+        conn.entries().map(|(i, j, w)| (i, j, w.to_f64())).collect()
+    })
+}
+
+/// As [`save`], with the synapses of connection c from `entries(c)` (pre, post,
+/// weight, in any order): e.g. the learnt weights at the end of a run.
+pub fn save_entries(
+    net: &Network,
+    dir: &Path,
+    force: bool,
+    mut entries: impl FnMut(usize) -> Vec<Entry>,
+) -> Result<Vec<PathBuf>, String> {
     let names = file_names(net);
     crate::outputs::write_set(dir, &names, force, |path, name| {
         let c = names
@@ -35,8 +50,9 @@ pub fn save<R: Real>(net: &Network, dir: &Path, force: bool) -> Result<Vec<PathB
         let spec = &net.connections[c];
         let n_pre = net.populations[spec.pre].size;
         let n_post = net.populations[spec.post].size;
-        let conn = Connection::<R>::build(net, c, 0..n_post, &rng);
-        let entries: Vec<Entry> = conn.entries().map(|(i, j, w)| (i, j, w.to_f64())).collect();
+        let mut entries = entries(c);
+        // Stable: synapses between one pair keep their order.
+        entries.sort_by_key(|&(i, j, _)| (i, j));
         check_entries(&dir.join(name), &spec.name, (n_pre, n_post), &entries)?;
         mtx::write(path, &spec.name, n_pre, n_post, &entries)
             // The temporary directory's name means nothing to the user: name the target.

@@ -88,6 +88,9 @@ pub struct WorkerReport {
 #[derive(Debug, Clone)]
 pub struct RunResult {
     pub steps: u64,
+    /// The number of the run's first step (steps done before it on the same
+    /// simulation, or in the run a checkpoint was taken from).
+    pub first_step: u64,
     pub min_delay_steps: usize,
     pub communicator: &'static str,
     /// Building the network (connectivity, state), seconds of wall time.
@@ -843,6 +846,7 @@ pub(crate) fn assemble(
         partitions: outcomes.len(),
         threads_active_mean: outcomes[0].threads_active,
         steps,
+        first_step: 0,
         min_delay_steps: net.min_delay_steps().expect("validated"),
         communicator,
         setup_wall,

@@ -114,6 +114,25 @@ impl<R: Real, K: Clock> Simulation<R, K> {
     /// times, statistics); the state carries on. A run after a NaN or infinite state
     /// (`result.failure`) steps nothing.
     pub fn run(&mut self, steps: u64, opts: &RunOptions, observer: &dyn Observer) -> RunResult {
+        let never = |_: &mut Self| -> Result<bool, std::convert::Infallible> { Ok(true) };
+        match self.run_with_pauses(steps, opts, observer, 0, never) {
+            Ok(r) => r,
+            Err(e) => match e {},
+        }
+    }
+
+    /// As [`Simulation::run`], pausing after every `every` steps (0: never) to call
+    /// `pause(self)`, e.g. to write a checkpoint; `pause` returns whether to go on (a
+    /// signal may end the run early: the result then counts the steps done). The time
+    /// spent in `pause` is not the run's. Pausing changes no spike.
+    pub fn run_with_pauses<E>(
+        &mut self,
+        steps: u64,
+        opts: &RunOptions,
+        observer: &dyn Observer,
+        every: u64,
+        mut pause: impl FnMut(&mut Self) -> Result<bool, E>,
+    ) -> Result<RunResult, E> {
         let start = self.step;
         self.pool.each_worker(|w| {
             w.reset_measurements();
@@ -122,23 +141,29 @@ impl<R: Real, K: Clock> Simulation<R, K> {
             }
         });
         self.pool.reset_threads();
-        let windows = crate::engine::pool::window_count(
-            start,
-            steps,
-            self.net.min_delay_steps().expect("validated network") as u64,
-        );
+        let d = self.net.min_delay_steps().expect("validated network") as u64;
+        let (mut windows, mut run_wall) = (0, 0.0);
         observer.run_started();
-        let t0 = Instant::now();
-        self.pool
-            .run_segment(start, steps, true, observer, start, opts.progress_every);
-        let run_wall = t0.elapsed().as_secs_f64();
+        while self.step < start + steps {
+            let left = start + steps - self.step;
+            let n = if every == 0 { left } else { every.min(left) };
+            windows += crate::engine::pool::window_count(self.step, n, d);
+            let t0 = Instant::now();
+            self.pool
+                .run_segment(self.step, n, true, observer, start, opts.progress_every);
+            run_wall += t0.elapsed().as_secs_f64();
+            self.step += n;
+            if self.step < start + steps && !pause(self)? {
+                break;
+            }
+        }
         observer.run_finished();
-        self.step += steps;
         let (mut outcomes, threads) = self.pool.outcomes(windows);
         outcomes[0].walls = Some((0.0, 0.0, run_wall));
-        let mut r = assemble(&self.net, steps, outcomes, "pooled");
+        let mut r = assemble(&self.net, self.step - start, outcomes, "pooled");
         r.workers = per_thread(&r.workers, threads);
-        r
+        r.first_step = start;
+        Ok(r)
     }
 
     /// Every synapse of connection `c` as (pre, post, weight), pre and post indices

@@ -1,0 +1,136 @@
+//! A run in this process on a [`Simulation`]: priming, the measured run with its
+//! checkpoints, the learnt weights. (Under MPI the engine's lockstep workers run
+//! instead, without checkpoints: see `snn-bench run --help`.)
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use sim_core::timers::{Clock, Off, On};
+use sim_core::{
+    Context, Network, Observer, Quiet, Real, RunConfig, RunOptions, RunResult, Simulation,
+};
+
+use super::RunArgs;
+use crate::{spikes, weights};
+
+/// Longest stretch of model time between two looks at the interrupt flag when
+/// checkpointing (each look starts the threads again: ~50 µs, under 1 % of a second
+/// of model time of any network here).
+const LOOK_EVERY_S: f64 = 1.0;
+
+pub(super) fn run<R: Real>(
+    args: &RunArgs,
+    net: &Network,
+    cfg: &RunConfig,
+    observer: &dyn Observer,
+) -> Result<RunResult, String> {
+    if cfg.timers {
+        run_with::<R, On>(args, net, cfg, observer, On::default())
+    } else {
+        run_with::<R, Off>(args, net, cfg, observer, Off)
+    }
+}
+
+fn run_with<R: Real, K: Clock>(
+    args: &RunArgs,
+    net: &Network,
+    cfg: &RunConfig,
+    observer: &dyn Observer,
+    clock: K,
+) -> Result<RunResult, String> {
+    let start = Instant::now();
+    let ctx = Context {
+        threads: cfg.workers,
+        partitions: cfg.partitions,
+        injected_latency: cfg.injected_latency,
+    };
+    let mut sim = match &args.resume_from {
+        Some(dir) => Simulation::<R, K>::restore(dir, net, &ctx, clock, cfg.record_spikes)
+            .map_err(|e| e.to_string())?,
+        None => Simulation::<R, K>::new(net, &ctx, clock, cfg.record_spikes)
+            .map_err(|e| e.to_string())?,
+    };
+    let setup_end = Instant::now();
+    if cfg.priming_steps > 0 {
+        // A priming run keeps the weights fixed (plastic connections keep their traces
+        // going); its measurements are dropped.
+        sim.set_learning(false);
+        sim.run(cfg.priming_steps, &RunOptions::default(), &Quiet);
+        sim.set_learning(true);
+    }
+    let priming_end = Instant::now();
+    let opts = RunOptions {
+        progress_every: cfg.progress_every,
+        trace_exchanges: cfg.trace_exchanges,
+    };
+    // Paths as absolute: `resume` may be started from another directory.
+    let mut saved = args.clone();
+    for path in [&mut saved.load_weights, &mut saved.out]
+        .into_iter()
+        .flatten()
+    {
+        if let Ok(abs) = std::path::absolute(&*path) {
+            *path = abs;
+        }
+    }
+    let extra = serde_json::json!({ "run": saved });
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let (mut look, mut every) = (0, 0);
+    if args.checkpoint.is_some() {
+        for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            signal_hook::flag::register(signal, Arc::clone(&interrupted))
+                .map_err(|e| format!("--checkpoint: cannot catch signal {signal}: {e}"))?;
+        }
+        let steps_of = |s: f64| ((s / net.dt).round() as u64).max(1);
+        every = args.checkpoint_every.map_or(0, steps_of);
+        look = steps_of(LOOK_EVERY_S).min(if every > 0 { every } else { u64::MAX });
+    }
+    let mut due = sim.step() + every;
+    let save = |sim: &mut Simulation<R, K>| match &args.checkpoint {
+        Some(dir) => sim
+            .save(dir, extra.clone())
+            .map_err(|e| format!("--checkpoint: {e}")),
+        None => Ok(()),
+    };
+    let mut r = sim.run_with_pauses(cfg.steps, &opts, observer, look, |sim| {
+        let stop = interrupted.load(Ordering::Relaxed);
+        if stop || (every > 0 && sim.step() >= due) {
+            save(sim)?;
+            due = sim.step() + every;
+        }
+        Ok::<bool, String>(!stop)
+    })?;
+    if interrupted.load(Ordering::Relaxed) {
+        // Nothing is lost: the spikes so far are written, the rest continues from the
+        // checkpoint.
+        if let (Some(path), Some(sp)) = (&args.spikes, &r.spikes) {
+            spikes::write_npy(path, sp, args.force)?;
+        }
+        let dir = args
+            .checkpoint
+            .as_ref()
+            .expect("only a checkpointed run is interrupted");
+        return Err(format!(
+            "interrupted at step {} ({:.3} s of model time): checkpoint written to {}{}; \
+             continue with `snn-bench resume {} --simtime S`",
+            sim.step(),
+            sim.step() as f64 * net.dt,
+            dir.display(),
+            args.spikes
+                .as_ref()
+                .map(|p| format!(", the spikes so far to {}", p.display()))
+                .unwrap_or_default(),
+            dir.display()
+        ));
+    }
+    if r.failure.is_none() {
+        save(&mut sim)?;
+        if let Some(dir) = &args.save_weights {
+            weights::save_entries(net, dir, args.force, |c| sim.synapses(c))?;
+        }
+    }
+    r.setup_wall = (setup_end - start).as_secs_f64();
+    r.priming_wall = (priming_end - setup_end).as_secs_f64();
+    Ok(r)
+}
