@@ -271,3 +271,90 @@ fn mismatched_or_damaged_checkpoints_are_refused() {
     let e = restore(&net).unwrap();
     assert!(e.contains("pop.E.v.npy"), "{e}");
 }
+
+/// State arrays by name, read and replaced between runs, whatever the partitioning:
+/// what is set is read back, and takes effect from the next run on.
+#[test]
+fn arrays_set_between_runs_take_effect_at_the_boundary() {
+    use sim_core::state::Values;
+    let net = networks::by_name("brunel", &options(true)).unwrap().net;
+    let ctx = Context {
+        partitions: 3,
+        ..Context::threads(2)
+    };
+    let mut sim = Simulation::<f32, On>::new(&net, &ctx, On::default(), false).unwrap();
+    let mut twin =
+        Simulation::<f32, On>::new(&net, &Context::threads(1), On::default(), false).unwrap();
+    for s in [&mut sim, &mut twin] {
+        s.run(400, &RunOptions::default(), &Quiet);
+    }
+    let ee = net.connections.iter().position(|c| c.name == "EE").unwrap();
+    let Values::F32(w) = sim.array("conn/EE/weight").unwrap() else {
+        panic!("f32 weights")
+    };
+    let by_synapses: Vec<f32> = sim.weights(ee).iter().map(|&x| x as f32).collect();
+    assert_eq!(w, by_synapses, "weights in (post, pre) order");
+    // A doubled learning rate: nothing moves at the boundary, everything after it.
+    sim.set_array("conn/EE/learning_rate", Values::F64(vec![2.0]))
+        .unwrap();
+    assert_eq!(sim.weights(ee), twin.weights(ee));
+    for s in [&mut sim, &mut twin] {
+        s.run(400, &RunOptions::default(), &Quiet);
+    }
+    let (a, b) = (sim.weights(ee), twin.weights(ee));
+    let moved = |x: &[f64], base: &[f32]| {
+        x.iter()
+            .zip(base)
+            .map(|(p, q)| (p - *q as f64).abs())
+            .sum::<f64>()
+    };
+    assert!(
+        moved(&a, &w) > 1.5 * moved(&b, &w),
+        "a doubled rate should move the weights more: {} vs {}",
+        moved(&a, &w),
+        moved(&b, &w)
+    );
+    // Membrane potentials set on 3 partitions are read back whole.
+    let Values::F32(v) = sim.array("pop/E/v").unwrap() else {
+        panic!()
+    };
+    let flat = Values::F32(vec![-0.07; v.len()]);
+    sim.set_array("pop/E/v", flat.clone()).unwrap();
+    assert_eq!(sim.array("pop/E/v").unwrap(), flat);
+    // The wrong length or type changes nothing and says what was expected.
+    let e = sim
+        .set_array("pop/E/v", Values::F32(vec![0.0; 3]))
+        .unwrap_err();
+    assert!(
+        e.contains("expected") && e.contains(&v.len().to_string()),
+        "{e}"
+    );
+    assert!(sim
+        .set_array("pop/E/v", Values::F64(vec![0.0; v.len()]))
+        .is_err());
+    assert_eq!(sim.array("pop/E/v").unwrap(), flat);
+    let e = sim.array("pop/E/nope").unwrap_err();
+    assert!(e.contains("pop/E/v"), "lists the arrays: {e}");
+}
+
+/// A higher input rate, set between runs, raises the input population's rate.
+#[test]
+fn an_input_rate_set_between_runs_moves_the_rate() {
+    use sim_core::state::Values;
+    let net = networks::by_name("zenke25k", &options(false)).unwrap().net;
+    let p = net.populations.iter().position(|p| p.name == "P").unwrap();
+    let mut sim =
+        Simulation::<f32, On>::new(&net, &Context::threads(2), On::default(), false).unwrap();
+    let rate_of = |r: &sim_core::RunResult| {
+        let n = net.populations[p].size;
+        let first: usize = net.populations[..p].iter().map(|q| q.size).sum();
+        let s = r.stats.summary(first..first + n, r.steps as f64 * net.dt);
+        s.mean_rate_hz
+    };
+    let before = rate_of(&sim.run(2_000, &RunOptions::default(), &Quiet));
+    sim.set_array("pop/P/rate", Values::F64(vec![10.0]))
+        .unwrap();
+    let after = rate_of(&sim.run(2_000, &RunOptions::default(), &Quiet));
+    assert!((1.5..2.5).contains(&before), "{before} Hz before");
+    assert!((9.0..11.0).contains(&after), "{after} Hz after");
+}

@@ -349,3 +349,145 @@ fn engine_array(
     used.insert(name.into());
     Ok(v.clone())
 }
+
+impl<R: Real, K: Clock> Simulation<R, K> {
+    /// The names of every state array, as in a checkpoint (`pop/E/v`,
+    /// `conn/EE/weight`, …), with their layouts.
+    pub fn array_names(&mut self) -> Vec<(String, Layout)> {
+        let net = self.net.clone();
+        let mut out = Vec::new();
+        self.pool.each_worker(|w| {
+            if !out.is_empty() {
+                return;
+            }
+            for (p, spec) in net.populations.iter().enumerate() {
+                for a in w.population(p).save() {
+                    out.push((format!("pop/{}/{}", spec.name, a.name), a.layout));
+                }
+            }
+            for (c, spec) in net.connections.iter().enumerate() {
+                for a in w.connection(c).save() {
+                    out.push((format!("conn/{}/{}", spec.name, a.name), a.layout));
+                }
+            }
+        });
+        out
+    }
+
+    /// The whole array `name` (see [`Simulation::array_names`]) joined over the
+    /// partitions: neuron state, weights in (post, pre) order, traces, rates in force.
+    pub fn array(&mut self, name: &str) -> Result<Values, String> {
+        let (target, array) = self.component(name)?;
+        let mut pieces = Vec::new();
+        self.pool.each_worker(|w| {
+            let saved = match target {
+                Target::Pop(p) => w.population(p).save(),
+                Target::Conn(c) => w.connection(c).save(),
+            };
+            pieces.extend(saved.into_iter().filter(|a| a.name == array));
+        });
+        if pieces.is_empty() {
+            return Err(self.unknown(name));
+        }
+        Ok(join(pieces))
+    }
+
+    /// Replaces the whole array `name` (e.g. `conn/EE/weight` in (post, pre) order,
+    /// `pop/E/v`, `pop/P/rate`) from the next step on; the rest of the state is kept.
+    /// The values must have the array's type and length; nothing changes otherwise.
+    pub fn set_array(&mut self, name: &str, values: Values) -> Result<(), String> {
+        let current = self.array(name)?;
+        if current.kind() != values.kind() || current.len() != values.len() {
+            return Err(format!(
+                "{name}: {} values of type {}, expected {} of type {}",
+                values.len(),
+                values.kind(),
+                current.len(),
+                current.kind()
+            ));
+        }
+        let (target, array) = self.component(name)?;
+        let post = match target {
+            Target::Pop(p) => p,
+            Target::Conn(c) => self.net.connections[c].post,
+        };
+        let mut synapses_before = 0;
+        let mut result = Ok(());
+        self.pool.each_worker(|w| {
+            if result.is_err() {
+                return;
+            }
+            let neurons = w.partition().ranges[post].clone();
+            let saved = match target {
+                Target::Pop(p) => w.population(p).save(),
+                Target::Conn(c) => w.connection(c).save(),
+            };
+            let n_syn = match target {
+                Target::Conn(c) => w.connection(c).synapse_count(),
+                Target::Pop(_) => 0,
+            };
+            let synapses = synapses_before..synapses_before + n_syn;
+            synapses_before += n_syn;
+            let layout = saved.iter().find(|a| a.name == array).map(|a| a.layout);
+            let mut own: BTreeMap<&str, Values> =
+                saved.into_iter().map(|a| (a.name, a.values)).collect();
+            let piece = match layout {
+                Some(Layout::Neurons) => cut(&values, neurons),
+                Some(Layout::Synapses) => cut(&values, synapses),
+                _ => Some(values.clone()),
+            };
+            own.insert(array, piece.expect("lengths checked above"));
+            let mut source = |n: &str| {
+                own.get(n)
+                    .cloned()
+                    .ok_or_else(|| StateError::Missing { name: n.into() })
+            };
+            let r = match target {
+                Target::Pop(p) => w.population_mut(p).load(&mut source),
+                Target::Conn(c) => w.connection_mut(c).load(&mut source),
+            };
+            result = r.map_err(|e| format!("{name}: {e}"));
+        });
+        result
+    }
+
+    fn component<'n>(&self, name: &'n str) -> Result<(Target, &'n str), String> {
+        let mut parts = name.splitn(3, '/');
+        let (kind, comp, array) = (parts.next(), parts.next(), parts.next());
+        let target = match (kind, comp) {
+            (Some("pop"), Some(c)) => self
+                .net
+                .populations
+                .iter()
+                .position(|p| p.name == c)
+                .map(Target::Pop),
+            (Some("conn"), Some(c)) => self
+                .net
+                .connections
+                .iter()
+                .position(|p| p.name == c)
+                .map(Target::Conn),
+            _ => None,
+        };
+        match (target, array) {
+            (Some(t), Some(a)) => Ok((t, a)),
+            _ => Err(format!(
+                "{name}: expected pop/<population>/<array> or conn/<connection>/<array>"
+            )),
+        }
+    }
+
+    fn unknown(&mut self, name: &str) -> String {
+        let names: Vec<String> = self.array_names().into_iter().map(|(n, _)| n).collect();
+        format!(
+            "{name}: no such state array; there are {}",
+            names.join(", ")
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    Pop(usize),
+    Conn(usize),
+}
