@@ -18,9 +18,9 @@ fn options(plastic: bool) -> Options {
     }
 }
 
-/// Every spike of one uninterrupted single-threaded run of `steps` steps.
-fn reference(net: &Network, steps: u64) -> Vec<Spike> {
-    let cfg = RunConfig {
+/// One thread, `steps` steps, every spike recorded.
+fn one_thread(steps: u64) -> RunConfig {
+    RunConfig {
         workers: 1,
         partitions: 0,
         steps,
@@ -30,8 +30,15 @@ fn reference(net: &Network, steps: u64) -> Vec<Spike> {
         progress_every: 0,
         injected_latency: Default::default(),
         trace_exchanges: false,
-    };
-    simulate::<f32>(net, &cfg, &Quiet).unwrap().spikes.unwrap()
+    }
+}
+
+/// Every spike of one uninterrupted single-threaded run of `steps` steps.
+fn reference(net: &Network, steps: u64) -> Vec<Spike> {
+    simulate::<f32>(net, &one_thread(steps), &Quiet)
+        .unwrap()
+        .spikes
+        .unwrap()
 }
 
 /// The spikes of runs of `lengths` steps, one after the other, on one Simulation.
@@ -200,18 +207,10 @@ fn plastic_zenke25k_restores_exactly_onto_other_thread_counts() {
 #[test]
 fn f64_restores_exactly_and_f32_is_refused() {
     let net = networks::by_name("brunel", &options(true)).unwrap().net;
-    let cfg = RunConfig {
-        workers: 1,
-        partitions: 0,
-        steps: 1_000,
-        priming_steps: 0,
-        timers: false,
-        record_spikes: true,
-        progress_every: 0,
-        injected_latency: Default::default(),
-        trace_exchanges: false,
-    };
-    let whole = simulate::<f64>(&net, &cfg, &Quiet).unwrap().spikes.unwrap();
+    let whole = simulate::<f64>(&net, &one_thread(1_000), &Quiet)
+        .unwrap()
+        .spikes
+        .unwrap();
     assert_eq!(
         across_checkpoint::<f64>(&net, (2, 2), (1, 1), 333, 667),
         whole

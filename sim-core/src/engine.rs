@@ -56,6 +56,25 @@ pub struct RunConfig {
     pub trace_exchanges: bool,
 }
 
+impl RunConfig {
+    /// Where the run executes.
+    pub fn context(&self) -> Context {
+        Context {
+            threads: self.workers,
+            partitions: self.partitions,
+            injected_latency: self.injected_latency,
+        }
+    }
+
+    /// What the measured run records.
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            progress_every: self.progress_every,
+            trace_exchanges: self.trace_exchanges,
+        }
+    }
+}
+
 /// Hooks for a progress bar and CPU-time marks. `run_started`/`run_finished` are called
 /// once per process (under MPI, on every rank), `progress` by worker 0 only.
 pub trait Observer: Sync {
@@ -726,27 +745,12 @@ fn run_with<R: Real, K: Clock + 'static>(
     clock: K,
 ) -> RunResult {
     let start = Instant::now();
-    let ctx = Context {
-        threads: cfg.workers,
-        partitions: cfg.partitions,
-        injected_latency: cfg.injected_latency,
-    };
-    let mut sim = Simulation::<R, K>::new(net, &ctx, clock, cfg.record_spikes)
+    let mut sim = Simulation::<R, K>::new(net, &cfg.context(), clock, cfg.record_spikes)
         .expect("simulate validated the network and the split");
     let setup_end = Instant::now();
-    if cfg.priming_steps > 0 {
-        // A priming run keeps the weights fixed (plastic connections keep their traces
-        // going); its measurements are dropped.
-        sim.set_learning(false);
-        sim.run(cfg.priming_steps, &RunOptions::default(), &Quiet);
-        sim.set_learning(true);
-    }
+    sim.prime(cfg.priming_steps);
     let priming_end = Instant::now();
-    let opts = RunOptions {
-        progress_every: cfg.progress_every,
-        trace_exchanges: cfg.trace_exchanges,
-    };
-    let mut r = sim.run(cfg.steps, &opts, observer);
+    let mut r = sim.run(cfg.steps, &cfg.options(), observer);
     r.setup_wall = (setup_end - start).as_secs_f64();
     r.priming_wall = (priming_end - setup_end).as_secs_f64();
     r

@@ -190,6 +190,16 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         self.synapses(c).into_iter().map(|(_, _, w)| w).collect()
     }
 
+    /// A priming run of `steps` steps: the weights fixed (plastic connections keep
+    /// their traces going), its measurements dropped, learning on afterwards.
+    pub fn prime(&mut self, steps: u64) {
+        if steps > 0 {
+            self.set_learning(false);
+            self.run(steps, &RunOptions::default(), &crate::engine::Quiet);
+            self.set_learning(true);
+        }
+    }
+
     /// Switches weight updates of every plastic connection on or off, from the next
     /// step on.
     pub fn set_learning(&mut self, on: bool) {

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use sim_core::timers::{Clock, Off, On};
-use sim_core::{
-    Context, Network, Observer, Quiet, Real, RunConfig, RunOptions, RunResult, Simulation,
-};
+use sim_core::{Network, Observer, Real, RunConfig, RunResult, Simulation};
 
 use super::RunArgs;
 use crate::{spikes, weights};
@@ -40,11 +38,7 @@ fn run_with<R: Real, K: Clock>(
     clock: K,
 ) -> Result<RunResult, String> {
     let start = Instant::now();
-    let ctx = Context {
-        threads: cfg.workers,
-        partitions: cfg.partitions,
-        injected_latency: cfg.injected_latency,
-    };
+    let ctx = cfg.context();
     let mut sim = match &args.resume_from {
         Some(dir) => Simulation::<R, K>::restore(dir, net, &ctx, clock, cfg.record_spikes)
             .map_err(|e| e.to_string())?,
@@ -52,18 +46,9 @@ fn run_with<R: Real, K: Clock>(
             .map_err(|e| e.to_string())?,
     };
     let setup_end = Instant::now();
-    if cfg.priming_steps > 0 {
-        // A priming run keeps the weights fixed (plastic connections keep their traces
-        // going); its measurements are dropped.
-        sim.set_learning(false);
-        sim.run(cfg.priming_steps, &RunOptions::default(), &Quiet);
-        sim.set_learning(true);
-    }
+    sim.prime(cfg.priming_steps);
     let priming_end = Instant::now();
-    let opts = RunOptions {
-        progress_every: cfg.progress_every,
-        trace_exchanges: cfg.trace_exchanges,
-    };
+    let opts = cfg.options();
     // Paths as absolute: `resume` may be started from another directory.
     let mut saved = args.clone();
     for path in [&mut saved.load_weights, &mut saved.out]

@@ -167,8 +167,8 @@ impl<R: Real, K: Clock> Pool<R, K> {
         (n, alarm)
     }
 
-    /// Runs the windows `wins` on
-    /// every partition, as thread `thread`. `base`: windows completed before.
+    /// Runs the windows `wins` on every partition, as thread `thread`. `base`: windows
+    /// completed before.
     fn segment(
         &self,
         thread: usize,
@@ -181,7 +181,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
         let total = wins.len() as u64 * p_count;
         let mut beats = 0u64;
         let mut last_probe = Instant::now();
-        let (mut ticks, mut compute) = ([0u64; 5], 0u64);
+        let mut work = ([0u64; 5], 0u64);
         loop {
             let t = self.next.load(Ordering::Acquire);
             if t >= total || self.stop.load(Ordering::Acquire) {
@@ -216,69 +216,10 @@ impl<R: Real, K: Clock> Pool<R, K> {
                 break;
             }
             let win = wins[w as usize];
-            {
-                let mut guard = self.part(t as usize % p_count as usize);
-                let part = guard.as_mut().expect("partitions are built");
-                let (ticks0, compute0) = (part.worker.ticks, part.worker.compute_ticks);
-                self.ingest(part);
-                let worker = &mut part.worker;
-                worker.block_t0 = worker.clock.now();
-                let history = self.history.read().unwrap_or_else(|e| e.into_inner());
-                for _ in win.start..win.end {
-                    worker.advance_reading(&history);
-                    beats += 1;
-                    self.gate.beat(thread, beats);
-                }
-                drop(history);
-                debug_assert_eq!(worker.step, win.end);
-                if win.exchange {
-                    // The NaN/inf watch checks at exchanges every min-delay steps (not at
-                    // the flush of a partial last window), as in `Worker::step`.
-                    part.checked = win.end % worker.min_delay == 0
-                        && worker.watch.before_exchange(
-                            &worker.populations,
-                            win.end,
-                            &mut worker.emitted,
-                        );
-                    worker.end_block();
-                    let mut slot = self.slots[t as usize % p_count as usize]
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner());
-                    slot.clear();
-                    slot.extend_from_slice(&worker.emitted);
-                    part.pending = true;
-                }
-                for (k, t) in ticks.iter_mut().enumerate() {
-                    *t += part.worker.ticks[k] - ticks0[k];
-                }
-                compute += part.worker.compute_ticks - compute0;
-            }
+            self.step_window(thread, (t % p_count) as usize, win, &mut beats, &mut work);
             if self.finished.fetch_add(1, Ordering::AcqRel) + 1 == (w + 1) * p_count {
                 // The last partition of window w: open window w + 1.
-                if win.exchange {
-                    let t0 = self.clock.now();
-                    wait_latency(self.latency);
-                    let (n, alarm) = self.take_in(win.end);
-                    // An alarm (a partition found a NaN or infinite state) stops every
-                    // partition after this exchange, as in lockstep.
-                    if alarm {
-                        self.stop.store(true, Ordering::Release);
-                    }
-                    ticks[SYNC] += self.clock.now() - t0;
-                    let before = self.exchanged.fetch_add(n as u64, Ordering::Relaxed);
-                    let every = self.progress_every;
-                    if every > 0 && win.end > run_start {
-                        let done = win.end - run_start;
-                        let prev = win.start.max(run_start) - run_start;
-                        if done / every > prev / every {
-                            observer.progress(done, before + n as u64);
-                        }
-                    }
-                }
-                self.active_windows.fetch_add(
-                    self.active.load(Ordering::Relaxed) as u64,
-                    Ordering::Relaxed,
-                );
+                self.close_window(win, observer, run_start, &mut work.0);
                 self.gate.advance();
                 if w + 1 == wins.len() as u64 || self.stop.load(Ordering::Acquire) {
                     // The segment is over: retired threads must come to the join.
@@ -287,6 +228,109 @@ impl<R: Real, K: Clock> Pool<R, K> {
                 }
             }
         }
+        self.add_work(thread, work);
+    }
+
+    /// As [`Pool::segment`] for a pool of one thread: the same windows in the same
+    /// order, without tickets, gate or load probe (one thread has no one to share with:
+    /// measured, the ticket machinery cost va 2–3 % on one thread).
+    fn segment_alone(&self, wins: &[Window], observer: &dyn Observer, run_start: u64) {
+        let mut beats = 0u64;
+        let mut work = ([0u64; 5], 0u64);
+        for &win in wins {
+            for p in 0..self.parts.len() {
+                self.step_window(0, p, win, &mut beats, &mut work);
+            }
+            self.close_window(win, observer, run_start, &mut work.0);
+            self.gate.advance();
+            if self.stop.load(Ordering::Acquire) {
+                break;
+            }
+        }
+        self.add_work(0, work);
+    }
+
+    /// Partition `p`'s part of window `win`, by thread `thread`: take in the last
+    /// exchange, advance, publish its spikes if an exchange ends the window. Adds its
+    /// phase ticks and compute ticks to `work`.
+    fn step_window(
+        &self,
+        thread: usize,
+        p: usize,
+        win: Window,
+        beats: &mut u64,
+        work: &mut ([u64; 5], u64),
+    ) {
+        let mut guard = self.part(p);
+        let part = guard.as_mut().expect("partitions are built");
+        let (ticks0, compute0) = (part.worker.ticks, part.worker.compute_ticks);
+        self.ingest(part);
+        let worker = &mut part.worker;
+        worker.block_t0 = worker.clock.now();
+        let history = self.history.read().unwrap_or_else(|e| e.into_inner());
+        for _ in win.start..win.end {
+            worker.advance_reading(&history);
+            *beats += 1;
+            self.gate.beat(thread, *beats);
+        }
+        drop(history);
+        debug_assert_eq!(worker.step, win.end);
+        if win.exchange {
+            // The NaN/inf watch checks at exchanges every min-delay steps (not at the
+            // flush of a partial last window), as in `Worker::step`.
+            part.checked = win.end % worker.min_delay == 0
+                && worker
+                    .watch
+                    .before_exchange(&worker.populations, win.end, &mut worker.emitted);
+            worker.end_block();
+            let mut slot = self.slots[p].lock().unwrap_or_else(|e| e.into_inner());
+            slot.clear();
+            slot.extend_from_slice(&worker.emitted);
+            part.pending = true;
+        }
+        for (k, t) in work.0.iter_mut().enumerate() {
+            *t += part.worker.ticks[k] - ticks0[k];
+        }
+        work.1 += part.worker.compute_ticks - compute0;
+    }
+
+    /// Window `win` is complete on every partition: takes its exchange into the
+    /// history (its time is `sync` in `ticks`), raises the stop on an alarm, reports
+    /// progress. The caller then opens the next window.
+    fn close_window(
+        &self,
+        win: Window,
+        observer: &dyn Observer,
+        run_start: u64,
+        ticks: &mut [u64; 5],
+    ) {
+        if win.exchange {
+            let t0 = self.clock.now();
+            wait_latency(self.latency);
+            let (n, alarm) = self.take_in(win.end);
+            // An alarm (a partition found a NaN or infinite state) stops every
+            // partition after this exchange, as in lockstep.
+            if alarm {
+                self.stop.store(true, Ordering::Release);
+            }
+            ticks[SYNC] += self.clock.now() - t0;
+            let before = self.exchanged.fetch_add(n as u64, Ordering::Relaxed);
+            let every = self.progress_every;
+            if every > 0 && win.end > run_start {
+                let done = win.end - run_start;
+                let prev = win.start.max(run_start) - run_start;
+                if done / every > prev / every {
+                    observer.progress(done, before + n as u64);
+                }
+            }
+        }
+        self.active_windows.fetch_add(
+            self.active.load(Ordering::Relaxed) as u64,
+            Ordering::Relaxed,
+        );
+    }
+
+    fn add_work(&self, thread: usize, (ticks, compute): ([u64; 5], u64)) {
         let mut w = self.work[thread].lock().unwrap_or_else(|e| e.into_inner());
         for (k, t) in ticks.iter().enumerate() {
             w.0[k] += t;
@@ -488,7 +532,11 @@ impl<R: Real, K: Clock> Pool<R, K> {
         self.progress_every = progress_every;
         let base = self.windows_done;
         if !self.stopped() {
-            self.on_threads(|thread| self.segment(thread, &wins, base, observer, run_start));
+            if self.threads() == 1 {
+                self.segment_alone(&wins, observer, run_start);
+            } else {
+                self.on_threads(|thread| self.segment(thread, &wins, base, observer, run_start));
+            }
         }
         self.windows_done += wins.len() as u64;
         // The gate counts windows: a stopped segment completed fewer, so bring it level.
