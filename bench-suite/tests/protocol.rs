@@ -117,11 +117,13 @@ fn learning_off_keeps_weights_and_a_larger_rate_moves_them_more() {
         "[[segment]]\nname = \"learn\"\nduration = 0.1\nsave_weights = {:?}\n\
          [[segment]]\nname = \"frozen\"\nduration = 0.1\nlearning = false\nsave_weights = {:?}\n\
          [[segment]]\nname = \"as-built\"\nduration = 0.1\nlearning = true\nsave_weights = {:?}\n\
-         [[segment]]\nname = \"fast\"\nduration = 0.1\nlearning_rate = 5.0\nsave_weights = {:?}\n",
+         [[segment]]\nname = \"fast\"\nduration = 0.1\nlearning_rate = 5.0\nsave_weights = {:?}\n\
+         checkpoint = {:?}\n",
         w("w0"),
         w("w1"),
         w("w2"),
-        w("w3")
+        w("w3"),
+        w("ck")
     );
     let file = protocol(d, BRUNEL, &segments);
     ok(&file);
@@ -147,6 +149,23 @@ fn learning_off_keeps_weights_and_a_larger_rate_moves_them_more() {
     assert_eq!(changes["learning_rate"], 5.0);
     let changes = &records[1].1.config.segment.as_ref().unwrap().changes;
     assert_eq!(changes["learning"], false);
+    // The last segment's checkpoint continues with `snn-bench resume`.
+    assert_eq!(
+        records[3].1.config.checkpoint.as_deref(),
+        Some(w("ck").as_str())
+    );
+    let resumed = d.join("resumed.jsonl");
+    run_ok(&[
+        "resume",
+        &w("ck"),
+        "--simtime",
+        "0.01",
+        "--quiet",
+        "--out",
+        arg(&resumed),
+    ]);
+    let r = common::only_record(&resumed);
+    assert_eq!(r.config.resumed_from.map(|f| f.step), Some(4000));
 }
 
 #[test]
