@@ -13,6 +13,7 @@ pub mod machine;
 pub mod networks;
 pub mod npy;
 pub mod outputs;
+pub mod protocol;
 pub mod record;
 pub mod resume;
 pub mod run;

@@ -27,6 +27,9 @@ enum Command {
     /// its state and the spikes in flight, on any number of threads; spike steps
     /// continue the original numbering, and the checkpoint in DIR moves on with it.
     Resume(bench_suite::resume::ResumeArgs),
+    /// Run a protocol (TOML): segments on one network built once (prime with learning
+    /// off, learn, probe with new input rates, …), one record per segment.
+    Protocol(bench_suite::protocol::ProtocolArgs),
     /// The workstation suite (scripts/jobs/workstation.toml): va on 1 and 2 threads in f32
     /// and f64, repeated, each run in its own process; records appended to --out, then a
     /// table of medians. Configurations already recorded are skipped.
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run_here_or_under_mpi(&args),
         Command::Resume(args) => bench_suite::resume::args(&args)
             .and_then(|run| bench_suite::run::execute(&run).map(|_| ())),
+        Command::Protocol(args) => bench_suite::protocol::execute(&args).map(|_| ()),
         Command::Suite(args) => suite(&args),
         Command::Sweep(args) => bench_suite::sweep::execute(&args),
         Command::Figures(args) => std::env::current_exe()

@@ -72,6 +72,21 @@ pub struct Config {
     /// Where the run's checkpoint was written (`--checkpoint`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpoint: Option<String>,
+    /// The segment of a protocol (`snn-bench protocol`) this record is of, and what
+    /// changed at its start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<Segment>,
+}
+
+/// One segment of a protocol: its name, its place, the step it started at, and the
+/// changes applied at its start (as written in the protocol file; they persist).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Segment {
+    pub name: String,
+    pub index: usize,
+    pub first_step: u64,
+    #[serde(default)]
+    pub changes: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -300,7 +300,7 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
 /// Refuses, before the run, a checkpoint directory that would destroy something: a
 /// directory of other files, or an earlier checkpoint (unless --force, or it is the
 /// checkpoint this run resumes).
-fn check_checkpoint_dir(dir: &std::path::Path, args: &RunArgs) -> Result<(), String> {
+pub(crate) fn check_checkpoint_dir(dir: &std::path::Path, args: &RunArgs) -> Result<(), String> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return match dir.exists() {
             true => Err(format!(
@@ -440,11 +440,6 @@ fn run_in<R: Real>(
     let (Some(result), Some(usage)) = (result, usage) else {
         return Ok(None);
     };
-    let hosts = usage
-        .iter()
-        .map(|u| u.host.as_str())
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
     // The run's own CPU time on this machine: every rank on this host.
     let own_cpu_s: f64 = usage
         .iter()
@@ -474,8 +469,52 @@ fn run_in<R: Real>(
         crate::npy::write_2d(path, exchanges, arrivals.len(), values, args.force)
             .map_err(|e| format!("exchange trace: {e}"))?;
     }
+    let record = make_record(
+        args,
+        built,
+        R::PRECISION,
+        steps,
+        &result,
+        ranks,
+        usage,
+        conditions,
+        &host,
+    );
+    if let Some(records) = records {
+        let value = serde_json::to_value(&record).map_err(|e| e.to_string())?;
+        records.append(&value).map_err(|e| e.to_string())?;
+    }
+    if let Some(why) = failed {
+        return Err(why);
+    }
+    if !args.quiet {
+        println!("{}", crate::table::summary(&record));
+    }
+    Ok(Some(record))
+}
+
+/// The record of a run of `steps` steps of `built` in `precision` with the arguments
+/// `args` (`snn-bench run`'s, and each segment of `snn-bench protocol`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn make_record(
+    args: &RunArgs,
+    built: &networks::Built,
+    precision: Precision,
+    steps: u64,
+    result: &RunResult,
+    ranks: usize,
+    usage: Vec<RankUsage>,
+    conditions: Option<Conditions>,
+    host: &Host,
+) -> Record {
+    let net = &built.net;
+    let hosts = usage
+        .iter()
+        .map(|u| u.host.as_str())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     let delay = net.connections.first().map_or(net.dt, |c| c.delay);
-    let record = Record {
+    Record {
         schema: SCHEMA,
         date: host::now_rfc3339(),
         config: Config {
@@ -485,18 +524,18 @@ fn run_in<R: Real>(
             dt_s: net.dt,
             delay_s: delay,
             min_delay_steps: result.min_delay_steps,
-            precision: R::PRECISION.to_string(),
+            precision: precision.to_string(),
             simtime_s: steps as f64 * net.dt,
             steps,
             partitions: result.partitions,
-            threads: cfg.workers,
+            threads: args.threads as usize,
             ranks,
             hosts,
             communicator: result.communicator.to_string(),
             partitioner: "block".into(),
             injected_latency_us: args.comm_latency_us,
             repetition: args.repetition,
-            timers: cfg.timers,
+            timers: args.timers == "on",
             initial_v: networks::initial_v_label(&net.name, args.init_v),
             weights: match &args.load_weights {
                 Some(d) => format!("loaded from {}", d.display()),
@@ -526,41 +565,31 @@ fn run_in<R: Real>(
                     .and_then(|v| v.as_str().map(String::from))
                     .unwrap_or_default()
             }),
+            segment: None,
         },
-        host,
+        host: host.clone(),
         build: Build::current(),
         result: Outcome {
             conditions,
-            ..Outcome::new(net, &result, usage)
+            ..Outcome::new(net, result, usage)
         },
-    };
-    if let Some(records) = records {
-        let value = serde_json::to_value(&record).map_err(|e| e.to_string())?;
-        records.append(&value).map_err(|e| e.to_string())?;
     }
-    if let Some(why) = failed {
-        return Err(why);
-    }
-    if !args.quiet {
-        println!("{}", crate::table::summary(&record));
-    }
-    Ok(Some(record))
 }
 
 /// Progress bar over model time with the recent population rate, and CPU-time marks.
-struct Progress {
-    bar: ProgressBar,
+pub(crate) struct Progress {
+    pub(crate) bar: ProgressBar,
     neurons: f64,
     dt: f64,
     last: Mutex<(u64, u64)>,
-    run_start: Mutex<Option<Usage>>,
-    run_end: Mutex<Option<Usage>>,
+    pub(crate) run_start: Mutex<Option<Usage>>,
+    pub(crate) run_end: Mutex<Option<Usage>>,
     /// The machine's counters when the run started and ended.
-    snapshots: Mutex<(Option<Snapshot>, Option<Snapshot>)>,
+    pub(crate) snapshots: Mutex<(Option<Snapshot>, Option<Snapshot>)>,
 }
 
 impl Progress {
-    fn new(net: &Network, steps: u64, quiet: bool) -> Self {
+    pub(crate) fn new(net: &Network, steps: u64, quiet: bool) -> Self {
         let bar = if quiet || !std::io::stderr().is_terminal() {
             ProgressBar::hidden()
         } else {
@@ -608,7 +637,7 @@ impl Observer for Progress {
     }
 }
 
-fn has_poisson(net: &Network) -> bool {
+pub(crate) fn has_poisson(net: &Network) -> bool {
     net.populations
         .iter()
         .any(|p| matches!(p.model, sim_core::model::NeuronModel::Poisson(_)))

@@ -1341,6 +1341,7 @@ mod tests {
             parameters: Default::default(),
             resumed_from: None,
             checkpoint: None,
+            segment: None,
         };
         assert_eq!(Key::of_record(&config), Key::of_configuration(&s, c));
         let other = Config {
