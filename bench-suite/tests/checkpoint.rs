@@ -241,3 +241,48 @@ fn save_weights_writes_the_learnt_weights() {
         assert_eq!(read(&initial, f), read(&last, f), "{f} is static");
     }
 }
+
+/// A run killed outright (SIGKILL, no chance to clean up) while it writes checkpoints
+/// back to back leaves a checkpoint that resumes: the previous one or the new one,
+/// never a half-written one.
+#[test]
+fn a_kill_while_checkpointing_leaves_a_checkpoint_that_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("ck");
+    let _one = common::exclusive();
+    for round in 0..3 {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("snn-bench"))
+            .args([
+                "run",
+                "va",
+                "--simtime",
+                "1000",
+                "--quiet",
+                "--checkpoint",
+                arg(&ck),
+                "--checkpoint-every",
+                "0.01",
+                "--force",
+            ])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(700 + 150 * round));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let out = dir.path().join(format!("r{round}.jsonl"));
+        run_ok(&[
+            "resume",
+            arg(&ck),
+            "--simtime",
+            "0.01",
+            "--quiet",
+            "--out",
+            arg(&out),
+        ]);
+        let r = only_record(&out);
+        let step = r.config.resumed_from.expect("resumed").step;
+        // Checkpoints are taken every 100 steps.
+        assert!(step > 0 && step % 100 == 0, "round {round}: step {step}");
+    }
+}
