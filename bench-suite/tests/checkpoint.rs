@@ -249,8 +249,8 @@ fn save_weights_writes_the_learnt_weights() {
 fn a_kill_while_checkpointing_leaves_a_checkpoint_that_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let ck = dir.path().join("ck");
-    let _one = common::exclusive();
     for round in 0..3 {
+        let one = common::exclusive();
         let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("snn-bench"))
             .args([
                 "run",
@@ -270,6 +270,7 @@ fn a_kill_while_checkpointing_leaves_a_checkpoint_that_resumes() {
         std::thread::sleep(std::time::Duration::from_millis(700 + 150 * round));
         child.kill().unwrap();
         child.wait().unwrap();
+        drop(one);
         let out = dir.path().join(format!("r{round}.jsonl"));
         run_ok(&[
             "resume",
