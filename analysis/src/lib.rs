@@ -1,6 +1,6 @@
-//! Turns `snn-bench` records into the paper's figures and verdicts (shared/DESIGN.md,
-//! "Results, sweeps, analysis"): records read and grouped by configuration, the run-time
-//! model fitted, distributions compared, figures drawn, and one report written.
+//! Turns `snn-bench` records into the paper's figures and verdicts: records read and
+//! grouped by configuration, the run-time model fitted, distributions compared, figures
+//! drawn, and one report written.
 //!
 //! - [`npy`]: 2-D `.npy` arrays (spike files, exchange traces), read with bounded memory.
 //! - [`records`]: read JSON Lines records (warnings name the line), group by

@@ -1,8 +1,7 @@
-//! Statistics for comparing simulation outputs (shared/DESIGN.md, "Results, sweeps,
-//! analysis"): the two-sample Kolmogorov–Smirnov test on rate, ISI and CV-ISI
-//! distributions (the paper uses SciPy's `ks_2samp`), the mean K-S statistic over pairs
-//! of independent samples (its Fig. 3A), Pearson's r of per-neuron rates (Fig. 3B), and
-//! order statistics for summarising repetitions.
+//! Statistics for comparing simulation outputs: the two-sample Kolmogorov–Smirnov test
+//! on rate, ISI and CV-ISI distributions (the paper uses SciPy's `ks_2samp`), the mean
+//! K-S statistic over pairs of independent samples (its Fig. 3A), Pearson's r of
+//! per-neuron rates (Fig. 3B), and order statistics for summarising repetitions.
 //!
 //! The K-S test is hand-written: statrs has no Kolmogorov or Smirnov distribution; the
 //! small `kolmogorov_smirnov` crate has only an asymptotic p-value, and `rv`, which has

@@ -1,4 +1,4 @@
-//! The study's networks, built from the paper's parameters (shared/DESIGN.md).
+//! The study's networks, built from the paper's parameters (README, "Networks").
 
 use std::collections::BTreeMap;
 

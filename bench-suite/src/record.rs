@@ -1,5 +1,5 @@
-//! The results record: one JSON object per run (shared/DESIGN.md, "Results"):
-//! what ran, where, and what happened.
+//! The results record: one JSON object per run (README, "The results record"): what
+//! ran, where, and what happened.
 
 use serde::{Deserialize, Serialize};
 use sim_core::stats::Summary;

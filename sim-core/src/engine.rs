@@ -346,7 +346,7 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             }
             self.spikes += spiked.len() as u64;
         }
-        // Plastic connections' traces decay with the neurons (evolve, as in DESIGN.md).
+        // Plastic connections' traces decay with the neurons (in the evolve phase).
         if self.plastic {
             for c in &mut self.connections {
                 c.begin_step();

@@ -2,7 +2,7 @@
 //!
 //! An exchange gathers the spikes of the rank's threads into the rank's leader (thread
 //! 0, the thread that initialised MPI: MPI is used with `Threading::Funneled`), which
-//! runs an `MPI_Allgather` of the counts and an `MPI_Allgatherv` of the spikes across
+//! runs an `MPI_Iallgather` of the counts and an `MPI_Iallgatherv` of the spikes across
 //! ranks and hands the result back to its threads. Worker `w = rank · T + thread` owns
 //! partition `w` of `ranks · T`, so the partition — and, since every neuron sums its
 //! inputs in one fixed order, the spike output — is the same as with `ranks · T`

@@ -1,4 +1,4 @@
-//! The paper's claims (shared/DESIGN.md, "The paper's claims to reproduce"), each with
+//! The paper's claims (Zenke & Gerstner 2014, listed in README, "The report"), each with
 //! the value measured on this machine and a verdict. A claim without the runs it needs
 //! is "not measured", with the run that would measure it.
 
