@@ -93,8 +93,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Run(args) => run_here_or_under_mpi(&args),
-        Command::Resume(args) => bench_suite::resume::args(&args)
-            .and_then(|run| bench_suite::run::execute(&run).map(|_| ())),
+        Command::Resume(args) => {
+            bench_suite::resume::args(&args).and_then(|run| run_here_or_under_mpi(&run))
+        }
         Command::Protocol(args) => bench_suite::protocol::execute(&args).map(|_| ()),
         Command::Suite(args) => suite(&args),
         Command::Sweep(args) => bench_suite::sweep::execute(&args),
@@ -258,7 +259,9 @@ fn launched_ranks() -> Option<usize> {
 fn run_here_or_under_mpi(args: &bench_suite::run::RunArgs) -> Result<(), String> {
     #[cfg(feature = "mpi")]
     if launched_ranks().is_some() {
-        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Funneled)
+        // Serialized: whichever thread completes an exchange window calls MPI, one at
+        // a time (`sim_core::mpi` says why; it refuses threads if MPI gives less).
+        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Serialized)
             .ok_or("MPI could not be initialised (was it initialised twice?)")?;
         let world = mpi::topology::Communicator::duplicate(&universe.world());
         let (rank, size) = (

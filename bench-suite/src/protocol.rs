@@ -509,6 +509,7 @@ fn run_in<R: Real, K: Clock>(
         threads: args.threads as usize,
         partitions: args.partitions.unwrap_or(0) as usize,
         injected_latency: std::time::Duration::from_secs_f64(args.comm_latency_us * 1e-6),
+        comm: std::sync::Arc::new(sim_core::Local),
     };
     let mut sim =
         Simulation::<R, K>::new(net, &ctx, clock, record_spikes).map_err(|e| e.to_string())?;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sim_core::{simulate, Network, Observer, Precision, Real, RunConfig, RunResult};
+use sim_core::{Network, Observer, Precision, Real, RunConfig, RunResult};
 
 use crate::conditions::{Conditions, Snapshot};
 use crate::host::{self, Build, Host, Usage};
@@ -239,20 +239,6 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
     }
     limits::SIMTIME.check(args.simtime)?;
     limits::COMM_LATENCY.check(args.comm_latency_us)?;
-    if world.is_some() {
-        for (flag, given) in [
-            ("--checkpoint", args.checkpoint.is_some()),
-            ("--save-weights", args.save_weights.is_some()),
-            ("resume", args.resume_from.is_some()),
-        ] {
-            if given {
-                return Err(format!(
-                    "{flag}: not available under MPI yet (runs in one process only); \
-                     --save-initial-weights saves the weights as built"
-                ));
-            }
-        }
-    }
     if let Some(s) = args.checkpoint_every {
         limits::CHECKPOINT_EVERY.check(s)?;
     }
@@ -355,24 +341,18 @@ fn world_rank(world: Option<&World>) -> usize {
     }
 }
 
-/// Simulates in this process or across the MPI job; Some on rank 0 only.
-fn simulate_on<R: Real>(
-    net: &Network,
-    cfg: &RunConfig,
+/// The exchange between this process and the other ranks of the MPI job, if any.
+pub(crate) fn communicator(
     world: Option<&World>,
-    observer: &dyn Observer,
-) -> Result<Option<RunResult>, String> {
-    match world {
-        None => simulate::<R>(net, cfg, observer)
-            .map(Some)
-            .map_err(|e| e.to_string()),
+    threads: usize,
+) -> Result<std::sync::Arc<dyn sim_core::Communicator>, String> {
+    Ok(match world {
+        None => std::sync::Arc::new(sim_core::Local),
         #[cfg(feature = "mpi")]
-        Some(w) => {
-            sim_core::mpi::simulate_mpi::<R>(net, cfg, w, observer).map_err(|e| e.to_string())
-        }
+        Some(w) => std::sync::Arc::new(sim_core::mpi::Mpi::new(w, threads)?),
         #[cfg(not(feature = "mpi"))]
         Some(never) => match *never {},
-    }
+    })
 }
 
 /// Every rank's usage, at rank 0 (None elsewhere).
@@ -409,7 +389,7 @@ fn run_in<R: Real>(
         weights::save::<R>(net, dir, args.force)?;
     }
     let cfg = RunConfig {
-        workers: args.threads as usize,
+        threads: args.threads as usize,
         partitions: args.partitions.unwrap_or(0) as usize,
         steps,
         // A resumed run continues a primed one.
@@ -425,10 +405,8 @@ fn run_in<R: Real>(
         trace_exchanges: args.exchange_trace.is_some(),
     };
     let progress = Progress::new(net, steps, args.quiet || rank != 0);
-    let result = match world {
-        None => Some(here::run::<R>(args, net, &cfg, &progress)?),
-        Some(_) => simulate_on::<R>(net, &cfg, world, &progress)?,
-    };
+    let comm = communicator(world, cfg.threads)?;
+    let result = Some(here::run::<R>(args, net, &cfg, comm, &progress)?);
     progress.bar.finish_and_clear();
     let marks = Marks {
         start,

@@ -21,7 +21,7 @@ fn options(plastic: bool) -> Options {
 /// One thread, `steps` steps, every spike recorded.
 fn one_thread(steps: u64) -> RunConfig {
     RunConfig {
-        workers: 1,
+        threads: 1,
         partitions: 0,
         steps,
         priming_steps: 0,

@@ -101,7 +101,7 @@ fn rank_zero_gathers_every_rank_into_one_record() {
     assert_eq!(r.config.ranks, 2);
     assert_eq!(r.config.threads, 2);
     assert_eq!(r.config.partitions, 4);
-    assert_eq!(r.config.communicator, "mpi+shared-memory");
+    assert_eq!(r.config.communicator, "mpi");
     assert_eq!(r.result.per_rank.len(), 2, "one usage entry per rank");
     assert_eq!(
         r.result.per_rank.iter().map(|u| u.rank).collect::<Vec<_>>(),
@@ -146,7 +146,7 @@ fn wrong_rank_count_and_bad_splits_are_reported() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("4002 workers") && err.contains("4000 neurons"),
+        err.contains("4002 partitions") && err.contains("4000 neurons"),
         "{err}"
     );
     assert!(!err.contains("panicked"), "{err}");

@@ -1,10 +1,14 @@
-//! Spike exchange between workers.
+//! Spike exchange between the processes (ranks) of a run.
 //!
-//! Every minimum delay each worker contributes the spikes its neurons emitted and
-//! receives everyone's, ordered by worker (an allgather, as Auryn's MPI_Allgather).
-//! Backends: a single worker, and shared-memory workers (threads in lockstep).
+//! Inside a process the threads share one spike history (see `engine::pool`); between
+//! processes the [`Communicator`] carries every exchange: the process's spikes of the
+//! window go in, every rank's come out, ordered by rank (an allgather, as Auryn's
+//! MPI_Allgather). Backends: [`Local`] (one process), MPI (`crate::mpi`, with the
+//! feature), and [`Delayed`], which wraps either and adds a fixed wait to every
+//! exchange (a slower interconnect, emulated).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub use crate::barrier::{Barrier, WaitPolicy};
 
@@ -27,132 +31,95 @@ pub struct Spike {
     pub gid: u32,
 }
 
-/// The communication layer seen by one worker.
-pub trait Communicator {
-    /// This worker's index, 0-based.
+/// How the processes of a run talk. One process calls it from one thread at a time:
+/// the exchange from whichever thread completes a window, the rest from the thread
+/// that drives the simulation. Every rank makes the same calls in the same order.
+pub trait Communicator: Send + Sync + std::fmt::Debug {
+    /// This process's rank, 0-based.
     fn rank(&self) -> usize;
-    /// Number of workers.
+    /// Number of processes.
     fn size(&self) -> usize;
-    /// Returns once every worker has called it.
-    fn barrier(&mut self);
-    /// Replaces `all` with every worker's `local` spikes, in worker order.
-    fn allgather(&mut self, local: &[Spike], all: &mut Vec<Spike>);
-    /// This worker made progress (called every step): a barrier's waiters keep spinning
-    /// while the workers they wait for beat, and park when they stop.
-    #[inline]
-    fn beat(&self, _step: u64) {}
-    /// A short name for records ("single", "shared-memory").
-    fn name(&self) -> &'static str;
-    /// Whether this worker leads its process (calls the per-process observer hooks):
-    /// worker 0 in one process, thread 0 of every rank under MPI.
-    fn leads_process(&self) -> bool {
-        self.rank() == 0
+    /// Processes on this machine, this one included: their threads share its cores
+    /// (how long a waiting thread may spin depends on it).
+    fn local_ranks(&self) -> usize {
+        1
     }
+    /// Returns once every rank has called it.
+    fn barrier(&self);
+    /// Replaces `all` with every rank's `local` spikes, in rank order.
+    fn allgather(&self, local: &[Spike], all: &mut Vec<Spike>);
+    /// Whether `yes` holds on every rank (a logical and; a barrier too).
+    fn all_agree(&self, yes: bool) -> bool;
+    /// Every rank's `bytes` at rank 0, in rank order; `None` on the other ranks.
+    fn gather_bytes(&self, bytes: &[u8]) -> Option<Vec<Vec<u8>>>;
+    /// A short name for records ("shared-memory": threads of one process; "mpi").
+    fn name(&self) -> &'static str;
 }
 
-/// The trivial backend: one worker owns the whole network.
-#[derive(Debug, Default)]
-pub struct SingleWorker;
+/// One process: its own spikes are everyone's.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Local;
 
-impl Communicator for SingleWorker {
+impl Communicator for Local {
     fn rank(&self) -> usize {
         0
     }
     fn size(&self) -> usize {
         1
     }
-    fn barrier(&mut self) {}
-    fn allgather(&mut self, local: &[Spike], all: &mut Vec<Spike>) {
+    fn barrier(&self) {}
+    fn allgather(&self, local: &[Spike], all: &mut Vec<Spike>) {
         all.clear();
         all.extend_from_slice(local);
     }
-    fn name(&self) -> &'static str {
-        "single"
+    fn all_agree(&self, yes: bool) -> bool {
+        yes
     }
-}
-
-#[derive(Debug)]
-struct Shared {
-    barrier: Barrier,
-    /// Two sets of per-worker slots used alternately, so one barrier per exchange is
-    /// enough: a worker writing set p at exchange k+1 has passed exchange k's barrier,
-    /// which every reader of set p (exchange k-1) had finished reading before reaching.
-    slots: [Vec<Mutex<Vec<Spike>>>; 2],
-}
-
-/// Shared-memory backend: one endpoint per worker thread, all in one process, the
-/// workers in lockstep. (`simulate` runs threads with the pooled scheduler instead, in
-/// which a partition is not tied to a thread; see `engine::pool`.)
-#[derive(Debug)]
-pub struct SharedMemory {
-    shared: Arc<Shared>,
-    rank: usize,
-    parity: usize,
-}
-
-impl SharedMemory {
-    /// Endpoints for `n` workers, to be moved into their threads.
-    pub fn endpoints(n: usize) -> Vec<SharedMemory> {
-        let slots = || (0..n).map(|_| Mutex::new(Vec::new())).collect();
-        let shared = Arc::new(Shared {
-            barrier: Barrier::new(n),
-            slots: [slots(), slots()],
-        });
-        (0..n)
-            .map(|rank| SharedMemory {
-                shared: shared.clone(),
-                rank,
-                parity: 0,
-            })
-            .collect()
-    }
-
-    /// A handle that can poison this group's barrier (used when a worker panics).
-    pub fn poison_handle(&self) -> PoisonHandle {
-        PoisonHandle(self.shared.clone())
-    }
-}
-
-/// Makes every worker's next barrier wait panic instead of hanging.
-#[derive(Debug, Clone)]
-pub struct PoisonHandle(Arc<Shared>);
-
-impl PoisonHandle {
-    pub fn poison(&self) {
-        self.0.barrier.poison();
-    }
-}
-
-impl Communicator for SharedMemory {
-    fn rank(&self) -> usize {
-        self.rank
-    }
-    fn size(&self) -> usize {
-        self.shared.slots[0].len()
-    }
-    fn barrier(&mut self) {
-        self.shared.barrier.wait();
-    }
-    #[inline]
-    fn beat(&self, step: u64) {
-        self.shared.barrier.beat(self.rank, step);
-    }
-    fn allgather(&mut self, local: &[Spike], all: &mut Vec<Spike>) {
-        let slots = &self.shared.slots[self.parity];
-        {
-            let mut mine = slots[self.rank].lock().unwrap_or_else(|e| e.into_inner());
-            mine.clear();
-            mine.extend_from_slice(local);
-        }
-        self.shared.barrier.wait();
-        all.clear();
-        for slot in slots {
-            all.extend_from_slice(&slot.lock().unwrap_or_else(|e| e.into_inner()));
-        }
-        self.parity ^= 1;
+    fn gather_bytes(&self, bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+        Some(vec![bytes.to_vec()])
     }
     fn name(&self) -> &'static str {
         "shared-memory"
+    }
+}
+
+/// Another communicator with a fixed wait before every exchange, standing in for a
+/// slower interconnect (these VMs have no netem). The wait is busy: sleeping has a
+/// granularity of ~50 µs, far above the latencies of interest (0–200 µs).
+#[derive(Debug)]
+pub struct Delayed {
+    pub inner: Arc<dyn Communicator>,
+    pub latency: Duration,
+}
+
+impl Communicator for Delayed {
+    fn rank(&self) -> usize {
+        self.inner.rank()
+    }
+    fn size(&self) -> usize {
+        self.inner.size()
+    }
+    fn local_ranks(&self) -> usize {
+        self.inner.local_ranks()
+    }
+    fn barrier(&self) {
+        self.inner.barrier()
+    }
+    fn allgather(&self, local: &[Spike], all: &mut Vec<Spike>) {
+        let until = Instant::now() + self.latency;
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
+        self.inner.allgather(local, all)
+    }
+    fn all_agree(&self, yes: bool) -> bool {
+        self.inner.all_agree(yes)
+    }
+    fn gather_bytes(&self, bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+        self.inner.gather_bytes(bytes)
+    }
+    fn name(&self) -> &'static str {
+        self.inner.name()
     }
 }
 
@@ -161,44 +128,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn allgather_orders_by_worker_over_many_rounds() {
-        let n = 3;
-        let results: Vec<Vec<Vec<Spike>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = SharedMemory::endpoints(n)
-                .into_iter()
-                .map(|mut ep| {
-                    s.spawn(move || {
-                        let mut rounds = Vec::new();
-                        for round in 0..200u64 {
-                            let local: Vec<Spike> = (0..=ep.rank() as u32)
-                                .map(|k| Spike {
-                                    step: round,
-                                    gid: 10 * ep.rank() as u32 + k,
-                                })
-                                .collect();
-                            ep.barrier();
-                            let mut all = Vec::new();
-                            ep.allgather(&local, &mut all);
-                            rounds.push(all);
-                        }
-                        rounds
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        for (round, all) in results[0].iter().enumerate() {
-            let expected: Vec<Spike> = [0u32, 10, 11, 20, 21, 22]
-                .iter()
-                .map(|&gid| Spike {
-                    step: round as u64,
-                    gid,
-                })
-                .collect();
-            assert_eq!(all, &expected, "round {round}");
-            for r in &results[1..] {
-                assert_eq!(&r[round], all);
-            }
-        }
+    fn local_gathers_its_own_spikes_and_delayed_waits_first() {
+        let spikes = [Spike { step: 3, gid: 7 }, Spike { step: 4, gid: 1 }];
+        let mut all = vec![Spike::default(); 5];
+        Local.allgather(&spikes, &mut all);
+        assert_eq!(all, spikes);
+        let slow = Delayed {
+            inner: Arc::new(Local),
+            latency: Duration::from_millis(2),
+        };
+        let t0 = Instant::now();
+        slow.allgather(&spikes[..1], &mut all);
+        assert!(t0.elapsed() >= Duration::from_millis(2));
+        assert_eq!(all, spikes[..1]);
+        assert_eq!(slow.gather_bytes(b"x"), Some(vec![b"x".to_vec()]));
     }
 }

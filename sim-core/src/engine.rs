@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use crate::comm::{Communicator, Spike};
+use crate::comm::Spike;
 use crate::connection::Connection;
 use crate::health::{NonFinite, Watch, ALARM};
 use crate::model::{ModelError, Network};
@@ -31,11 +31,10 @@ pub(crate) mod pool;
 /// How a run is executed (nothing here changes what the network is).
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// Worker threads of this process.
-    pub workers: usize,
+    /// Threads of this process (of each rank, under MPI).
+    pub threads: usize,
     /// Partitions the threads step (at least one per thread; fewer means one per
-    /// thread). With threads in one process, any free thread takes a partition's next
-    /// window; under MPI every thread owns one partition.
+    /// thread): any free thread takes a partition's next window.
     pub partitions: usize,
     /// Steps of the measured run.
     pub steps: u64,
@@ -57,12 +56,13 @@ pub struct RunConfig {
 }
 
 impl RunConfig {
-    /// Where the run executes.
-    pub fn context(&self) -> Context {
+    /// Where the run executes: this process, whose ranks `comm` connects.
+    pub fn context(&self, comm: std::sync::Arc<dyn crate::comm::Communicator>) -> Context {
         Context {
-            threads: self.workers,
+            threads: self.threads,
             partitions: self.partitions,
             injected_latency: self.injected_latency,
+            comm,
         }
     }
 
@@ -157,13 +157,8 @@ impl RunResult {
 pub enum SimError {
     #[error(transparent)]
     Model(#[from] ModelError),
-    #[error("workers = {0}: expected at least 1")]
-    NoWorkers(usize),
-    #[error(
-        "partitions = {partitions}: under MPI every thread owns one partition \
-         (expected at most {threads}, the threads per rank)"
-    )]
-    PartitionsUnderMpi { partitions: usize, threads: usize },
+    #[error("threads = {0}: expected at least 1")]
+    NoThreads(usize),
 }
 
 const EVOLVE: usize = 0;
@@ -173,7 +168,7 @@ const BARRIER: usize = 3;
 const SYNC: usize = 4;
 
 /// One partition of the network and the loop that advances it.
-pub struct Worker<R: Real, C: Communicator, K: Clock> {
+pub struct Worker<R: Real, K: Clock> {
     partition: Partition,
     /// Global id of each population's first neuron.
     pop_offsets: Vec<u32>,
@@ -193,7 +188,6 @@ pub struct Worker<R: Real, C: Communicator, K: Clock> {
     fired: Vec<Vec<u32>>,
     /// Whether any connection is plastic.
     plastic: bool,
-    comm: C,
     clock: K,
     /// Sampled evolve/propagate ticks, exact barrier/sync ticks.
     ticks: [u64; 5],
@@ -206,7 +200,6 @@ pub struct Worker<R: Real, C: Communicator, K: Clock> {
     exchanged: u64,
     stats: SpikeStats,
     record: Option<Vec<Spike>>,
-    injected_latency: std::time::Duration,
     /// Arrival ticks at each exchange since `trace_t0`, when tracing.
     arrivals: Option<Vec<u64>>,
     trace_t0: u64,
@@ -214,33 +207,19 @@ pub struct Worker<R: Real, C: Communicator, K: Clock> {
     watch: Watch,
 }
 
-impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
-    /// Builds the partition `comm.rank()` of `comm.size()`. `net` must be validated.
-    pub fn new(net: &Network, comm: C, clock: K, record_spikes: bool) -> Self {
-        Self::with_latency(net, comm, clock, record_spikes, std::time::Duration::ZERO)
+impl<R: Real, K: Clock> Worker<R, K> {
+    /// The whole of `net` as one partition, stepped on its own (by [`Worker::step`]:
+    /// tests of what one step does). `net` must be validated.
+    pub fn new(net: &Network, clock: K, record_spikes: bool) -> Self {
+        Self::with_partition(net, Partition::block(net, 0, 1), clock, record_spikes)
     }
 
-    /// As [`Worker::new`], with a fixed wait added to every exchange.
-    pub fn with_latency(
-        net: &Network,
-        comm: C,
-        clock: K,
-        record_spikes: bool,
-        injected_latency: std::time::Duration,
-    ) -> Self {
-        let partition = Partition::block(net, comm.rank(), comm.size());
-        Self::with_partition(net, partition, comm, clock, record_spikes, injected_latency)
-    }
-
-    /// As [`Worker::with_latency`], for a given partition (of the pooled scheduler,
-    /// whose partitions are not the communicator's workers).
+    /// Partition `partition` of `net`, to be stepped by the pooled scheduler.
     pub(crate) fn with_partition(
         net: &Network,
         partition: Partition,
-        comm: C,
         clock: K,
         record_spikes: bool,
-        injected_latency: std::time::Duration,
     ) -> Self {
         let rng = CounterRng::new(net.seed);
         let offsets = net.offsets();
@@ -286,7 +265,6 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             received: Vec::new(),
             fired: vec![Vec::new(); net.populations.len()],
             plastic: net.connections.iter().any(|c| c.plasticity.is_some()),
-            comm,
             block_t0: clock.now(),
             clock,
             ticks: [0; 5],
@@ -296,13 +274,13 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             plastic_events: 0,
             exchanged: 0,
             record: record_spikes.then(Vec::new),
-            injected_latency,
             arrivals: None,
             trace_t0: 0,
         }
     }
 
-    /// Advances the partition by one time step (and exchanges spikes at block ends).
+    /// Advances a partition that is the whole network by one time step (and takes its
+    /// spikes into its own history at block ends, as an exchange would).
     pub fn step(&mut self) {
         self.advance();
         if self.step % self.min_delay == 0 {
@@ -379,7 +357,6 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
             self.ticks[PLASTICITY] += t3 - t2;
         }
         self.step += 1;
-        self.comm.beat(self.step);
     }
 
     /// Whether a worker found a NaN or infinite state: every worker sees it after the
@@ -416,19 +393,17 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         }
     }
 
-    /// Exchanges the spikes of the current block: called every `min_delay` steps by
-    /// [`Worker::step`], and once more by [`Worker::flush`] for a partial last block.
+    /// Takes the spikes of the current block into the worker's own history: called
+    /// every `min_delay` steps by [`Worker::step`], and once more by [`Worker::flush`]
+    /// for a partial last block.
     fn exchange(&mut self) {
         let t0 = self.end_block();
-        self.comm.barrier();
-        let t1 = self.clock.now();
-        wait_latency(self.injected_latency);
-        self.comm.allgather(&self.emitted, &mut self.received);
+        self.received.clear();
+        self.received.extend_from_slice(&self.emitted);
         self.ingest();
-        let t2 = self.clock.now();
-        self.ticks[BARRIER] += t1 - t0;
-        self.ticks[SYNC] += t2 - t1;
-        self.block_t0 = t2;
+        let t1 = self.clock.now();
+        self.ticks[SYNC] += t1 - t0;
+        self.block_t0 = t1;
     }
 
     /// The block's compute is over: counts its time (and the arrival, if tracing) and
@@ -488,13 +463,6 @@ impl<R: Real, C: Communicator, K: Clock> Worker<R, C, K> {
         if let Some(r) = &mut self.record {
             r.clear();
         }
-    }
-
-    /// Waits for every worker (and restarts the compute clock: time spent before a
-    /// barrier outside the step loop, e.g. building, is not compute time).
-    pub fn barrier(&mut self) {
-        self.comm.barrier();
-        self.block_t0 = self.clock.now();
     }
 
     /// Starts recording this worker's arrival time at every exchange, from now on.
@@ -619,28 +587,17 @@ pub(crate) fn phases<K: Clock>(clock: &K, ticks: &[u64; 5], compute_ticks: u64) 
     }
 }
 
-/// A fixed wait standing in for a slower interconnect. Busy: sleeping has a granularity
-/// of ~50 µs, far above the latencies of interest (0–200 µs).
-pub(crate) fn wait_latency(latency: std::time::Duration) {
-    if !latency.is_zero() {
-        let until = Instant::now() + latency;
-        while Instant::now() < until {
-            std::hint::spin_loop();
-        }
-    }
-}
-
-/// Runs `net` for `cfg.steps` steps on `cfg.workers` threads.
+/// Runs `net` for `cfg.steps` steps on `cfg.threads` threads of this process.
 pub fn simulate<R: Real>(
     net: &Network,
     cfg: &RunConfig,
     observer: &dyn Observer,
 ) -> Result<RunResult, SimError> {
     net.validate()?;
-    if cfg.workers == 0 {
-        return Err(SimError::NoWorkers(0));
+    if cfg.threads == 0 {
+        return Err(SimError::NoThreads(0));
     }
-    net.check_split(cfg.partitions.max(cfg.workers))?;
+    net.check_split(cfg.partitions.max(cfg.threads))?;
     Ok(if cfg.timers {
         run_with::<R, On>(net, cfg, observer, On::default())
     } else {
@@ -667,77 +624,6 @@ pub struct Outcome {
     pub(crate) failure: Option<NonFinite>,
 }
 
-/// Runs one worker from construction to the end of the loop. `start` is when the run
-/// began (for the setup time); worker 0 calls the observer.
-pub fn run_worker<R: Real, C: Communicator, K: Clock>(
-    net: &Network,
-    cfg: &RunConfig,
-    comm: C,
-    clock: K,
-    observer: &dyn Observer,
-    start: Instant,
-) -> Outcome {
-    let lead = comm.rank() == 0;
-    let leads_process = comm.leads_process();
-    let mut w =
-        Worker::<R, C, K>::with_latency(net, comm, clock, cfg.record_spikes, cfg.injected_latency);
-    w.barrier();
-    let setup_end = Instant::now();
-    if cfg.priming_steps > 0 {
-        w.set_learning(false);
-        for _ in 0..cfg.priming_steps {
-            w.step();
-            if w.stopped() {
-                break;
-            }
-        }
-        w.set_learning(true);
-        w.reset_measurements();
-        w.barrier();
-    }
-    let priming_end = Instant::now();
-    if cfg.trace_exchanges {
-        w.trace_exchanges();
-    }
-    if leads_process {
-        observer.run_started();
-    }
-    let first = w.step;
-    let mut next_progress = cfg.progress_every;
-    for _ in 0..cfg.steps {
-        if w.stopped() {
-            break;
-        }
-        w.step();
-        if lead && cfg.progress_every > 0 && w.step - first >= next_progress {
-            observer.progress(w.step - first, w.exchanged);
-            next_progress += cfg.progress_every;
-        }
-    }
-    w.flush();
-    w.barrier();
-    let run_end = Instant::now();
-    if leads_process {
-        observer.run_finished();
-    }
-    Outcome {
-        failure: w.check_state().cloned(),
-        report: w.report(),
-        spikes: w.record.take(),
-        stats: std::mem::take(&mut w.stats),
-        partition: w.partition.clone(),
-        arrivals: w.arrivals(),
-        threads_active: None,
-        walls: lead.then(|| {
-            (
-                (setup_end - start).as_secs_f64(),
-                (priming_end - setup_end).as_secs_f64(),
-                (run_end - priming_end).as_secs_f64(),
-            )
-        }),
-    }
-}
-
 fn run_with<R: Real, K: Clock + 'static>(
     net: &Network,
     cfg: &RunConfig,
@@ -745,7 +631,8 @@ fn run_with<R: Real, K: Clock + 'static>(
     clock: K,
 ) -> RunResult {
     let start = Instant::now();
-    let mut sim = Simulation::<R, K>::new(net, &cfg.context(), clock, cfg.record_spikes)
+    let ctx = cfg.context(std::sync::Arc::new(crate::comm::Local));
+    let mut sim = Simulation::<R, K>::new(net, &ctx, clock, cfg.record_spikes)
         .expect("simulate validated the network and the split");
     let setup_end = Instant::now();
     sim.prime(cfg.priming_steps);
@@ -783,31 +670,6 @@ pub(crate) fn per_thread(
             r
         })
         .collect()
-}
-
-#[cfg(feature = "mpi")]
-/// Runs `lead` in the calling thread (MPI may only be called from the thread that
-/// initialised it) and `work` for every other endpoint in its own thread; returns the
-/// outcomes in worker order.
-pub(crate) fn run_threads<E: Send>(
-    endpoints: Vec<E>,
-    work: impl Fn(E) -> Outcome + Sync,
-    lead: impl FnOnce() -> Outcome,
-) -> Vec<Outcome> {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = endpoints
-            .into_iter()
-            .map(|ep| {
-                let work = &work;
-                s.spawn(move || work(ep))
-            })
-            .collect();
-        let mut all = vec![lead()];
-        for h in handles {
-            all.push(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-        }
-        all
-    })
 }
 
 /// Merges the workers' outcomes (in worker order) into one result.
@@ -867,7 +729,6 @@ pub(crate) fn assemble(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::comm::{SharedMemory, SingleWorker};
     use crate::model::{
         Channel, CobaParams, ConnectionSpec, Connectivity, InitialV, NeuronModel, PopulationSpec,
     };
@@ -915,7 +776,7 @@ mod tests {
         chain()
     }
 
-    fn inputs(w: &mut Worker<f64, SingleWorker, Off>) -> (f64, f64) {
+    fn inputs(w: &mut Worker<f64, Off>) -> (f64, f64) {
         (
             w.population_mut(1).input(Channel::Excitatory)[0],
             w.population_mut(2).input(Channel::Inhibitory)[0],
@@ -926,7 +787,7 @@ mod tests {
     fn a_spike_arrives_exactly_one_delay_later() {
         let net = chain();
         net.validate().unwrap();
-        let mut w = Worker::<f64, SingleWorker, Off>::new(&net, SingleWorker, Off, true);
+        let mut w = Worker::<f64, Off>::new(&net, Off, true);
         let mut ge = Vec::new();
         let mut gi = Vec::new();
         for _ in 0..400 {
@@ -954,48 +815,35 @@ mod tests {
         assert!(spikes.iter().all(|s| s.gid == 0), "B and C never spike");
     }
 
-    /// A NaN put into one worker's state stops every worker after the same exchange,
-    /// and the failure names the population, neuron, variable and step.
+    /// A NaN put into one partition's state stops every partition after the same
+    /// exchange, and the failure names the population, neuron, variable and step.
     #[test]
-    fn nan_in_one_worker_stops_every_worker_at_one_step() {
+    fn nan_in_one_partition_stops_every_partition_at_one_step() {
         let net = chain();
-        let endpoints = SharedMemory::endpoints(3);
-        let stopped: Vec<(u64, Option<NonFinite>)> = std::thread::scope(|s| {
-            let handles: Vec<_> = endpoints
-                .into_iter()
-                .map(|ep| {
-                    let net = &net;
-                    s.spawn(move || {
-                        let mut w = Worker::<f32, _, Off>::new(net, ep, Off, false);
-                        // Populations of one neuron: worker 2 of 3 owns all of them.
-                        let owner = w.partition().index == 2;
-                        for _ in 0..10_000 {
-                            if w.step == 300 && owner {
-                                if let Population::Coba(c) = w.population_mut(1) {
-                                    c.v[0] = f32::NAN;
-                                }
-                            }
-                            w.step();
-                            if w.stopped() {
-                                break;
-                            }
-                        }
-                        (w.steps_done(), w.check_state().cloned())
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        // Checked every 256 steps, rounded up to whole exchanges of 8 steps: step 512.
-        assert!(stopped.iter().all(|(step, _)| *step == 512), "{stopped:?}");
-        let found: Vec<_> = stopped.iter().filter_map(|(_, f)| f.clone()).collect();
-        assert_eq!(found.len(), 1, "{stopped:?}");
-        let f = &found[0];
-        assert_eq!((f.population.as_str(), f.neuron, f.gid), ("B", 0, 1));
-        assert_eq!((f.variable.as_str(), f.step), ("v", 512));
-        let msg = f.to_string();
-        for w in ["population B", "neuron 0", "variable v", "step 512"] {
-            assert!(msg.contains(w), "{msg}");
+        for threads in [1, 3] {
+            let ctx = Context::threads(threads);
+            let mut sim = Simulation::<f32, Off>::new(&net, &ctx, Off, false).unwrap();
+            let opts = RunOptions::default();
+            assert!(sim.run(300, &opts, &Quiet).failure.is_none());
+            // Populations of one neuron: partition 2 of 3 owns all of them.
+            let mut v = sim.array("pop/B/v").unwrap();
+            if let crate::state::Values::F32(x) = &mut v {
+                x[0] = f32::NAN;
+            }
+            sim.set_array("pop/B/v", v).unwrap();
+            let r = sim.run(10_000, &opts, &Quiet);
+            // Checked every 256 steps, rounded up to whole exchanges of 8 steps: 512.
+            assert_eq!(sim.step(), 512, "{threads} threads");
+            assert_eq!(r.steps, 212);
+            let f = r.failure.expect("found");
+            assert_eq!((f.population.as_str(), f.neuron, f.gid), ("B", 0, 1));
+            assert_eq!((f.variable.as_str(), f.step), ("v", 512));
+            let msg = f.to_string();
+            for w in ["population B", "neuron 0", "variable v", "step 512"] {
+                assert!(msg.contains(w), "{msg}");
+            }
+            // Nothing runs after a failure.
+            assert_eq!(sim.run(100, &opts, &Quiet).steps, 0);
         }
     }
 
@@ -1011,7 +859,7 @@ mod tests {
             };
         }
         let cfg = RunConfig {
-            workers: 2,
+            threads: 2,
             partitions: 0,
             steps: 1_000_000,
             priming_steps: 0,
@@ -1032,7 +880,7 @@ mod tests {
     #[test]
     fn driver_matches_manual_stepping_for_any_worker_count() {
         let net = chain();
-        let mut w = Worker::<f64, SingleWorker, Off>::new(&net, SingleWorker, Off, true);
+        let mut w = Worker::<f64, Off>::new(&net, Off, true);
         for _ in 0..1003 {
             w.step();
         }
@@ -1040,7 +888,7 @@ mod tests {
         let manual = w.recorded().unwrap().to_vec();
         for workers in 1..=3 {
             let cfg = RunConfig {
-                workers,
+                threads: workers,
                 partitions: 0,
                 steps: 1003,
                 priming_steps: 0,
@@ -1074,7 +922,7 @@ mod tests {
     #[test]
     fn zero_workers_is_an_error() {
         let cfg = RunConfig {
-            workers: 0,
+            threads: 0,
             partitions: 0,
             steps: 1,
             priming_steps: 0,
@@ -1085,11 +933,11 @@ mod tests {
             trace_exchanges: false,
         };
         let e = simulate::<f32>(&chain(), &cfg, &Quiet).unwrap_err();
-        assert!(e.to_string().contains("workers = 0"), "{e}");
-        let four = RunConfig { workers: 4, ..cfg };
+        assert!(e.to_string().contains("threads = 0"), "{e}");
+        let four = RunConfig { threads: 4, ..cfg };
         let e = simulate::<f32>(&chain(), &four, &Quiet).unwrap_err();
         assert!(
-            e.to_string().contains("4 workers") && e.to_string().contains("only 3 neurons"),
+            e.to_string().contains("4 partitions") && e.to_string().contains("only 3 neurons"),
             "{e}"
         );
     }
@@ -1107,7 +955,7 @@ mod timing_tests {
         let net = super::tests::chain_for_timing();
         for workers in [1, 2] {
             let cfg = RunConfig {
-                workers,
+                threads: workers,
                 partitions: 0,
                 steps: 20_000,
                 priming_steps: 0,
@@ -1165,7 +1013,7 @@ mod trace_tests {
         let net = super::tests::chain_for_timing();
         // chain: min delay 8 steps; 1003 steps = 125 full exchanges + 1 flushed.
         let cfg = RunConfig {
-            workers: 2,
+            threads: 2,
             partitions: 0,
             steps: 1003,
             priming_steps: 0,

@@ -35,7 +35,7 @@ pub mod state;
 pub mod stats;
 pub mod timers;
 
-pub use comm::{Communicator, SharedMemory, SingleWorker, Spike};
+pub use comm::{Communicator, Delayed, Local, Spike};
 pub use engine::{simulate, Observer, Quiet, RunConfig, RunResult, Worker, WorkerReport};
 pub use model::{
     Channel, ConnectionSpec, Connectivity, InitialV, ModelError, Network, PairStdp, Plasticity,

@@ -403,10 +403,11 @@ pub enum ModelError {
     #[error("the network has {0} neurons; at most 2^32 - 1 are supported")]
     TooLarge(usize),
     #[error(
-        "{workers} workers: the network has only {neurons} neurons, so some workers would \
-         own none; expected at most {neurons} workers"
+        "{partitions} partitions (threads or partitions per rank × ranks): the network has \
+         only {neurons} neurons, so some partitions would own none; expected at most \
+         {neurons} partitions"
     )]
-    TooManyWorkers { workers: usize, neurons: usize },
+    TooManyPartitions { partitions: usize, neurons: usize },
 }
 
 impl Network {
@@ -467,11 +468,14 @@ impl Network {
         Ok(max)
     }
 
-    /// Checks that `workers` partitions each get at least one neuron.
-    pub fn check_split(&self, workers: usize) -> Result<(), ModelError> {
+    /// Checks that `partitions` partitions each get at least one neuron.
+    pub fn check_split(&self, partitions: usize) -> Result<(), ModelError> {
         let neurons = self.neuron_count();
-        if workers > neurons {
-            return Err(ModelError::TooManyWorkers { workers, neurons });
+        if partitions > neurons {
+            return Err(ModelError::TooManyPartitions {
+                partitions,
+                neurons,
+            });
         }
         Ok(())
     }

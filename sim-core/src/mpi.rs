@@ -1,60 +1,25 @@
-//! MPI processes × threads (hybrid): one rank per process, T worker threads per rank.
+//! MPI: one rank per process, the process's threads stepping its partitions (see
+//! `engine::pool`). The thread that completes an exchange window exchanges the
+//! process's spikes with the other ranks: an `MPI_Iallgather` of the counts and an
+//! `MPI_Iallgatherv` of the spikes. Rank r holds partitions r·P … r·P + P − 1 of R·P,
+//! and every neuron sums its inputs in one fixed order, so the spikes are those of
+//! R·P partitions in one process, bit for bit.
 //!
-//! An exchange gathers the spikes of the rank's threads into the rank's leader (thread
-//! 0, the thread that initialised MPI: MPI is used with `Threading::Funneled`), which
-//! runs an `MPI_Iallgather` of the counts and an `MPI_Iallgatherv` of the spikes across
-//! ranks and hands the result back to its threads. Worker `w = rank · T + thread` owns
-//! partition `w` of `ranks · T`, so the partition — and, since every neuron sums its
-//! inputs in one fixed order, the spike output — is the same as with `ranks · T`
-//! threads in one process.
+//! Any thread of a process may complete a window, one at a time: with more than one
+//! thread per rank MPI must provide `MPI_THREAD_SERIALIZED` (see [`Mpi::new`]).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use mpi::collective::SystemOperation;
 use mpi::datatype::PartitionMut;
+use mpi::environment::Threading;
 use mpi::request::{Request, Scope};
 use mpi::topology::Communicator as _;
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 
-use crate::comm::{Barrier, Communicator, Spike, WaitPolicy};
-use crate::engine::{
-    assemble, run_threads, run_worker, Observer, Outcome, RunConfig, RunResult, SimError,
-};
-use crate::model::Network;
-use crate::real::Real;
-use crate::timers::{Clock, Off, On};
-
-/// The threads of one rank.
-#[derive(Debug)]
-struct RankGroup {
-    barrier: Barrier,
-    slots: Vec<Mutex<Vec<Spike>>>,
-    /// Every rank's spikes of the current exchange, written by the leader.
-    global: Mutex<Vec<Spike>>,
-}
-
-impl RankGroup {
-    /// `busy`: worker threads of every rank on this machine.
-    fn new(threads: usize, busy: usize) -> Arc<Self> {
-        Arc::new(RankGroup {
-            barrier: Barrier::with_policy(threads, WaitPolicy::for_cores(busy)),
-            slots: (0..threads).map(|_| Mutex::new(Vec::new())).collect(),
-            global: Mutex::new(Vec::new()),
-        })
-    }
-
-    fn put(&self, thread: usize, local: &[Spike]) {
-        let mut slot = self.slots[thread].lock().unwrap_or_else(|e| e.into_inner());
-        slot.clear();
-        slot.extend_from_slice(local);
-    }
-
-    fn take_global(&self, all: &mut Vec<Spike>) {
-        all.clear();
-        all.extend_from_slice(&self.global.lock().unwrap_or_else(|e| e.into_inner()));
-    }
-}
+use crate::comm::{Communicator, Spike};
 
 /// Spin on `MPI_Test` this long before yielding the core between tests.
 const MPI_SPIN: Duration = Duration::from_micros(20);
@@ -86,232 +51,138 @@ fn wait_politely<'a, D: ?Sized, S: Scope<'a>>(mut request: Request<'a, D, S>) {
     }
 }
 
-/// Where a rank sits among all workers.
-#[derive(Debug, Clone, Copy)]
-struct Place {
+/// The MPI communicator of one rank.
+pub struct Mpi {
+    /// Held for the whole of every call: calls are serialised whichever thread makes
+    /// them (what `MPI_THREAD_SERIALIZED` asks of the program).
+    inner: Mutex<Inner>,
     rank: usize,
-    ranks: usize,
-    thread: usize,
-    threads: usize,
+    size: usize,
+    local_ranks: usize,
 }
 
-/// Thread 0 of a rank: talks to the other ranks.
-pub struct Leader<'w> {
-    world: &'w SimpleCommunicator,
-    group: Arc<RankGroup>,
-    place: Place,
+struct Inner {
+    world: SimpleCommunicator,
     send: Vec<u64>,
     recv: Vec<u64>,
     counts: Vec<i32>,
 }
 
-/// Threads 1.. of a rank.
-pub struct Member {
-    group: Arc<RankGroup>,
-    place: Place,
+// SAFETY: an MPI communicator handle may be used from any thread of the process when
+// MPI provides MPI_THREAD_SERIALIZED or more, as long as no two threads call MPI at
+// once; `Mpi::new` checks the first (or that the rank has one thread, which then makes
+// every call), the mutex around `Inner` guarantees the second.
+unsafe impl Send for Inner {}
+
+impl std::fmt::Debug for Mpi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Mpi {{ rank: {}, size: {} }}", self.rank, self.size)
+    }
 }
 
-impl Communicator for Leader<'_> {
+impl Mpi {
+    /// The communicator of this rank in `world`, for a rank of `threads` threads.
+    /// Fails if MPI was initialised with too little thread support for `threads`.
+    pub fn new(world: &SimpleCommunicator, threads: usize) -> Result<Mpi, String> {
+        let support = mpi::environment::threading_support();
+        if threads > 1 && !matches!(support, Threading::Serialized | Threading::Multiple) {
+            return Err(format!(
+                "{threads} threads per rank need MPI_THREAD_SERIALIZED, but the MPI \
+                 library provides only {support:?}: run one thread per rank (--threads 1)"
+            ));
+        }
+        let world = world.duplicate();
+        // Ranks on this machine (those sharing its memory): their threads together
+        // decide whether a waiting thread may spin.
+        let local_ranks = world.split_shared(world.rank()).size() as usize;
+        Ok(Mpi {
+            rank: world.rank() as usize,
+            size: world.size() as usize,
+            local_ranks,
+            inner: Mutex::new(Inner {
+                counts: vec![0; world.size() as usize],
+                world,
+                send: Vec::new(),
+                recv: Vec::new(),
+            }),
+        })
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Communicator for Mpi {
     fn rank(&self) -> usize {
-        self.place.rank * self.place.threads
+        self.rank
     }
     fn size(&self) -> usize {
-        self.place.ranks * self.place.threads
+        self.size
     }
-    fn barrier(&mut self) {
-        self.group.barrier.wait();
-        wait_politely(self.world.immediate_barrier());
-        self.group.barrier.wait();
+    fn local_ranks(&self) -> usize {
+        self.local_ranks
     }
-    #[inline]
-    fn beat(&self, step: u64) {
-        self.group.barrier.beat(self.place.thread, step);
+    fn barrier(&self) {
+        wait_politely(self.inner().world.immediate_barrier());
     }
-    fn allgather(&mut self, local: &[Spike], all: &mut Vec<Spike>) {
-        self.group.put(0, local);
-        self.group.barrier.wait();
+    fn allgather(&self, local: &[Spike], all: &mut Vec<Spike>) {
+        let mut guard = self.inner();
+        let Inner {
+            world,
+            send,
+            recv,
+            counts,
+        } = &mut *guard;
         // Spikes travel as (step, gid) pairs of u64: a plain MPI type, no derived one.
-        self.send.clear();
-        for slot in &self.group.slots {
-            for s in slot.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-                self.send.extend_from_slice(&[s.step, s.gid as u64]);
-            }
+        send.clear();
+        for s in local {
+            send.extend_from_slice(&[s.step, s.gid as u64]);
         }
-        let mine = self.send.len() as i32;
+        let mine = send.len() as i32;
         mpi::request::scope(|scope| {
-            wait_politely(
-                self.world
-                    .immediate_all_gather_into(scope, &mine, &mut self.counts[..]),
-            )
+            wait_politely(world.immediate_all_gather_into(scope, &mine, &mut counts[..]))
         });
-        let displs: Vec<i32> = self
-            .counts
-            .iter()
-            .scan(0, |acc, &c| {
-                let d = *acc;
-                *acc += c;
-                Some(d)
-            })
-            .collect();
-        let total = self.counts.iter().map(|&c| c as usize).sum();
-        self.recv.resize(total, 0);
+        let displs = displacements(counts);
+        recv.resize(counts.iter().map(|&c| c as usize).sum(), 0);
         {
-            let mut part = PartitionMut::new(&mut self.recv[..], &self.counts[..], &displs[..]);
-            let send = &self.send[..];
-            let world = self.world;
+            let mut part = PartitionMut::new(&mut recv[..], &counts[..], &displs[..]);
+            let send = &send[..];
             mpi::request::scope(|scope| {
                 wait_politely(world.immediate_all_gather_varcount_into(scope, send, &mut part))
             });
         }
-        {
-            let mut global = self.group.global.lock().unwrap_or_else(|e| e.into_inner());
-            global.clear();
-            global.extend(self.recv.chunks_exact(2).map(|p| Spike {
-                step: p[0],
-                gid: p[1] as u32,
-            }));
-        }
-        self.group.barrier.wait();
-        self.group.take_global(all);
+        all.clear();
+        all.extend(recv.chunks_exact(2).map(|p| Spike {
+            step: p[0],
+            gid: p[1] as u32,
+        }));
     }
-    fn leads_process(&self) -> bool {
-        true
+    fn all_agree(&self, yes: bool) -> bool {
+        let mine = yes as i32;
+        let mut all = 0i32;
+        self.inner()
+            .world
+            .all_reduce_into(&mine, &mut all, SystemOperation::min());
+        all == 1
     }
-    fn name(&self) -> &'static str {
-        if self.place.threads > 1 {
-            "mpi+shared-memory"
-        } else {
-            "mpi"
-        }
-    }
-}
-
-impl Communicator for Member {
-    fn rank(&self) -> usize {
-        self.place.rank * self.place.threads + self.place.thread
-    }
-    fn size(&self) -> usize {
-        self.place.ranks * self.place.threads
-    }
-    fn barrier(&mut self) {
-        self.group.barrier.wait();
-        self.group.barrier.wait();
-    }
-    #[inline]
-    fn beat(&self, step: u64) {
-        self.group.barrier.beat(self.place.thread, step);
-    }
-    fn allgather(&mut self, local: &[Spike], all: &mut Vec<Spike>) {
-        self.group.put(self.place.thread, local);
-        self.group.barrier.wait();
-        self.group.barrier.wait();
-        self.group.take_global(all);
+    fn gather_bytes(&self, bytes: &[u8]) -> Option<Vec<Vec<u8>>> {
+        gather_bytes_to_root(&self.inner().world, bytes)
     }
     fn name(&self) -> &'static str {
-        "mpi+shared-memory"
+        "mpi"
     }
 }
 
-/// Poisons the rank's thread barrier if a worker unwinds.
-struct PoisonOnPanic(Arc<RankGroup>);
-
-impl Drop for PoisonOnPanic {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.barrier.poison();
-        }
-    }
-}
-
-/// Runs `net` on every rank of `world` with `cfg.workers` threads per rank. Every rank
-/// must call it; rank 0 gets the whole result (every worker's timers, every neuron's
-/// statistics, every spike), the others `None`.
-pub fn simulate_mpi<R: Real>(
-    net: &Network,
-    cfg: &RunConfig,
-    world: &SimpleCommunicator,
-    observer: &dyn Observer,
-) -> Result<Option<RunResult>, SimError> {
-    net.validate()?;
-    if cfg.workers == 0 {
-        return Err(SimError::NoWorkers(0));
-    }
-    if cfg.partitions > cfg.workers {
-        return Err(SimError::PartitionsUnderMpi {
-            partitions: cfg.partitions,
-            threads: cfg.workers,
-        });
-    }
-    net.check_split(cfg.workers * world.size() as usize)?;
-    Ok(if cfg.timers {
-        run_with::<R, On>(net, cfg, world, observer, On::default())
-    } else {
-        run_with::<R, Off>(net, cfg, world, observer, Off)
-    })
-}
-
-fn run_with<R: Real, K: Clock + 'static>(
-    net: &Network,
-    cfg: &RunConfig,
-    world: &SimpleCommunicator,
-    observer: &dyn Observer,
-    clock: K,
-) -> Option<RunResult> {
-    let start = Instant::now();
-    let threads = cfg.workers;
-    let place = |thread| Place {
-        rank: world.rank() as usize,
-        ranks: world.size() as usize,
-        thread,
-        threads,
-    };
-    // Ranks on this machine (a communicator of the ranks sharing its memory): their
-    // threads together decide whether a waiting thread may spin.
-    let local_ranks = world.split_shared(world.rank()).size() as usize;
-    let group = RankGroup::new(threads, threads * local_ranks);
-    let leader = Leader {
-        world,
-        group: group.clone(),
-        place: place(0),
-        send: Vec::new(),
-        recv: Vec::new(),
-        counts: vec![0; world.size() as usize],
-    };
-    let name = leader.name();
-    let members: Vec<Member> = (1..threads)
-        .map(|t| Member {
-            group: group.clone(),
-            place: place(t),
+fn displacements(counts: &[i32]) -> Vec<i32> {
+    counts
+        .iter()
+        .scan(0, |acc, &c| {
+            let d = *acc;
+            *acc += c;
+            Some(d)
         })
-        .collect();
-    let outcomes = run_threads(
-        members,
-        |m| {
-            // Dropped when the worker ends, by unwinding too: a panic poisons the barrier.
-            let _guard = PoisonOnPanic(m.group.clone());
-            run_worker::<R, _, K>(net, cfg, m, clock.clone(), observer, start)
-        },
-        || {
-            let _guard = PoisonOnPanic(group.clone());
-            run_worker::<R, _, K>(net, cfg, leader, clock.clone(), observer, start)
-        },
-    );
-    let all = gather_to_root(world, &outcomes)?;
-    Some(assemble(net, cfg.steps, all, name))
-}
-
-/// Sends every rank's outcomes to rank 0 (serialised as JSON: they are sent once per
-/// run, and this keeps the MPI side to plain byte buffers).
-fn gather_to_root(world: &SimpleCommunicator, mine: &[Outcome]) -> Option<Vec<Outcome>> {
-    let bytes = serde_json::to_vec(mine).expect("outcomes serialise");
-    let parts = gather_bytes_to_root(world, &bytes)?;
-    let mut all = Vec::new();
-    for part in parts {
-        let outcomes: Vec<Outcome> =
-            serde_json::from_slice(&part).expect("outcomes from another rank deserialise");
-        all.extend(outcomes);
-    }
-    Some(all)
+        .collect()
 }
 
 /// Gathers one byte buffer from every rank at rank 0 (in rank order); `None` elsewhere.
@@ -325,14 +196,7 @@ pub fn gather_bytes_to_root(world: &SimpleCommunicator, bytes: &[u8]) -> Option<
     }
     let mut lens = vec![0i32; world.size() as usize];
     root.gather_into_root(&len, &mut lens[..]);
-    let displs: Vec<i32> = lens
-        .iter()
-        .scan(0, |acc, &c| {
-            let d = *acc;
-            *acc += c;
-            Some(d)
-        })
-        .collect();
+    let displs = displacements(&lens);
     let mut buf = vec![0u8; lens.iter().map(|&l| l as usize).sum()];
     {
         let mut part = PartitionMut::new(&mut buf[..], &lens[..], &displs[..]);

@@ -2,44 +2,64 @@
 //!
 //! The model / execution split (as Arbor's recipe, context, decomposition and
 //! simulation): the [`Network`] says what runs and knows no thread counts; the
-//! [`Context`] says on what (threads of this process, how many partitions); the
-//! decomposition (today [`crate::partition::Partition::block`]) says which partition
-//! owns which neurons; the `Simulation` holds the partitions' state and steps it.
+//! [`Context`] says on what (threads of this process, how many partitions, the
+//! communicator between processes); the decomposition (today
+//! [`crate::partition::Partition::block`]) says which partition owns which neurons;
+//! the `Simulation` holds this process's partitions' state and steps it. Threads in
+//! one process, MPI ranks and both together are one code path: the ranks differ only
+//! in the communicator.
 //! `run(steps)` may be called again and again: a run of T1 steps and then T2 steps
 //! gives the spikes of one run of T1 + T2 steps, bit for bit (an exchange at the end
 //! of a run only makes spikes available earlier than a delay needs them).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod save;
 pub use save::RestoreError;
 
+use crate::comm::{Communicator, Delayed, Local};
 use crate::engine::pool::Pool;
-use crate::engine::{assemble, per_thread, Observer, RunResult, SimError};
+use crate::engine::{assemble, per_thread, Observer, Outcome, RunResult, SimError, WorkerReport};
 use crate::model::Network;
 use crate::real::Real;
 use crate::timers::Clock;
 
-/// How a simulation executes: nothing here changes what the network is.
+/// How a simulation executes: nothing here changes what the network is (or its
+/// spikes: they are the same for any context).
 #[derive(Debug, Clone)]
 pub struct Context {
-    /// Threads of this process that step the partitions.
+    /// Threads of this process that step its partitions.
     pub threads: usize,
-    /// Partitions the network is split into (fewer than the threads means one per
-    /// thread); any free thread takes a partition's next exchange window.
+    /// Partitions of this process (fewer than the threads means one per thread); any
+    /// free thread takes a partition's next exchange window. Every rank has as many.
     pub partitions: usize,
     /// A fixed wait added to every exchange (in `sync`), standing in for a slower
-    /// interconnect.
+    /// interconnect: the communicator is wrapped in a [`Delayed`].
     pub injected_latency: Duration,
+    /// The exchange between processes ([`Local`] for one process).
+    pub comm: Arc<dyn Communicator>,
 }
 
 impl Context {
+    /// `threads` threads in this one process.
     pub fn threads(threads: usize) -> Context {
         Context {
             threads,
             partitions: 0,
             injected_latency: Duration::ZERO,
+            comm: Arc::new(Local),
         }
+    }
+
+    /// Partitions of this process.
+    pub fn local_partitions(&self) -> usize {
+        self.partitions.max(self.threads)
+    }
+
+    /// Partitions of the whole run, every rank's.
+    pub fn total_partitions(&self) -> usize {
+        self.local_partitions() * self.comm.size()
     }
 }
 
@@ -52,7 +72,9 @@ pub struct RunOptions {
     pub trace_exchanges: bool,
 }
 
-/// A network built once, as partitions in this process, run as often as wanted.
+/// A network built once, as partitions in this process (this rank's share under MPI),
+/// run as often as wanted. Under MPI every rank makes the same calls in the same order
+/// (each run, save and restore is collective).
 pub struct Simulation<R: Real, K: Clock> {
     net: Network,
     pool: Pool<R, K>,
@@ -72,18 +94,20 @@ impl<R: Real, K: Clock> Simulation<R, K> {
     ) -> Result<Self, SimError> {
         net.validate()?;
         if ctx.threads == 0 {
-            return Err(SimError::NoWorkers(0));
+            return Err(SimError::NoThreads(0));
         }
-        net.check_split(ctx.partitions.max(ctx.threads))?;
+        net.check_split(ctx.total_partitions())?;
         let start = Instant::now();
-        let pool = Pool::build(
-            net,
-            ctx.threads,
-            ctx.partitions,
-            clock,
-            record_spikes,
-            ctx.injected_latency,
-        );
+        let comm: Arc<dyn Communicator> = match ctx.injected_latency.is_zero() {
+            true => ctx.comm.clone(),
+            false => Arc::new(Delayed {
+                inner: ctx.comm.clone(),
+                latency: ctx.injected_latency,
+            }),
+        };
+        let pool = Pool::build(net, ctx.threads, ctx.partitions, clock, record_spikes, comm);
+        // Every rank has built its share: the setup time is the slowest rank's.
+        pool.comm().barrier();
         Ok(Simulation {
             net: net.clone(),
             pool,
@@ -106,13 +130,20 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         self.setup_wall
     }
 
+    /// Partitions of this process.
     pub fn partitions(&self) -> usize {
         self.pool.partitions()
     }
 
+    /// The exchange between processes (to agree with the other ranks between runs).
+    pub fn comm(&self) -> &dyn Communicator {
+        self.pool.comm()
+    }
+
     /// Runs `steps` more steps. The result counts this run only (its spikes, phase
     /// times, statistics); the state carries on. A run after a NaN or infinite state
-    /// (`result.failure`) steps nothing.
+    /// (`result.failure`) steps nothing. Under MPI rank 0's result is the whole run's
+    /// (every rank's threads, neurons and spikes); another rank's is its own share.
     pub fn run(&mut self, steps: u64, opts: &RunOptions, observer: &dyn Observer) -> RunResult {
         let never = |_: &mut Self| -> Result<bool, std::convert::Infallible> { Ok(true) };
         match self.run_with_pauses(steps, opts, observer, 0, never) {
@@ -124,7 +155,8 @@ impl<R: Real, K: Clock> Simulation<R, K> {
     /// As [`Simulation::run`], pausing after every `every` steps (0: never) to call
     /// `pause(self)`, e.g. to write a checkpoint; `pause` returns whether to go on (a
     /// signal may end the run early: the result then counts the steps done). The time
-    /// spent in `pause` is not the run's. Pausing changes no spike.
+    /// spent in `pause` is not the run's. Pausing changes no spike. Under MPI `pause`
+    /// must return the same on every rank (see [`Communicator::all_agree`]).
     pub fn run_with_pauses<E>(
         &mut self,
         steps: u64,
@@ -143,6 +175,8 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         self.pool.reset_threads();
         let d = self.net.min_delay_steps().expect("validated network") as u64;
         let (mut windows, mut run_wall) = (0, 0.0);
+        // The ranks start the run together, so that their walls and traces compare.
+        self.pool.comm().barrier();
         observer.run_started();
         while self.step < start + steps {
             let left = start + steps - self.step;
@@ -152,16 +186,28 @@ impl<R: Real, K: Clock> Simulation<R, K> {
             self.pool
                 .run_segment(self.step, n, true, observer, start, opts.progress_every);
             run_wall += t0.elapsed().as_secs_f64();
-            self.step += n;
-            if self.step < start + steps && !pause(self)? {
+            self.step = self.pool.step();
+            if self.pool.stopped() || (self.step < start + steps && !pause(self)?) {
                 break;
             }
         }
         observer.run_finished();
         let (mut outcomes, threads) = self.pool.outcomes(windows);
         outcomes[0].walls = Some((0.0, 0.0, run_wall));
-        let mut r = assemble(&self.net, self.step - start, outcomes, "pooled");
-        r.workers = per_thread(&r.workers, threads);
+        let reports: Vec<WorkerReport> = outcomes.iter().map(|o| o.report.clone()).collect();
+        let mut workers = per_thread(&reports, threads);
+        if self.pool.comm().size() > 1 {
+            if let Some(all) = gather_to_root(self.pool.comm(), &outcomes, &workers) {
+                (outcomes, workers) = all;
+            }
+        }
+        let mut r = assemble(
+            &self.net,
+            self.step - start,
+            outcomes,
+            self.pool.comm().name(),
+        );
+        r.workers = workers;
         r.first_step = start;
         Ok(r)
     }
@@ -169,6 +215,8 @@ impl<R: Real, K: Clock> Simulation<R, K> {
     /// Every synapse of connection `c` as (pre, post, weight), pre and post indices
     /// within their populations, ordered by (post, pre): the same list for any
     /// partitioning (synapses between the same pair keep the order they were built in).
+    /// Under MPI every rank calls it; rank 0 gets every rank's synapses, the others
+    /// their own.
     pub fn synapses(&mut self, c: usize) -> Vec<(u32, u32, f64)> {
         let post = self.net.connections[c].post;
         let mut all = Vec::new();
@@ -180,7 +228,31 @@ impl<R: Real, K: Clock> Simulation<R, K> {
                     .map(|(i, j, x)| (i, first + j, x.to_f64())),
             );
         });
-        // Stable: a pair's synapses stay in build order (pre-major within a partition).
+        let comm = self.pool.comm();
+        if comm.size() > 1 {
+            // (pre, post, weight) as 16 little-endian bytes each.
+            let bytes: Vec<u8> = all
+                .iter()
+                .flat_map(|&(i, j, w)| {
+                    [i.to_le_bytes(), j.to_le_bytes()]
+                        .concat()
+                        .into_iter()
+                        .chain(w.to_le_bytes())
+                })
+                .collect();
+            if let Some(parts) = comm.gather_bytes(&bytes) {
+                all = parts
+                    .iter()
+                    .flat_map(|p| p.chunks_exact(16))
+                    .map(|b| {
+                        let u = |k: usize| u32::from_le_bytes(b[k..k + 4].try_into().unwrap());
+                        (u(0), u(4), f64::from_le_bytes(b[8..16].try_into().unwrap()))
+                    })
+                    .collect();
+            }
+        }
+        // Stable: a pair's synapses stay in build order (pre-major within a partition,
+        // partitions and ranks in order).
         all.sort_by_key(|&(i, j, _)| (j, i));
         all
     }
@@ -205,4 +277,24 @@ impl<R: Real, K: Clock> Simulation<R, K> {
     pub fn set_learning(&mut self, on: bool) {
         self.pool.each_worker(|w| w.set_learning(on));
     }
+}
+
+/// Every rank's partition outcomes and thread reports at rank 0, in rank order (as JSON:
+/// they are sent once per run, and this keeps the exchange to plain byte buffers);
+/// `None` on the other ranks.
+fn gather_to_root(
+    comm: &dyn Communicator,
+    outcomes: &[Outcome],
+    workers: &[WorkerReport],
+) -> Option<(Vec<Outcome>, Vec<WorkerReport>)> {
+    let bytes = serde_json::to_vec(&(outcomes, workers)).expect("outcomes serialise");
+    let parts = comm.gather_bytes(&bytes)?;
+    let (mut all_o, mut all_w) = (Vec::new(), Vec::new());
+    for part in parts {
+        let (o, w): (Vec<Outcome>, Vec<WorkerReport>) =
+            serde_json::from_slice(&part).expect("outcomes from another rank deserialise");
+        all_o.extend(o);
+        all_w.extend(w);
+    }
+    Some((all_o, all_w))
 }

@@ -1,13 +1,13 @@
-//! A run in this process on a [`Simulation`]: priming, the measured run with its
-//! checkpoints, the learnt weights. (Under MPI the engine's lockstep workers run
-//! instead, without checkpoints: see `snn-bench run --help`.)
+//! A run on a [`Simulation`], in this process or as one rank of an MPI job: priming,
+//! the measured run with its checkpoints, the learnt weights. Under MPI every rank
+//! runs this; rank 0 writes what is written.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use sim_core::timers::{Clock, Off, On};
-use sim_core::{Network, Observer, Real, RunConfig, RunResult, Simulation};
+use sim_core::{Communicator, Network, Observer, Real, RunConfig, RunResult, Simulation};
 
 use super::RunArgs;
 use crate::{spikes, weights};
@@ -21,12 +21,13 @@ pub(super) fn run<R: Real>(
     args: &RunArgs,
     net: &Network,
     cfg: &RunConfig,
+    comm: Arc<dyn Communicator>,
     observer: &dyn Observer,
 ) -> Result<RunResult, String> {
     if cfg.timers {
-        run_with::<R, On>(args, net, cfg, observer, On::default())
+        run_with::<R, On>(args, net, cfg, comm, observer, On::default())
     } else {
-        run_with::<R, Off>(args, net, cfg, observer, Off)
+        run_with::<R, Off>(args, net, cfg, comm, observer, Off)
     }
 }
 
@@ -34,11 +35,13 @@ fn run_with<R: Real, K: Clock>(
     args: &RunArgs,
     net: &Network,
     cfg: &RunConfig,
+    comm: Arc<dyn Communicator>,
     observer: &dyn Observer,
     clock: K,
 ) -> Result<RunResult, String> {
     let start = Instant::now();
-    let ctx = cfg.context();
+    let root = comm.rank() == 0;
+    let ctx = cfg.context(comm);
     let mut sim = match &args.resume_from {
         Some(dir) => Simulation::<R, K>::restore(dir, net, &ctx, clock, cfg.record_spikes)
             .map_err(|e| e.to_string())?,
@@ -79,17 +82,18 @@ fn run_with<R: Real, K: Clock>(
         None => Ok(()),
     };
     let mut r = sim.run_with_pauses(cfg.steps, &opts, observer, look, |sim| {
-        let stop = interrupted.load(Ordering::Relaxed);
+        // Every rank stops at the same step if any was signalled.
+        let stop = !sim.comm().all_agree(!interrupted.load(Ordering::Relaxed));
         if stop || (every > 0 && sim.step() >= due) {
             save(sim)?;
             due = sim.step() + every;
         }
         Ok::<bool, String>(!stop)
     })?;
-    if interrupted.load(Ordering::Relaxed) {
-        // Nothing is lost: the spikes so far are written, the rest continues from the
-        // checkpoint.
-        if let (Some(path), Some(sp)) = (&args.spikes, &r.spikes) {
+    if sim.step() < r.first_step + cfg.steps && r.failure.is_none() {
+        // Interrupted. Nothing is lost: the spikes so far are written, the rest
+        // continues from the checkpoint.
+        if let (Some(path), Some(sp), true) = (&args.spikes, &r.spikes, root) {
             spikes::write_npy(path, sp, args.force)?;
         }
         let dir = args
@@ -112,7 +116,13 @@ fn run_with<R: Real, K: Clock>(
     if r.failure.is_none() {
         save(&mut sim)?;
         if let Some(dir) = &args.save_weights {
-            weights::save_entries(net, dir, args.force, |c| sim.synapses(c))?;
+            // Collective: every rank hands its synapses to rank 0, which writes them.
+            let mut all: Vec<_> = (0..net.connections.len())
+                .map(|c| sim.synapses(c))
+                .collect();
+            if root {
+                weights::save_entries(net, dir, args.force, |c| std::mem::take(&mut all[c]))?;
+            }
         }
     }
     r.setup_wall = (setup_end - start).as_secs_f64();

@@ -54,6 +54,8 @@ pub enum CheckpointError {
         expected: u128,
         found: u64,
     },
+    #[error("{}: another rank could not write the checkpoint (its error is in that rank's output)", path.display())]
+    OtherRank { path: PathBuf },
     #[error("{}: checksum mismatch (CRC-32 {found:08x}, the manifest says {expected:08x}): the file is damaged", path.display())]
     Checksum {
         path: PathBuf,

@@ -24,13 +24,13 @@
 //! the history holds each step's spikes sorted, as in lockstep.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use super::history::History;
-use super::{phases, wait_latency, Observer, Outcome, Worker, BARRIER, SYNC};
+use super::{phases, Observer, Outcome, Worker, BARRIER, SYNC};
 use crate::barrier::{Barrier, Gate, WaitPolicy};
-use crate::comm::{SingleWorker, Spike};
+use crate::comm::{Communicator, Spike};
 use crate::contention::LoadProbe;
 use crate::health::ALARM;
 use crate::model::Network;
@@ -73,7 +73,7 @@ fn windows(start: u64, end: u64, d: u64, flush: bool) -> Vec<Window> {
 
 /// A partition and whether an exchange waits to be taken in by it.
 struct Part<R: Real, K: Clock> {
-    worker: Worker<R, SingleWorker, K>,
+    worker: Worker<R, K>,
     /// An exchange is in the history that this partition has not counted yet.
     pending: bool,
     /// Whether that exchange was one of the NaN/inf watch's checks.
@@ -107,7 +107,10 @@ pub(crate) struct Pool<R: Real, K: Clock> {
     /// `ticks`) and the exact compute time, for the threads' phase times.
     work: Vec<Mutex<([u64; 5], u64)>>,
     clock: K,
-    latency: std::time::Duration,
+    /// The exchange between processes, called by the thread that completes a window.
+    comm: Arc<dyn Communicator>,
+    /// The process's spikes of the window and every rank's (the exchange's buffers).
+    gathered: Mutex<(Vec<Spike>, Vec<Spike>)>,
     /// Call the observer's `progress` about every this many steps (0: never).
     progress_every: u64,
     /// Windows completed since the pool was made.
@@ -148,23 +151,26 @@ impl<R: Real, K: Clock> Pool<R, K> {
         }
     }
 
-    /// Takes the spikes in the slots (every partition's, of the block up to step
-    /// `upto`) into the history; returns how many there were and whether one of
-    /// them is an alarm. Called by the thread that completed the window.
+    /// Exchanges the spikes in the slots (this process's partitions', of the block up
+    /// to step `upto`) with the other ranks and takes every rank's into the history;
+    /// returns how many there were and whether one of them is an alarm. Called by the
+    /// thread that completed the window.
     fn take_in(&self, upto: u64) -> (usize, bool) {
-        let slots: Vec<_> = self
-            .slots
-            .iter()
-            .map(|s| s.lock().unwrap_or_else(|e| e.into_inner()))
-            .collect();
-        let n = slots.iter().map(|s| s.len()).sum();
-        let alarm = slots.iter().any(|s| s.iter().any(|sp| sp.gid == ALARM));
+        let mut guard = self.gathered.lock().unwrap_or_else(|e| e.into_inner());
+        let (local, all) = &mut *guard;
+        local.clear();
+        for slot in &self.slots {
+            local.extend_from_slice(&slot.lock().unwrap_or_else(|e| e.into_inner()));
+        }
+        self.comm.allgather(local, all);
+        let alarm = all.iter().any(|sp| sp.gid == ALARM);
         self.history
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .take_in(slots.iter().flat_map(|s| s.iter()), upto);
-        self.last_exchange.store(n as u64, Ordering::Release);
-        (n, alarm)
+            .take_in(all.iter(), upto);
+        self.last_exchange
+            .store(all.len() as u64, Ordering::Release);
+        (all.len(), alarm)
     }
 
     /// Runs the windows `wins` on every partition, as thread `thread`. `base`: windows
@@ -306,7 +312,6 @@ impl<R: Real, K: Clock> Pool<R, K> {
     ) {
         if win.exchange {
             let t0 = self.clock.now();
-            wait_latency(self.latency);
             let (n, alarm) = self.take_in(win.end);
             // An alarm (a partition found a NaN or infinite state) stops every
             // partition after this exchange, as in lockstep.
@@ -316,7 +321,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
             ticks[SYNC] += self.clock.now() - t0;
             let before = self.exchanged.fetch_add(n as u64, Ordering::Relaxed);
             let every = self.progress_every;
-            if every > 0 && win.end > run_start {
+            if every > 0 && win.end > run_start && self.comm.rank() == 0 {
                 let done = win.end - run_start;
                 let prev = win.start.max(run_start) - run_start;
                 if done / every > prev / every {
@@ -392,8 +397,9 @@ impl<R: Real, K: Clock> Pool<R, K> {
 }
 
 impl<R: Real, K: Clock> Pool<R, K> {
-    /// Builds `net` as `partitions` partitions (at least one per thread) to be stepped
-    /// by `threads` threads. Each thread builds its share of the partitions, in
+    /// Builds this rank's share of `net`, `partitions` partitions (at least one per
+    /// thread) to be stepped by `threads` threads: rank r of R holds the partitions
+    /// r·P … r·P + P − 1 of R·P. Each thread builds its share of the partitions, in
     /// parallel, and in the memory nearest to the thread that builds it.
     pub(crate) fn build(
         net: &Network,
@@ -401,9 +407,11 @@ impl<R: Real, K: Clock> Pool<R, K> {
         partitions: usize,
         clock: K,
         record_spikes: bool,
-        latency: Duration,
+        comm: Arc<dyn Communicator>,
     ) -> Self {
         let p_count = partitions.max(threads);
+        let (first, all) = (comm.rank() * p_count, comm.size() * p_count);
+        let busy = threads * comm.local_ranks();
         let pool = Pool::<R, K> {
             parts: (0..p_count).map(|_| Mutex::new(None)).collect(),
             slots: (0..p_count).map(|_| Mutex::new(Vec::new())).collect(),
@@ -413,7 +421,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
                 net.populations.iter().map(|p| p.size),
             )),
             last_exchange: AtomicU64::new(0),
-            gate: Gate::new(threads, WaitPolicy::for_cores(threads)),
+            gate: Gate::new(threads, WaitPolicy::for_cores(busy)),
             join: Barrier::new(threads),
             next: AtomicU64::new(0),
             finished: AtomicU64::new(0),
@@ -421,7 +429,8 @@ impl<R: Real, K: Clock> Pool<R, K> {
             waited: (0..threads).map(|_| AtomicU64::new(0)).collect(),
             work: (0..threads).map(|_| Mutex::new(([0; 5], 0))).collect(),
             clock: clock.clone(),
-            latency,
+            comm,
+            gathered: Mutex::new((Vec::new(), Vec::new())),
             progress_every: 0,
             windows_done: 0,
             active: AtomicUsize::new(threads),
@@ -435,11 +444,9 @@ impl<R: Real, K: Clock> Pool<R, K> {
             for p in (thread..p_count).step_by(threads) {
                 let worker = Worker::with_partition(
                     net,
-                    Partition::block(net, p, p_count),
-                    SingleWorker,
+                    Partition::block(net, first + p, all),
                     clock.clone(),
                     record_spikes,
-                    latency,
                 );
                 *pool.part(p) = Some(Part {
                     worker,
@@ -484,13 +491,28 @@ impl<R: Real, K: Clock> Pool<R, K> {
         self.waited.len()
     }
 
+    /// The number of the partitions' next step (a stop leaves them short of a
+    /// segment's end).
+    pub(crate) fn step(&self) -> u64 {
+        self.part(0)
+            .as_ref()
+            .expect("partitions are built")
+            .worker
+            .step
+    }
+
+    /// The exchange between processes.
+    pub(crate) fn comm(&self) -> &dyn Communicator {
+        &*self.comm
+    }
+
     /// Whether a partition found a NaN or infinite state (nothing more can run).
     pub(crate) fn stopped(&self) -> bool {
         self.stop.load(Ordering::Acquire)
     }
 
     /// Runs `f` on every partition's worker, in partition order.
-    pub(crate) fn each_worker(&mut self, mut f: impl FnMut(&mut Worker<R, SingleWorker, K>)) {
+    pub(crate) fn each_worker(&mut self, mut f: impl FnMut(&mut Worker<R, K>)) {
         for m in &mut self.parts {
             let part = m
                 .get_mut()

@@ -46,6 +46,10 @@ pub enum RestoreError {
     Unused { dir: String, array: String },
     #[error("{dir}: manifest meta: {problem}")]
     Meta { dir: String, problem: String },
+    #[error(
+        "{dir}: another rank could not restore the checkpoint (its error is in that rank's output)"
+    )]
+    OtherRank { dir: String },
 }
 
 /// The format's version of what the arrays mean (the store has its own version).
@@ -103,7 +107,31 @@ impl<R: Real, K: Clock> Simulation<R, K> {
     /// checkpoint directory `dir` (atomically: a crash while writing leaves the
     /// previous checkpoint there), with `extra` (a JSON object: what the caller needs
     /// to build the network again, e.g. its name and options) in the manifest.
+    ///
+    /// Under MPI every rank calls it: rank 0 gathers every rank's pieces and writes the
+    /// checkpoint; every rank gets the same answer.
     pub fn save(&mut self, dir: &Path, extra: Value) -> Result<(), CheckpointError> {
+        let mut arrays = self.local_arrays();
+        let comm = self.pool.comm();
+        if comm.size() > 1 {
+            if let Some(parts) = comm.gather_bytes(&encode(&arrays)) {
+                arrays = join_ranks(parts.iter().map(|p| decode(p)).collect());
+            }
+        }
+        let written = match comm.rank() {
+            0 => self.write(dir, extra, &arrays),
+            _ => Ok(()),
+        };
+        let comm = self.pool.comm();
+        if comm.size() > 1 && !comm.all_agree(written.is_ok()) && written.is_ok() {
+            return Err(CheckpointError::OtherRank { path: dir.into() });
+        }
+        written
+    }
+
+    /// Every state array, joined over this process's partitions (this rank's share of
+    /// the whole under MPI), with the spikes in flight.
+    fn local_arrays(&mut self) -> Vec<(String, Option<Layout>, Values)> {
         let net = &self.net;
         let mut arrays: Vec<(String, Option<Layout>, Values)> = Vec::new();
         let mut pops: Vec<Vec<Vec<Array>>> = vec![Vec::new(); net.populations.len()];
@@ -151,6 +179,16 @@ impl<R: Real, K: Clock> Simulation<R, K> {
             Some(Layout::Replicated),
             Values::U32(flying.iter().map(|s| s.gid).collect()),
         ));
+        arrays
+    }
+
+    fn write(
+        &self,
+        dir: &Path,
+        extra: Value,
+        arrays: &[(String, Option<Layout>, Values)],
+    ) -> Result<(), CheckpointError> {
+        let net = &self.net;
         let meta = json!({
             "state_version": STATE_VERSION,
             "snn_limits": env!("CARGO_PKG_VERSION"),
@@ -158,7 +196,8 @@ impl<R: Real, K: Clock> Simulation<R, K> {
             "step": self.step,
             "dt": net.dt,
             "seed": net.seed,
-            "partitions_at_save": self.pool.partitions(),
+            "partitions_at_save": self.pool.partitions() * self.pool.comm().size(),
+            "ranks_at_save": self.pool.comm().size(),
             "network": serde_json::to_value(net).expect("a network describes itself"),
             "extra": extra,
         });
@@ -169,7 +208,10 @@ impl<R: Real, K: Clock> Simulation<R, K> {
 
     /// Builds `net` for `ctx` and continues from the checkpoint in `dir`, which must
     /// have been saved from the same network (same description and seed) in the same
-    /// precision; any partitioning before and after.
+    /// precision; any partitioning, thread and rank count before and after. Under MPI
+    /// every rank calls it and reads the checkpoint itself (the directory must be
+    /// visible to every rank, as on a shared filesystem); every rank gets an error if
+    /// one fails.
     pub fn restore(
         dir: &Path,
         net: &crate::model::Network,
@@ -177,7 +219,29 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         clock: K,
         record_spikes: bool,
     ) -> Result<Self, RestoreError> {
-        let mut ck: Checkpoint = checkpoint::read(dir)?;
+        let comm = ctx.comm.clone();
+        let agreed = |r: Result<Self, RestoreError>| -> Result<Self, RestoreError> {
+            match (comm.size() > 1 && !comm.all_agree(r.is_ok()), r) {
+                (true, Ok(_)) => Err(RestoreError::OtherRank {
+                    dir: dir.display().to_string(),
+                }),
+                (_, r) => r,
+            }
+        };
+        let read = checkpoint::read(dir).map_err(RestoreError::from);
+        let (ck, step) = match read.and_then(|ck| Self::check(ck, net)) {
+            Ok(x) => x,
+            Err(e) => return agreed(Err(e)),
+        };
+        let sim = agreed(Simulation::new(net, ctx, clock, record_spikes).map_err(Into::into))?;
+        agreed(sim.load(ck, step))
+    }
+
+    /// The checkpoint's step, if `ck` is of `net` in this precision and version.
+    fn check(
+        ck: Checkpoint,
+        net: &crate::model::Network,
+    ) -> Result<(Checkpoint, u64), RestoreError> {
         let d = ck.path.display().to_string();
         let meta_err = |problem: &str| RestoreError::Meta {
             dir: d.clone(),
@@ -226,14 +290,24 @@ impl<R: Real, K: Clock> Simulation<R, K> {
             .get("step")
             .and_then(Value::as_u64)
             .ok_or_else(|| meta_err("no `step` (a whole number)"))?;
-        let mut sim = Simulation::new(net, ctx, clock, record_spikes)?;
+        Ok((ck, step))
+    }
+
+    /// Cuts the checkpoint's arrays into this simulation's partitions, from `step` on.
+    fn load(mut self, mut ck: Checkpoint, step: u64) -> Result<Self, RestoreError> {
+        let d = ck.path.display().to_string();
+        let meta_err = |problem: &str| RestoreError::Meta {
+            dir: d.clone(),
+            problem: problem.into(),
+        };
+        let net = self.net.clone();
+        let sim = &mut self;
         let whole: BTreeMap<String, (Option<Layout>, Values)> = std::mem::take(&mut ck.arrays)
             .into_iter()
             .map(|s| (s.name, (s.layout, s.values)))
             .collect();
         let mut used = BTreeSet::new();
         let mut result = Ok(());
-        let mut synapses_before = vec![0usize; net.connections.len()];
         sim.pool.each_worker(|w| {
             if result.is_err() {
                 return;
@@ -249,10 +323,12 @@ impl<R: Real, K: Clock> Simulation<R, K> {
             }
             for (c, spec) in net.connections.iter().enumerate() {
                 let n = w.connection(c).synapse_count();
-                let synapses = synapses_before[c]..synapses_before[c] + n;
-                synapses_before[c] += n;
                 let prefix = format!("conn/{}", spec.name);
                 let neurons = ranges[spec.post].clone();
+                // The partition's synapses follow those onto the neurons before its
+                // own (whichever rank holds them).
+                let first = synapses_before(&whole, &prefix, neurons.start);
+                let synapses = first..first + n;
                 let mut source = source_for(&whole, &mut used, &prefix, neurons, synapses);
                 if let Err(e) = w.connection_mut(c).load(&mut source) {
                     result = Err(state_error(&d, &prefix, e));
@@ -294,8 +370,137 @@ impl<R: Real, K: Clock> Simulation<R, K> {
             });
         }
         sim.step = step;
-        Ok(sim)
+        Ok(self)
     }
+}
+
+/// How many synapses of the connection `prefix` end on the postsynaptic neurons before
+/// `post`, by its saved `post_synapse_count` (0 if it has none: a static connection
+/// saves no synapse arrays).
+fn synapses_before(
+    whole: &BTreeMap<String, (Option<Layout>, Values)>,
+    prefix: &str,
+    post: usize,
+) -> usize {
+    match whole.get(&format!("{prefix}/post_synapse_count")) {
+        Some((_, Values::U32(counts))) => counts.iter().take(post).map(|&c| c as usize).sum(),
+        _ => 0,
+    }
+}
+
+/// The arrays of one rank as bytes: for each, its name, layout, type, length and
+/// values (little-endian). Written by hand: sent once per checkpoint between ranks of
+/// one build, so no format crate is needed, and JSON would be ~4× the size.
+fn encode(arrays: &[(String, Option<Layout>, Values)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, layout, values) in arrays {
+        out.extend_from_slice(&(name.len() as u64).to_le_bytes());
+        out.extend_from_slice(name.as_bytes());
+        out.push(match layout {
+            None => 0,
+            Some(Layout::Neurons) => 1,
+            Some(Layout::Synapses) => 2,
+            Some(Layout::Replicated) => 3,
+        });
+        out.extend_from_slice(&(values.len() as u64).to_le_bytes());
+        match values {
+            Values::F32(v) => {
+                out.push(0);
+                v.iter()
+                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            }
+            Values::F64(v) => {
+                out.push(1);
+                v.iter()
+                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            }
+            Values::U32(v) => {
+                out.push(2);
+                v.iter()
+                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            }
+            Values::U64(v) => {
+                out.push(3);
+                v.iter()
+                    .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+            }
+        }
+    }
+    out
+}
+
+/// The arrays [`encode`] wrote (by this same build, on another rank).
+fn decode(mut b: &[u8]) -> Vec<(String, Option<Layout>, Values)> {
+    fn take<'a>(b: &mut &'a [u8], n: usize) -> &'a [u8] {
+        let (head, rest) = b.split_at(n);
+        *b = rest;
+        head
+    }
+    let u64_of = |b: &mut &[u8]| u64::from_le_bytes(take(b, 8).try_into().expect("8 bytes"));
+    let mut out = Vec::new();
+    while !b.is_empty() {
+        let n = u64_of(&mut b) as usize;
+        let name = String::from_utf8(take(&mut b, n).to_vec()).expect("a name this build wrote");
+        let layout = match take(&mut b, 1)[0] {
+            1 => Some(Layout::Neurons),
+            2 => Some(Layout::Synapses),
+            3 => Some(Layout::Replicated),
+            _ => None,
+        };
+        let len = u64_of(&mut b) as usize;
+        let kind = take(&mut b, 1)[0];
+        let width = if kind % 2 == 0 { 4 } else { 8 };
+        let data = take(&mut b, len * width);
+        let values = match kind {
+            0 => Values::F32(
+                data.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            ),
+            1 => Values::F64(
+                data.chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            ),
+            2 => Values::U32(
+                data.chunks_exact(4)
+                    .map(|c| u32::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            ),
+            _ => Values::U64(
+                data.chunks_exact(8)
+                    .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+                    .collect(),
+            ),
+        };
+        out.push((name, layout, values));
+    }
+    out
+}
+
+/// The whole arrays from every rank's (in rank order; every rank lists the same arrays
+/// in the same order): pieces joined as their layout says.
+fn join_ranks(
+    ranks: Vec<Vec<(String, Option<Layout>, Values)>>,
+) -> Vec<(String, Option<Layout>, Values)> {
+    let mut ranks = ranks.into_iter();
+    let mut whole = ranks.next().expect("rank 0's arrays");
+    for rank in ranks {
+        for ((name, layout, acc), (other, _, v)) in whole.iter_mut().zip(rank) {
+            debug_assert_eq!(*name, other);
+            if *layout == Some(Layout::Replicated) {
+                continue;
+            }
+            match (acc, v) {
+                (Values::F32(a), Values::F32(b)) => a.extend(b),
+                (Values::F64(a), Values::F64(b)) => a.extend(b),
+                (Values::U32(a), Values::U32(b)) => a.extend(b),
+                (Values::U64(a), Values::U64(b)) => a.extend(b),
+                _ => unreachable!("an array has one type on every rank"),
+            }
+        }
+    }
+    whole
 }
 
 fn state_error(dir: &str, prefix: &str, source: StateError) -> RestoreError {
