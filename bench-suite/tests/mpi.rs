@@ -293,3 +293,91 @@ fn a_rank_that_fails_aborts_the_job_naming_itself() {
     assert!(err.contains("aborting the MPI job"), "{err}");
     assert!(!err.contains("panicked at"), "{err}");
 }
+
+fn spikes_of(path: &Path) -> Vec<sim_core::Spike> {
+    bench_suite::spikes::read_npy(path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Checkpoints cross rank counts both ways, plastic weights and spikes in flight
+/// included: 0.2 s on 2 ranks × 2 threads (checkpoint) → 0.15 s resumed in one process
+/// on 3 threads (the checkpoint moves on) → 0.15 s resumed on 2 ranks × 1 thread ≡
+/// 0.5 s in one go in one process; and `--save-weights` on 2 ranks writes the learnt
+/// weights of one process, byte for byte.
+#[test]
+fn checkpoints_restore_across_rank_counts_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |name: &str| dir.path().join(name);
+    let ck = p("ck");
+    let (a, b, c, w) = (p("a.npy"), p("b.npy"), p("c.npy"), p("w.npy"));
+    let (w_mpi, w_one) = (p("w-mpi"), p("w-one"));
+    let base = |simtime: &'static str| {
+        vec![
+            "run",
+            "brunel",
+            "--plastic",
+            "--simtime",
+            simtime,
+            "--quiet",
+        ]
+    };
+    let mut first = base("0.2");
+    first.extend([
+        "--threads",
+        "2",
+        "--checkpoint",
+        arg(&ck),
+        "--spikes",
+        arg(&a),
+    ]);
+    ok(&mpirun(2, &[], &first));
+    common::run_ok(&[
+        "resume",
+        arg(&ck),
+        "--simtime",
+        "0.15",
+        "--threads",
+        "3",
+        "--spikes",
+        arg(&b),
+        "--quiet",
+    ]);
+    ok(&mpirun(
+        2,
+        &[],
+        &[
+            "resume",
+            arg(&ck),
+            "--simtime",
+            "0.15",
+            "--threads",
+            "1",
+            "--spikes",
+            arg(&c),
+            "--save-weights",
+            arg(&w_mpi),
+            "--quiet",
+        ],
+    ));
+    let mut whole = base("0.5");
+    whole.extend(["--spikes", arg(&w), "--save-weights", arg(&w_one)]);
+    common::run_ok(&whole);
+    let parts: Vec<_> = [&a, &b, &c].iter().map(|f| spikes_of(f)).collect();
+    for (k, (part, range)) in parts
+        .iter()
+        .zip([0..2000, 2000..3500, 3500..5000])
+        .enumerate()
+    {
+        assert!(!part.is_empty(), "part {k}: no spikes");
+        assert!(part.iter().all(|s| range.contains(&s.step)), "part {k}");
+    }
+    let joined: Vec<_> = parts.into_iter().flatten().collect();
+    let one = spikes_of(&w);
+    assert!(
+        joined == one,
+        "{} spikes over 2 ranks / 1 process / 2 ranks, {} in one run",
+        joined.len(),
+        one.len()
+    );
+    let read = |d: &Path| std::fs::read_to_string(d.join("ee.mtx")).unwrap();
+    assert_eq!(read(&w_mpi), read(&w_one), "learnt E→E weights");
+}

@@ -167,44 +167,67 @@ const PLASTICITY: usize = 2;
 const BARRIER: usize = 3;
 const SYNC: usize = 4;
 
-/// One partition of the network and the loop that advances it.
+/// One partition of the network as the pipeline steps it: its state, the counters the
+/// steps add to, what it records, and the scratch buffers of a step. (The phases of a
+/// step are [`Worker::advance_reading`]; the exchange between partitions is the
+/// scheduler's, see [`pool`].)
 pub struct Worker<R: Real, K: Clock> {
+    state: PartitionState<R>,
+    counters: Counters,
+    /// The spikes of the last steps (this worker's own, when it is stepped alone; the
+    /// pooled scheduler's partitions read their process's instead).
+    history: History,
+    /// First step of the block since the last exchange.
+    block_start: u64,
+    /// Scratch: this block's spikes, the last exchange's, and each population's local
+    /// indices that spiked in the current step.
+    emitted: Vec<Spike>,
+    received: Vec<Spike>,
+    fired: Vec<Vec<u32>>,
+    clock: K,
+    /// When the current compute interval began (ticks).
+    block_t0: u64,
+    /// Per-neuron spike statistics and, if recording, every spike of this partition.
+    stats: SpikeStats,
+    record: Option<Vec<Spike>>,
+    /// The NaN/inf watch over the state (see [`crate::health`]).
+    watch: Watch,
+}
+
+/// Everything that determines a partition's future: what a checkpoint saves (with
+/// the spikes in flight, which are the process's).
+pub(crate) struct PartitionState<R: Real> {
     partition: Partition,
-    /// Global id of each population's first neuron.
+    /// Global id of each population's first local neuron.
     pop_offsets: Vec<u32>,
     /// Index into the local statistics of each population's first local neuron.
     local_offsets: Vec<usize>,
     populations: Vec<Population<R>>,
     connections: Vec<Connection<R>>,
-    /// The spikes of the last steps (this worker's own; the pooled scheduler's
-    /// partitions read their process's instead).
-    history: History,
     min_delay: u64,
+    /// The next step's number.
     step: u64,
-    block_start: u64,
-    emitted: Vec<Spike>,
-    received: Vec<Spike>,
-    /// Local indices of each population's neurons that spiked in the current step.
-    fired: Vec<Vec<u32>>,
     /// Whether any connection is plastic.
     plastic: bool,
-    clock: K,
-    /// Sampled evolve/propagate ticks, exact barrier/sync ticks.
+}
+
+/// What a partition measured since the last reset: plain numbers (as rapier's
+/// `Counters`) that the steps add to, a report reads and a reset clears.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Counters {
+    /// Sampled evolve/propagate/plasticity ticks, exact barrier/sync ticks.
     ticks: [u64; 5],
-    /// Exact ticks spent between exchanges, and when the current interval began.
+    /// Exact ticks spent between exchanges.
     compute_ticks: u64,
-    block_t0: u64,
     spikes: u64,
+    /// Synaptic events, and the part of them through plastic connections.
     events: u64,
     plastic_events: u64,
+    /// Spikes exchanged, network-wide.
     exchanged: u64,
-    stats: SpikeStats,
-    record: Option<Vec<Spike>>,
     /// Arrival ticks at each exchange since `trace_t0`, when tracing.
     arrivals: Option<Vec<u64>>,
     trace_t0: u64,
-    /// The NaN/inf watch over the state (see [`crate::health`]).
-    watch: Watch,
 }
 
 impl<R: Real, K: Clock> Worker<R, K> {
@@ -247,35 +270,30 @@ impl<R: Real, K: Clock> Worker<R, K> {
         let watch = Watch::new(net, &partition, min_delay as u64);
         Worker {
             watch,
-            pop_offsets: offsets
-                .iter()
-                .zip(&partition.ranges)
-                .map(|(&o, r)| (o + r.start) as u32)
-                .collect(),
-            local_offsets,
             stats: SpikeStats::new(partition.neuron_count()),
-            partition,
-            populations,
-            connections,
+            state: PartitionState {
+                pop_offsets: offsets
+                    .iter()
+                    .zip(&partition.ranges)
+                    .map(|(&o, r)| (o + r.start) as u32)
+                    .collect(),
+                local_offsets,
+                partition,
+                populations,
+                connections,
+                min_delay: min_delay as u64,
+                step: 0,
+                plastic: net.connections.iter().any(|c| c.plasticity.is_some()),
+            },
+            counters: Counters::default(),
             history: History::new(ring, net.populations.iter().map(|p| p.size)),
-            min_delay: min_delay as u64,
-            step: 0,
             block_start: 0,
             emitted: Vec::new(),
             received: Vec::new(),
             fired: vec![Vec::new(); net.populations.len()],
-            plastic: net.connections.iter().any(|c| c.plasticity.is_some()),
             block_t0: clock.now(),
             clock,
-            ticks: [0; 5],
-            compute_ticks: 0,
-            spikes: 0,
-            events: 0,
-            plastic_events: 0,
-            exchanged: 0,
             record: record_spikes.then(Vec::new),
-            arrivals: None,
-            trace_t0: 0,
         }
     }
 
@@ -283,9 +301,12 @@ impl<R: Real, K: Clock> Worker<R, K> {
     /// spikes into its own history at block ends, as an exchange would).
     pub fn step(&mut self) {
         self.advance();
-        if self.step % self.min_delay == 0 {
-            let checked =
-                (self.watch).before_exchange(&self.populations, self.step, &mut self.emitted);
+        if self.state.step % self.state.min_delay == 0 {
+            let checked = (self.watch).before_exchange(
+                &self.state.populations,
+                self.state.step,
+                &mut self.emitted,
+            );
             self.exchange();
             if checked {
                 self.watch.after_exchange(&self.received);
@@ -304,17 +325,18 @@ impl<R: Real, K: Clock> Worker<R, K> {
 
     /// One time step, reading the spikes of earlier steps from `history`.
     pub(crate) fn advance_reading(&mut self, history: &History) {
-        let step = self.step;
+        let step = self.state.step;
         // One step per exchange interval, rotating through the interval's positions, is
         // timed phase by phase; see `report` for how that splits the exactly timed
         // compute time between evolve and propagate.
-        let sampled = step % self.min_delay == (step / self.min_delay) % self.min_delay;
+        let sampled =
+            step % self.state.min_delay == (step / self.state.min_delay) % self.state.min_delay;
         let t0 = if sampled { self.clock.now() } else { 0 };
-        for (p, pop) in self.populations.iter_mut().enumerate() {
+        for (p, pop) in self.state.populations.iter_mut().enumerate() {
             let spiked = &mut self.fired[p];
             spiked.clear();
             pop.evolve(spiked);
-            let (base, local) = (self.pop_offsets[p], self.local_offsets[p]);
+            let (base, local) = (self.state.pop_offsets[p], self.state.local_offsets[p]);
             for &i in spiked.iter() {
                 self.emitted.push(Spike {
                     step,
@@ -322,17 +344,17 @@ impl<R: Real, K: Clock> Worker<R, K> {
                 });
                 self.stats.record(local + i as usize, step);
             }
-            self.spikes += spiked.len() as u64;
+            self.counters.spikes += spiked.len() as u64;
         }
         // Plastic connections' traces decay with the neurons (in the evolve phase).
-        if self.plastic {
-            for c in &mut self.connections {
+        if self.state.plastic {
+            for c in &mut self.state.connections {
                 c.begin_step();
             }
         }
         let t1 = if sampled { self.clock.now() } else { 0 };
-        for c in 0..self.connections.len() {
-            if !self.connections[c].is_plastic() {
+        for c in 0..self.state.connections.len() {
+            if !self.state.connections[c].is_plastic() {
                 self.deliver(c, step, history);
             }
         }
@@ -341,22 +363,26 @@ impl<R: Real, K: Clock> Worker<R, K> {
         // its arrivals (depression, then delivery), then potentiation on this step's
         // postsynaptic spikes. Without plastic connections the phase does no work and its
         // clock is not read.
-        if self.plastic {
-            for c in 0..self.connections.len() {
-                if self.connections[c].is_plastic() {
+        if self.state.plastic {
+            for c in 0..self.state.connections.len() {
+                if self.state.connections[c].is_plastic() {
                     self.deliver(c, step, history);
-                    let post = self.connections[c].post;
-                    self.connections[c].potentiate(&self.fired[post], step);
+                    let post = self.state.connections[c].post;
+                    self.state.connections[c].potentiate(&self.fired[post], step);
                 }
             }
         }
         if sampled {
-            let t3 = if self.plastic { self.clock.now() } else { t2 };
-            self.ticks[EVOLVE] += t1 - t0;
-            self.ticks[PROPAGATE] += t2 - t1;
-            self.ticks[PLASTICITY] += t3 - t2;
+            let t3 = if self.state.plastic {
+                self.clock.now()
+            } else {
+                t2
+            };
+            self.counters.ticks[EVOLVE] += t1 - t0;
+            self.counters.ticks[PROPAGATE] += t2 - t1;
+            self.counters.ticks[PLASTICITY] += t3 - t2;
         }
-        self.step += 1;
+        self.state.step += 1;
     }
 
     /// Whether a worker found a NaN or infinite state: every worker sees it after the
@@ -368,17 +394,17 @@ impl<R: Real, K: Clock> Worker<R, K> {
     /// The NaN or infinite value this worker found, scanning its state now if it has
     /// not found one yet (at the end of a run, no need for all workers to agree).
     pub fn check_state(&mut self) -> Option<&NonFinite> {
-        self.watch.scan(&self.populations, self.step);
+        self.watch.scan(&self.state.populations, self.state.step);
         self.watch.failure.as_ref()
     }
 
     /// Delivers to connection `c`'s targets the spikes emitted one delay before `step`.
     fn deliver(&mut self, c: usize, step: u64, history: &History) {
-        let conn = &mut self.connections[c];
+        let conn = &mut self.state.connections[c];
         let Some(emitted_at) = step.checked_sub(conn.delay_steps as u64) else {
             return;
         };
-        let input = self.populations[conn.post].input(conn.channel);
+        let input = self.state.populations[conn.post].input(conn.channel);
         let offset = conn.pre_offset;
         let spikes = history
             .of_population(emitted_at, conn.pre)
@@ -386,10 +412,10 @@ impl<R: Real, K: Clock> Worker<R, K> {
             .map(move |&g| g - offset);
         if conn.is_plastic() {
             let n = conn.propagate_plastic(spikes, input, step);
-            self.events += n;
-            self.plastic_events += n;
+            self.counters.events += n;
+            self.counters.plastic_events += n;
         } else {
-            self.events += conn.propagate(spikes, input);
+            self.counters.events += conn.propagate(spikes, input);
         }
     }
 
@@ -402,7 +428,7 @@ impl<R: Real, K: Clock> Worker<R, K> {
         self.received.extend_from_slice(&self.emitted);
         self.ingest();
         let t1 = self.clock.now();
-        self.ticks[SYNC] += t1 - t0;
+        self.counters.ticks[SYNC] += t1 - t0;
         self.block_t0 = t1;
     }
 
@@ -410,9 +436,9 @@ impl<R: Real, K: Clock> Worker<R, K> {
     /// returns the tick it ended at.
     pub(crate) fn end_block(&mut self) -> u64 {
         let t0 = self.clock.now();
-        self.compute_ticks += t0 - self.block_t0;
-        if let Some(a) = &mut self.arrivals {
-            a.push(t0 - self.trace_t0);
+        self.counters.compute_ticks += t0 - self.block_t0;
+        if let Some(a) = &mut self.counters.arrivals {
+            a.push(t0 - self.counters.trace_t0);
         }
         t0
     }
@@ -420,45 +446,40 @@ impl<R: Real, K: Clock> Worker<R, K> {
     /// Puts the gathered spikes (`received`, in worker order) of the block that just
     /// ended into the delay ring, and starts the next block.
     pub(crate) fn ingest(&mut self) {
-        self.history.take_in(&self.received, self.step);
+        self.history.take_in(&self.received, self.state.step);
         self.end_exchange(self.received.len());
     }
 
     /// The exchange of `received` spikes (network-wide) is taken in: starts the next
     /// block.
     pub(crate) fn end_exchange(&mut self, received: usize) {
-        self.exchanged += received as u64;
+        self.counters.exchanged += received as u64;
         if let Some(rec) = &mut self.record {
             rec.extend_from_slice(&self.emitted);
         }
         self.emitted.clear();
-        self.block_start = self.step;
+        self.block_start = self.state.step;
     }
 
     /// Exchanges the spikes of an unfinished block (end of a run whose length is not a
     /// multiple of the minimum delay), so that every spike is gathered.
     pub fn flush(&mut self) {
-        if self.step > self.block_start {
+        if self.state.step > self.block_start {
             self.exchange();
         }
     }
 
     /// Switches weight updates of every plastic connection on or off.
     pub fn set_learning(&mut self, on: bool) {
-        for c in &mut self.connections {
+        for c in &mut self.state.connections {
             c.set_learning(on);
         }
     }
 
-    /// Forgets what was measured so far (phase times, counts, statistics, recorded
-    /// spikes): the end of a priming run. The state of the network is kept.
+    /// Forgets what was measured so far (counters, exchange trace, statistics,
+    /// recorded spikes): the start of a run. The state of the network is kept.
     pub fn reset_measurements(&mut self) {
-        self.ticks = [0; 5];
-        self.compute_ticks = 0;
-        self.spikes = 0;
-        self.events = 0;
-        self.plastic_events = 0;
-        self.exchanged = 0;
+        self.counters = Counters::default();
         self.stats = SpikeStats::new(self.stats.len());
         if let Some(r) = &mut self.record {
             r.clear();
@@ -467,13 +488,13 @@ impl<R: Real, K: Clock> Worker<R, K> {
 
     /// Starts recording this worker's arrival time at every exchange, from now on.
     pub fn trace_exchanges(&mut self) {
-        self.trace_t0 = self.clock.now();
-        self.arrivals = Some(Vec::new());
+        self.counters.trace_t0 = self.clock.now();
+        self.counters.arrivals = Some(Vec::new());
     }
 
     /// Arrival times (seconds since [`Worker::trace_exchanges`]), if tracing.
     pub fn arrivals(&self) -> Option<Vec<f64>> {
-        let a = self.arrivals.as_ref()?;
+        let a = self.counters.arrivals.as_ref()?;
         Some(
             a.iter()
                 .map(|&t| self.clock.nanos(t) as f64 * 1e-9)
@@ -482,39 +503,39 @@ impl<R: Real, K: Clock> Worker<R, K> {
     }
 
     pub fn steps_done(&self) -> u64 {
-        self.step
+        self.state.step
     }
 
     /// Spikes exchanged so far, network-wide.
     pub fn spikes_exchanged(&self) -> u64 {
-        self.exchanged
+        self.counters.exchanged
     }
 
     pub fn partition(&self) -> &Partition {
-        &self.partition
+        &self.state.partition
     }
 
     /// The local slice of population `p` (for probes and tests).
     pub fn population(&self, p: usize) -> &Population<R> {
-        &self.populations[p]
+        &self.state.populations[p]
     }
 
     pub fn population_mut(&mut self, p: usize) -> &mut Population<R> {
-        &mut self.populations[p]
+        &mut self.state.populations[p]
     }
 
     pub fn connection(&self, c: usize) -> &Connection<R> {
-        &self.connections[c]
+        &self.state.connections[c]
     }
 
     pub fn connection_mut(&mut self, c: usize) -> &mut Connection<R> {
-        &mut self.connections[c]
+        &mut self.state.connections[c]
     }
 
     /// Continues from `step` (a restored checkpoint's: its populations and connections
     /// are loaded, every spike before it is exchanged).
     pub(crate) fn set_step(&mut self, step: u64) {
-        self.step = step;
+        self.state.step = step;
         self.block_start = step;
         self.emitted.clear();
     }
@@ -529,12 +550,21 @@ impl<R: Real, K: Clock> Worker<R, K> {
     /// sampled proportions. Barrier and sync are timed exactly at every exchange.
     pub fn report(&self) -> WorkerReport {
         WorkerReport {
-            neurons: self.partition.neuron_count(),
-            synapses: self.connections.iter().map(|c| c.synapse_count()).sum(),
-            phases: phases(&self.clock, &self.ticks, self.compute_ticks),
-            spikes: self.spikes,
-            events: self.events,
-            plastic_events: self.plastic_events,
+            neurons: self.state.partition.neuron_count(),
+            synapses: self
+                .state
+                .connections
+                .iter()
+                .map(|c| c.synapse_count())
+                .sum(),
+            phases: phases(
+                &self.clock,
+                &self.counters.ticks,
+                self.counters.compute_ticks,
+            ),
+            spikes: self.counters.spikes,
+            events: self.counters.events,
+            plastic_events: self.counters.plastic_events,
         }
     }
 
@@ -547,15 +577,14 @@ impl<R: Real, K: Clock> Worker<R, K> {
             spikes: self.record.as_mut().map(std::mem::take),
             stats: std::mem::replace(
                 &mut self.stats,
-                SpikeStats::new(self.partition.neuron_count()),
+                SpikeStats::new(self.state.partition.neuron_count()),
             ),
-            partition: self.partition.clone(),
+            partition: self.state.partition.clone(),
             arrivals: self.arrivals(),
             threads_active: None,
             walls: None,
         };
         self.reset_measurements();
-        self.arrivals = None;
         o
     }
 

@@ -147,7 +147,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
                 w.watch.stop |= self.stop.load(Ordering::Acquire);
             }
             let t1 = w.clock.now();
-            w.ticks[SYNC] += t1 - t0;
+            w.counters.ticks[SYNC] += t1 - t0;
         }
     }
 
@@ -269,7 +269,10 @@ impl<R: Real, K: Clock> Pool<R, K> {
     ) {
         let mut guard = self.part(p);
         let part = guard.as_mut().expect("partitions are built");
-        let (ticks0, compute0) = (part.worker.ticks, part.worker.compute_ticks);
+        let (ticks0, compute0) = (
+            part.worker.counters.ticks,
+            part.worker.counters.compute_ticks,
+        );
         self.ingest(part);
         let worker = &mut part.worker;
         worker.block_t0 = worker.clock.now();
@@ -280,14 +283,16 @@ impl<R: Real, K: Clock> Pool<R, K> {
             self.gate.beat(thread, *beats);
         }
         drop(history);
-        debug_assert_eq!(worker.step, win.end);
+        debug_assert_eq!(worker.state.step, win.end);
         if win.exchange {
             // The NaN/inf watch checks at exchanges every min-delay steps (not at the
             // flush of a partial last window), as in `Worker::step`.
-            part.checked = win.end % worker.min_delay == 0
-                && worker
-                    .watch
-                    .before_exchange(&worker.populations, win.end, &mut worker.emitted);
+            part.checked = win.end % worker.state.min_delay == 0
+                && worker.watch.before_exchange(
+                    &worker.state.populations,
+                    win.end,
+                    &mut worker.emitted,
+                );
             worker.end_block();
             let mut slot = self.slots[p].lock().unwrap_or_else(|e| e.into_inner());
             slot.clear();
@@ -295,9 +300,9 @@ impl<R: Real, K: Clock> Pool<R, K> {
             part.pending = true;
         }
         for (k, t) in work.0.iter_mut().enumerate() {
-            *t += part.worker.ticks[k] - ticks0[k];
+            *t += part.worker.counters.ticks[k] - ticks0[k];
         }
-        work.1 += part.worker.compute_ticks - compute0;
+        work.1 += part.worker.counters.compute_ticks - compute0;
     }
 
     /// Window `win` is complete on every partition: takes its exchange into the
@@ -498,6 +503,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
             .as_ref()
             .expect("partitions are built")
             .worker
+            .state
             .step
     }
 
@@ -549,6 +555,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
             .as_ref()
             .expect("partitions are built")
             .worker
+            .state
             .min_delay;
         let wins = windows(start, start + steps, d, flush);
         self.progress_every = progress_every;
