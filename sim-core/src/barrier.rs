@@ -1,4 +1,6 @@
-//! The barrier the threads of one process meet at before every spike exchange.
+//! How the threads of one process wait for each other: the pooled scheduler's [`Gate`]
+//! ("every partition has finished window w"), what a thread waits at in the `barrier`
+//! phase.
 //!
 //! Why not `std::sync::Barrier`: it always parks waiters on a futex, and waking one costs
 //! tens of microseconds, as much as the 8 steps between two exchanges of the
@@ -185,74 +187,9 @@ impl Sleep {
     }
 }
 
-/// A barrier for `n` threads that spins while the awaited threads make progress and
-/// parks otherwise (see the module doc).
-#[derive(Debug)]
-pub struct Barrier {
-    n: usize,
-    arrived: AtomicUsize,
-    /// Completed rounds.
-    generation: AtomicU64,
-    sleep: Sleep,
-}
-
-impl Barrier {
-    /// A barrier for `n` threads, with the policy for `n` threads on this machine.
-    pub fn new(n: usize) -> Self {
-        Self::with_policy(n, WaitPolicy::for_cores(n))
-    }
-
-    pub fn with_policy(n: usize, policy: WaitPolicy) -> Self {
-        Barrier {
-            n,
-            arrived: AtomicUsize::new(0),
-            generation: AtomicU64::new(0),
-            sleep: Sleep::new(n, policy),
-        }
-    }
-
-    pub fn policy(&self) -> WaitPolicy {
-        self.sleep.policy
-    }
-
-    /// Thread `thread` made progress (called once per step): waiters keep spinning
-    /// while some heartbeat moves.
-    #[inline]
-    pub fn beat(&self, thread: usize, progress: u64) {
-        self.sleep.beat(thread, progress);
-    }
-
-    /// How many times a waiter has parked so far.
-    pub fn parks(&self) -> u64 {
-        self.sleep.parks()
-    }
-
-    /// Returns once all `n` threads have called it.
-    pub fn wait(&self) {
-        self.sleep.check_poison();
-        let generation = self.generation.load(Ordering::Acquire);
-        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.n {
-            self.arrived.store(0, Ordering::Relaxed);
-            self.generation.fetch_add(1, Ordering::SeqCst);
-            self.sleep.notify();
-            return;
-        }
-        self.sleep
-            .wait_until(|| self.generation.load(Ordering::Acquire) != generation);
-    }
-
-    /// Makes every waiter (and every later wait) panic instead of hanging.
-    pub fn poison(&self) {
-        self.sleep.poison();
-    }
-
-    pub fn is_poisoned(&self) -> bool {
-        self.sleep.poisoned.load(Ordering::Acquire)
-    }
-}
-
 /// A counter that threads wait to reach: the pooled scheduler's "every partition has
-/// finished window w" (see `engine::pool`). Waiting adapts as at a [`Barrier`].
+/// finished window w" (see `engine::pool`). Waiting spins or parks as the module doc
+/// says.
 #[derive(Debug)]
 pub struct Gate {
     value: AtomicU64,
@@ -284,7 +221,8 @@ impl Gate {
         self.sleep.wait_until(|| self.get() >= target);
     }
 
-    /// As [`Barrier::beat`].
+    /// Thread `thread` made progress (called once per step): waiters keep spinning
+    /// while some heartbeat moves.
     #[inline]
     pub fn beat(&self, thread: usize, progress: u64) {
         self.sleep.beat(thread, progress);
@@ -294,8 +232,13 @@ impl Gate {
         self.sleep.parks()
     }
 
+    /// Makes every waiter (and every later wait) panic instead of hanging.
     pub fn poison(&self) {
         self.sleep.poison();
+    }
+
+    pub fn is_poisoned(&self) -> bool {
+        self.sleep.poisoned.load(Ordering::Acquire)
     }
 }
 
@@ -304,50 +247,53 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    /// Every thread passes round r only after all have arrived at it.
+    /// No waiter passes value v before the gate reaches it.
     fn rounds(policy: WaitPolicy) {
         let n = 3;
-        let b = Arc::new(Barrier::with_policy(n, policy));
-        let counter = Arc::new(AtomicUsize::new(0));
+        let g = Arc::new(Gate::new(n, policy));
+        let reached = Arc::new(AtomicU64::new(0));
         std::thread::scope(|s| {
-            for t in 0..n {
-                let (b, counter) = (b.clone(), counter.clone());
+            for t in 1..n {
+                let (g, reached) = (g.clone(), reached.clone());
                 s.spawn(move || {
-                    for round in 0..2000 {
-                        counter.fetch_add(1, Ordering::SeqCst);
-                        b.beat(t, round);
-                        b.wait();
-                        let c = counter.load(Ordering::SeqCst);
-                        assert!(c >= n * (round as usize + 1), "round {round}: {c}");
-                        b.wait();
+                    for round in 1..=2000 {
+                        g.beat(t, round);
+                        g.wait_for(round);
+                        let r = reached.load(Ordering::SeqCst);
+                        assert!(r >= round, "passed {round} at {r}");
                     }
                 });
             }
+            for round in 1..=2000 {
+                g.beat(0, round);
+                reached.store(round, Ordering::SeqCst);
+                assert_eq!(g.advance(), round);
+            }
         });
-        assert_eq!(counter.load(Ordering::SeqCst), n * 2000);
     }
 
     #[test]
-    fn no_thread_passes_before_all_arrive_spinning() {
+    fn no_thread_passes_before_the_gate_spinning() {
         rounds(WaitPolicy::ADAPTIVE);
     }
 
     #[test]
-    fn no_thread_passes_before_all_arrive_parking() {
+    fn no_thread_passes_before_the_gate_parking() {
         rounds(WaitPolicy::PARK);
     }
 
     #[test]
-    fn a_poisoned_barrier_does_not_hang() {
-        let b = Arc::new(Barrier::new(2));
-        let b2 = b.clone();
-        let waiter = std::thread::spawn(move || b2.wait());
+    fn a_poisoned_gate_does_not_hang() {
+        let g = Arc::new(Gate::new(2, WaitPolicy::ADAPTIVE));
+        let g2 = g.clone();
+        let waiter = std::thread::spawn(move || g2.wait_for(1));
         std::thread::sleep(Duration::from_millis(20));
-        b.poison();
+        g.poison();
         assert!(
             waiter.join().is_err(),
             "the waiter panics instead of hanging"
         );
+        assert!(g.is_poisoned());
     }
 
     /// CPU time of the calling thread.
@@ -366,19 +312,27 @@ mod tests {
     /// time stays far below the wall time it waits. A spinning barrier fails this.
     #[test]
     fn a_waiter_yields_its_cpu_to_a_stalled_worker() {
-        let b = Arc::new(Barrier::with_policy(2, WaitPolicy::ADAPTIVE));
+        let b = Arc::new(Gate::new(2, WaitPolicy::ADAPTIVE));
         let b2 = b.clone();
+        // The stalled thread starts a round only once the waiter has passed the last
+        // (so the waiter always comes to a closed gate, however late it runs).
+        let passed = Arc::new(AtomicU64::new(0));
+        let passed2 = passed.clone();
         let stalled = std::thread::spawn(move || {
             for round in 0..20 {
+                while passed2.load(Ordering::Acquire) < round {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
                 b2.beat(1, round);
                 std::thread::sleep(Duration::from_millis(10));
-                b2.wait();
+                b2.advance();
             }
         });
         let (wall0, cpu0) = (Instant::now(), thread_cpu());
         for round in 0..20 {
             b.beat(0, round);
-            b.wait();
+            b.wait_for(round + 1);
+            passed.store(round + 1, Ordering::Release);
         }
         let (wall, cpu) = (wall0.elapsed(), thread_cpu() - cpu0);
         stalled.join().unwrap();
@@ -400,7 +354,7 @@ mod tests {
             patience: Duration::from_secs(1),
             max_spin: Duration::from_secs(20),
         };
-        let b = Arc::new(Barrier::with_policy(2, policy));
+        let b = Arc::new(Gate::new(2, policy));
         let b2 = b.clone();
         let busy = std::thread::spawn(move || {
             for round in 0..5u64 {
@@ -410,12 +364,12 @@ mod tests {
                     k += 1;
                     b2.beat(1, round * 1_000_000 + k);
                 }
-                b2.wait();
+                b2.advance();
             }
         });
         for round in 0..5 {
             b.beat(0, round);
-            b.wait();
+            b.wait_for(round + 1);
         }
         busy.join().unwrap();
         assert_eq!(

@@ -10,8 +10,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use crate::barrier::{Barrier, WaitPolicy};
-
 /// One spike: the step it was emitted in and the neuron's global id.
 #[derive(
     Debug,
@@ -46,8 +44,9 @@ pub trait Communicator: Send + Sync + std::fmt::Debug {
     }
     /// Returns once every rank has called it.
     fn barrier(&self);
-    /// Replaces `all` with every rank's `local` spikes, in rank order.
-    fn allgather(&self, local: &[Spike], all: &mut Vec<Spike>);
+    /// Every rank's `local` spikes, in rank order: `local` itself where this is the
+    /// only rank, else gathered into `buf`.
+    fn allgather<'a>(&self, local: &'a [Spike], buf: &'a mut Vec<Spike>) -> &'a [Spike];
     /// Whether `yes` holds on every rank (a logical and; a barrier too).
     fn all_agree(&self, yes: bool) -> bool;
     /// Every rank's `bytes` at rank 0, in rank order; `None` on the other ranks.
@@ -68,9 +67,8 @@ impl Communicator for Local {
         1
     }
     fn barrier(&self) {}
-    fn allgather(&self, local: &[Spike], all: &mut Vec<Spike>) {
-        all.clear();
-        all.extend_from_slice(local);
+    fn allgather<'a>(&self, local: &'a [Spike], _buf: &'a mut Vec<Spike>) -> &'a [Spike] {
+        local
     }
     fn all_agree(&self, yes: bool) -> bool {
         yes
@@ -105,12 +103,12 @@ impl Communicator for Delayed {
     fn barrier(&self) {
         self.inner.barrier()
     }
-    fn allgather(&self, local: &[Spike], all: &mut Vec<Spike>) {
+    fn allgather<'a>(&self, local: &'a [Spike], buf: &'a mut Vec<Spike>) -> &'a [Spike] {
         let until = Instant::now() + self.latency;
         while Instant::now() < until {
             std::hint::spin_loop();
         }
-        self.inner.allgather(local, all)
+        self.inner.allgather(local, buf)
     }
     fn all_agree(&self, yes: bool) -> bool {
         self.inner.all_agree(yes)
@@ -130,17 +128,15 @@ mod tests {
     #[test]
     fn local_gathers_its_own_spikes_and_delayed_waits_first() {
         let spikes = [Spike { step: 3, gid: 7 }, Spike { step: 4, gid: 1 }];
-        let mut all = vec![Spike::default(); 5];
-        Local.allgather(&spikes, &mut all);
-        assert_eq!(all, spikes);
+        let mut buf = Vec::new();
+        assert_eq!(Local.allgather(&spikes, &mut buf), spikes);
         let slow = Delayed {
             inner: Arc::new(Local),
             latency: Duration::from_millis(2),
         };
         let t0 = Instant::now();
-        slow.allgather(&spikes[..1], &mut all);
+        assert_eq!(slow.allgather(&spikes[..1], &mut buf), &spikes[..1]);
         assert!(t0.elapsed() >= Duration::from_millis(2));
-        assert_eq!(all, spikes[..1]);
         assert_eq!(slow.gather_bytes(b"x"), Some(vec![b"x".to_vec()]));
     }
 }

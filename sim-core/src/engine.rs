@@ -1,14 +1,25 @@
-//! The step loop of one worker and the driver that runs all workers in lockstep.
+//! A partition's step pipeline: its state, its counters and the phases of one step.
 //!
-//! One step: `evolve` (integrate the local neurons, collect their spikes) →
-//! `propagate` (deliver spikes emitted one delay ago through the local synapses) →
-//! `plasticity`. Every `min_delay` steps: `barrier` (wait for the slowest worker) and
-//! `sync` (allgather the block's spikes into the delay ring).
+//! A [`Worker`] is one partition as the pipeline steps it: its `PartitionState` (what a
+//! checkpoint saves: populations, connections, offsets, step), its `Counters` (plain
+//! measured numbers, cleared at the start of a run) and the scratch buffers of a step.
+//! One step (`Worker::advance_reading`): `evolve` (integrate the local neurons, collect
+//! their spikes) → `propagate` (deliver the spikes emitted one delay ago through the
+//! local synapses) → `plasticity`. The spikes of earlier steps are read from the
+//! process's spike history (`history`).
+//!
+//! The run drivers are elsewhere: the pooled scheduler (`pool`) steps a process's
+//! partitions on its threads and, every `min_delay` steps, exchanges their spikes with
+//! the other ranks (its waits count as `barrier`, the exchange as `sync`); a
+//! [`Simulation`] owns the pool, in one process or as one MPI rank. Here are the
+//! one-shot entry point for one process ([`simulate`], with [`RunConfig`]) and the
+//! assembly of a run's result. ([`Worker::step`] steps a partition that is the whole
+//! network on its own, for tests.)
 //!
 //! A spike emitted at step s reaches its target's input at step s + delay (in that
 //! step's `propagate`), i.e. it acts on the membrane from step s + delay + 1 on. Since
-//! every delay is at least `min_delay`, a block's spikes are exchanged before any worker
-//! needs them.
+//! every delay is at least `min_delay`, a window's spikes are exchanged before any
+//! partition needs them.
 
 use std::time::Instant;
 

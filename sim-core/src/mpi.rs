@@ -126,7 +126,7 @@ impl Communicator for Mpi {
     fn barrier(&self) {
         wait_politely(self.inner().world.immediate_barrier());
     }
-    fn allgather(&self, local: &[Spike], all: &mut Vec<Spike>) {
+    fn allgather<'a>(&self, local: &'a [Spike], all: &'a mut Vec<Spike>) -> &'a [Spike] {
         let mut guard = self.inner();
         let Inner {
             world,
@@ -157,6 +157,7 @@ impl Communicator for Mpi {
             step: p[0],
             gid: p[1] as u32,
         }));
+        all
     }
     fn all_agree(&self, yes: bool) -> bool {
         let mine = yes as i32;

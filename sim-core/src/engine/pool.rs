@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use super::history::History;
 use super::{phases, Observer, Outcome, Worker, BARRIER, SYNC};
-use crate::barrier::{Barrier, Gate, WaitPolicy};
+use crate::barrier::{Gate, WaitPolicy};
 use crate::comm::{Communicator, Spike};
 use crate::contention::LoadProbe;
 use crate::health::ALARM;
@@ -94,8 +94,6 @@ pub(crate) struct Pool<R: Real, K: Clock> {
     last_exchange: AtomicU64,
     /// Windows completed since the pool was made.
     gate: Gate,
-    /// Where every thread meets between the parts of a run (built, primed, done).
-    join: Barrier,
     /// Next ticket of the current segment, and tickets finished.
     next: AtomicU64,
     finished: AtomicU64,
@@ -157,12 +155,12 @@ impl<R: Real, K: Clock> Pool<R, K> {
     /// thread that completed the window.
     fn take_in(&self, upto: u64) -> (usize, bool) {
         let mut guard = self.gathered.lock().unwrap_or_else(|e| e.into_inner());
-        let (local, all) = &mut *guard;
+        let (local, buf) = &mut *guard;
         local.clear();
         for slot in &self.slots {
             local.extend_from_slice(&slot.lock().unwrap_or_else(|e| e.into_inner()));
         }
-        self.comm.allgather(local, all);
+        let all = self.comm.allgather(local, buf);
         let alarm = all.iter().any(|sp| sp.gid == ALARM);
         self.history
             .write()
@@ -228,7 +226,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
                 self.close_window(win, observer, run_start, &mut work.0);
                 self.gate.advance();
                 if w + 1 == wins.len() as u64 || self.stop.load(Ordering::Acquire) {
-                    // The segment is over: retired threads must come to the join.
+                    // The segment is over: retired threads must leave it too.
                     let _g = self.retired.lock().unwrap_or_else(|e| e.into_inner());
                     self.rejoin.notify_all();
                 }
@@ -375,7 +373,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
             && self.next.load(Ordering::Acquire) < total
             && !self.stop.load(Ordering::Acquire)
         {
-            if self.join.is_poisoned() {
+            if self.gate.is_poisoned() {
                 panic!("another worker panicked; abandoning the run");
             }
             // The timeout only bounds how late a poisoning is noticed.
@@ -427,7 +425,6 @@ impl<R: Real, K: Clock> Pool<R, K> {
             )),
             last_exchange: AtomicU64::new(0),
             gate: Gate::new(threads, WaitPolicy::for_cores(busy)),
-            join: Barrier::new(threads),
             next: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             exchanged: AtomicU64::new(0),
@@ -611,7 +608,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
     }
 }
 
-/// Poisons the pool's gate and barrier if a thread unwinds, so the others stop
+/// Poisons the pool's gate if a thread unwinds, so the others stop
 /// instead of waiting forever.
 struct PoisonOnPanic<'a, R: Real, K: Clock>(&'a Pool<R, K>);
 
@@ -619,7 +616,6 @@ impl<R: Real, K: Clock> Drop for PoisonOnPanic<'_, R, K> {
     fn drop(&mut self) {
         if std::thread::panicking() {
             self.0.gate.poison();
-            self.0.join.poison();
         }
     }
 }
