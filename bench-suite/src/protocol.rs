@@ -23,12 +23,55 @@
 //! duration = 10.0
 //! input_rate = { P = 5.0 } # Hz, per Poisson population
 //! save_weights = "w-after-probe"
+//! save_state = { "pop/E/v" = "v-after-probe.npy" }
 //! checkpoint = "ck-probe"
 //! spikes = "probe-spikes.npy"
+//! [[segment]]
+//! name = "replay"
+//! duration = 10.0
+//! load_weights = "w-after-probe"           # a weight set, as --load-weights reads it
+//! set = { "pop/E/v" = "v-after-probe.npy" } # any state array, from a 1-D .npy
 //! ```
 //!
-//! Changes apply before the segment's first step and persist. There is no implicit
+//! Changes apply before the segment's first step and persist; the segment's record
+//! lists them (`config.segment.changes`, paths as written). There is no implicit
 //! priming: a segment with `learning = false` primes.
+//!
+//! - `set = { "ARRAY" = "FILE.npy", … }` replaces a state array (the names of a
+//!   checkpoint: `pop/E/v`, `pop/E/g_exc`, `conn/EE/weight` in (post, pre) order,
+//!   `conn/EE/post_trace`, `pop/P/rate`, …; an unknown name is refused with the list)
+//!   from a 1-D `.npy` of its length. A floating-point array takes `float32` or
+//!   `float64` (converted to its own type; NaN, infinities and values beyond the
+//!   range of `float32` for an f32 array are refused), an integer array only its own
+//!   type. A checkpoint's `pop.E.v.npy` reads.
+//! - `save_state = { "ARRAY" = "FILE.npy", … }` writes arrays at the segment's end,
+//!   1-D in their own type (`<f4`/`<f8` as the run's precision, `<u4`, `<u8`), so a
+//!   later `set` takes them back bit for bit.
+//! - `load_weights = "DIR"` reads a weight set (`ee.mtx`, …, every pathway) as
+//!   `snn-bench run --load-weights` does, and sets the weights of the plastic pathways.
+//!   Each file must list exactly the built synapses (the connectivity stays; a set of
+//!   another seed or network is refused naming the file and the first differing
+//!   synapse); a static pathway's weights are fixed when the network is built, so its
+//!   file must hold them as built (another static weight is refused: build from it
+//!   with `[run] load_weights`). A `save_weights` of this protocol, or of a run of the
+//!   same network, loads.
+//! - `input_rate_file = { P = "FILE.npy" }` gives a Poisson population one rate per
+//!   neuron (Hz, `float32` or `float64`, its size long, finite and >= 0). It needs the
+//!   population's rate (`pop/P/rate`) to hold one value per neuron; today's Poisson
+//!   sources hold one rate for the population, so the key is refused (naming the
+//!   array) before anything runs, until the simulator keeps per-neuron rates.
+//!
+//! Everything is checked before the first segment runs, so a bad file in the fifth
+//! segment costs nothing: the `.npy` headers (1-D, dtype, the length against the
+//! file's size, C order) when the protocol is read; rate files' length and values
+//! once the network is described; array names, types and lengths, every `set` file's
+//! values and every `load_weights` set against the built synapses once the network is
+//! built. A file that an earlier segment writes (its `save_state` file, its
+//! `save_weights` directory, a file in its checkpoint) is checked when read, and for a
+//! `save_state` file, up front, that the arrays match; a file there before the run is
+//! read twice (checked, then read at its segment). The outputs (spikes, weights,
+//! `save_state` files, checkpoints) are checked before the run as `snn-bench run`
+//! checks its own: none replaces a file without `--force`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -36,15 +79,16 @@ use std::path::{Path, PathBuf};
 use clap::CommandFactory;
 use serde::Deserialize;
 use sim_core::model::NeuronModel;
+use sim_core::mtx::Entry;
 use sim_core::state::Values;
 use sim_core::timers::{Clock, Off, On};
-use sim_core::{Context, Precision, Real, RunOptions, Simulation};
+use sim_core::{Connectivity, Context, Precision, Real, RunOptions, Simulation};
 
 use crate::conditions::Conditions;
 use crate::host::{Host, Usage};
 use crate::record::{Marks, RankUsage, Record, Segment};
 use crate::run::{Progress, RunArgs};
-use crate::{jsonl, limits, networks, outputs, spikes, weights};
+use crate::{jsonl, limits, networks, npy, outputs, spikes, weights};
 
 /// Most segments in one protocol.
 pub const MAX_SEGMENTS: usize = 10_000;
@@ -55,7 +99,8 @@ const MAX_FILE_BYTES: u64 = 16 << 20;
 pub struct ProtocolArgs {
     /// The protocol (TOML): a [run] table with the flags of `snn-bench run`, and
     /// [[segment]] tables (name, duration; optional learning, learning_rate,
-    /// input_rate, save_weights, checkpoint, spikes).
+    /// input_rate, input_rate_file, set, load_weights, save_weights, save_state,
+    /// checkpoint, spikes).
     pub file: PathBuf,
     /// Append the records here (default: [run] out).
     #[arg(long)]
@@ -84,7 +129,11 @@ struct SegmentSpec {
     learning: Option<bool>,
     learning_rate: Option<f64>,
     input_rate: Option<BTreeMap<String, f64>>,
+    input_rate_file: Option<BTreeMap<String, PathBuf>>,
+    set: Option<BTreeMap<String, PathBuf>>,
+    load_weights: Option<PathBuf>,
     save_weights: Option<PathBuf>,
+    save_state: Option<BTreeMap<String, PathBuf>>,
     checkpoint: Option<PathBuf>,
     spikes: Option<PathBuf>,
 }
@@ -105,8 +154,96 @@ impl SegmentSpec {
                 serde_json::to_value(rates).expect("rates serialise"),
             );
         }
+        let paths = |m: &BTreeMap<String, PathBuf>| {
+            serde_json::Value::Object(
+                m.iter()
+                    .map(|(k, p)| (k.clone(), p.display().to_string().into()))
+                    .collect(),
+            )
+        };
+        if let Some(files) = &self.input_rate_file {
+            c.insert("input_rate_file".into(), paths(files));
+        }
+        if let Some(dir) = &self.load_weights {
+            c.insert("load_weights".into(), dir.display().to_string().into());
+        }
+        if let Some(files) = &self.set {
+            c.insert("set".into(), paths(files));
+        }
         c
     }
+
+    /// The files read at the segment's start: (key, path, what it is).
+    fn inputs(&self) -> Vec<(String, &Path, Reads)> {
+        let mut v = Vec::new();
+        for (pop, path) in self.input_rate_file.iter().flatten() {
+            v.push((format!("input_rate_file.{pop}"), path.as_path(), Reads::Npy));
+        }
+        if let Some(dir) = &self.load_weights {
+            v.push(("load_weights".into(), dir.as_path(), Reads::WeightSet));
+        }
+        for (name, path) in self.set.iter().flatten() {
+            v.push((set_key(name), path.as_path(), Reads::Npy));
+        }
+        v
+    }
+
+    /// What the segment writes: (key, path, what it is).
+    fn outputs(&self) -> Vec<(String, &Path, Writes)> {
+        let mut v = Vec::new();
+        if let Some(path) = &self.spikes {
+            v.push(("spikes".into(), path.as_path(), Writes::Spikes));
+        }
+        if let Some(dir) = &self.save_weights {
+            v.push(("save_weights".into(), dir.as_path(), Writes::WeightSet));
+        }
+        for (name, path) in self.save_state.iter().flatten() {
+            v.push((
+                save_state_key(name),
+                path.as_path(),
+                Writes::State(name.clone()),
+            ));
+        }
+        if let Some(dir) = &self.checkpoint {
+            v.push(("checkpoint".into(), dir.as_path(), Writes::Checkpoint));
+        }
+        v
+    }
+}
+
+fn set_key(array: &str) -> String {
+    format!("set.{array:?}")
+}
+
+fn save_state_key(array: &str) -> String {
+    format!("save_state.{array:?}")
+}
+
+/// What a segment's input is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reads {
+    /// A 1-D `.npy` array (`set`, `input_rate_file`).
+    Npy,
+    /// A directory of Matrix Market files (`load_weights`).
+    WeightSet,
+}
+
+/// What a segment's output is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Writes {
+    Spikes,
+    WeightSet,
+    /// A `save_state` file of this array.
+    State(String),
+    Checkpoint,
+}
+
+/// An input that an earlier segment writes: checked when it is read.
+#[derive(Debug, Clone)]
+struct Earlier {
+    segment: usize,
+    /// The array a `save_state` file holds (None: a file in a checkpoint, a weight set).
+    array: Option<String>,
 }
 
 /// `snn-bench run`'s arguments, parsed from an argv made of the [run] table.
@@ -250,6 +387,8 @@ struct Protocol {
     file: PathBuf,
     args: RunArgs,
     segments: Vec<SegmentSpec>,
+    /// (segment, input key) of the inputs that an earlier segment writes.
+    earlier: BTreeMap<(usize, String), Earlier>,
 }
 
 impl Protocol {
@@ -345,11 +484,88 @@ fn read(a: &ProtocolArgs) -> Result<Protocol, String> {
             file.display()
         ));
     }
+    let earlier = check_inputs(&file, &segments)?;
     Ok(Protocol {
         file,
         args,
         segments,
+        earlier,
     })
+}
+
+/// Every segment's input files that exist before the run, as far as they can be checked
+/// without the network: `.npy` headers, weight directories. Returns the inputs that an
+/// earlier segment writes (checked when they are read).
+fn check_inputs(
+    file: &Path,
+    segments: &[SegmentSpec],
+) -> Result<BTreeMap<(usize, String), Earlier>, String> {
+    // Outputs of the segments so far, resolved: (segment, key, kind).
+    let mut written: BTreeMap<PathBuf, (usize, String, Writes)> = BTreeMap::new();
+    let mut earlier = BTreeMap::new();
+    for (i, s) in segments.iter().enumerate() {
+        let at = format!("{}: segment {i} ('{}')", file.display(), s.name);
+        for (key, path, reads) in s.inputs() {
+            let named = format!("{at}: {key} = {:?}", path.display().to_string());
+            let real = outputs::resolve(path).map_err(|e| format!("{named}: {e}"))?;
+            // The output it is, or one it is in (a checkpoint's `pop.E.v.npy`).
+            let from = real
+                .ancestors()
+                .find_map(|a| written.get(a).map(|w| (a == real, w.clone())));
+            if let Some((itself, (j, okey, kind))) = from {
+                let array = match (reads, &kind, itself) {
+                    (Reads::Npy, Writes::State(array), true) => Some(array.clone()),
+                    (Reads::Npy, Writes::Checkpoint, false)
+                    | (Reads::WeightSet, Writes::WeightSet, true) => None,
+                    _ => {
+                        return Err(format!(
+                            "{named}: segment {j} ('{}') writes {} its {okey}: expected {}",
+                            segments[j].name,
+                            if itself { "it as" } else { "it inside" },
+                            match reads {
+                                Reads::Npy => "a 1-D .npy array (a save_state file)",
+                                Reads::WeightSet => "a weight set (a save_weights directory)",
+                            }
+                        ))
+                    }
+                };
+                earlier.insert((i, key), Earlier { segment: j, array });
+                continue;
+            }
+            match reads {
+                Reads::Npy => {
+                    npy::inspect_1d(path).map_err(|e| format!("{at}: {key}: {e}"))?;
+                }
+                Reads::WeightSet => match std::fs::metadata(path) {
+                    Ok(m) if m.is_dir() => {}
+                    Ok(_) => {
+                        return Err(format!(
+                            "{named}: not a directory: expected a weight set (a directory \
+                             of .mtx files, as save_weights writes)"
+                        ))
+                    }
+                    Err(e) => return Err(format!("{named}: {e}")),
+                },
+            }
+        }
+        for (key, path, kind) in s.outputs() {
+            if let Ok(real) = outputs::resolve(path) {
+                written.insert(real, (i, key, kind));
+            }
+        }
+    }
+    Ok(earlier)
+}
+
+/// Whether `x` is a rate a Poisson source takes (Hz).
+fn rate_ok(x: f64) -> bool {
+    x.is_finite() && x >= 0.0
+}
+
+const RATE_EXPECTED: &str = "a finite rate >= 0 (Hz)";
+
+fn finite(x: f64) -> bool {
+    x.is_finite()
 }
 
 /// Runs the protocol in `a.file`; returns its records (also appended to the out file).
@@ -393,6 +609,37 @@ pub fn execute(a: &ProtocolArgs) -> Result<Vec<Record>, String> {
                 ));
             }
         }
+        check_set_once(&at, s, net)?;
+        for (pop, path) in s.input_rate_file.iter().flatten() {
+            let key = format!("input_rate_file.{pop}");
+            let Some(q) = net
+                .populations
+                .iter()
+                .find(|q| q.name == *pop && matches!(q.model, NeuronModel::Poisson(_)))
+            else {
+                return Err(format!(
+                    "{at}: {key}: not a Poisson population of '{}' (expected {})",
+                    net.name,
+                    match poisson.is_empty() {
+                        true => "none: this network has no Poisson population".to_string(),
+                        false => format!("one of: {}", poisson.join(", ")),
+                    }
+                ));
+            };
+            if !p.earlier.contains_key(&(i, key.clone())) {
+                npy::read_1d(
+                    path,
+                    &npy::Want {
+                        kind: "<f8",
+                        len: q.size,
+                        what: &format!("one rate per neuron of {pop}"),
+                        valid: &rate_ok,
+                        expected: RATE_EXPECTED,
+                    },
+                )
+                .map_err(|e| format!("{at}: {key}: {e}"))?;
+            }
+        }
         let n = limits::steps(&format!("{at}: duration"), s.duration, net.dt)?;
         if n == 0 {
             return Err(format!(
@@ -432,6 +679,47 @@ pub fn execute(a: &ProtocolArgs) -> Result<Vec<Record>, String> {
     }
 }
 
+/// Refuses a segment that sets one array twice at its start (say `input_rate.P` and
+/// `input_rate_file.P`, or `load_weights` and `set."conn/EE/weight"`).
+fn check_set_once(at: &str, s: &SegmentSpec, net: &sim_core::Network) -> Result<(), String> {
+    let plastic = || net.connections.iter().filter(|c| c.plasticity.is_some());
+    let mut by: Vec<(String, String)> = Vec::new();
+    if s.learning.is_some() {
+        by.extend(plastic().map(|c| (format!("conn/{}/learning", c.name), "learning".into())));
+    }
+    if s.learning_rate.is_some() {
+        by.extend(plastic().map(|c| {
+            (
+                format!("conn/{}/learning_rate", c.name),
+                "learning_rate".into(),
+            )
+        }));
+    }
+    for pop in s.input_rate.iter().flat_map(|m| m.keys()) {
+        by.push((format!("pop/{pop}/rate"), format!("input_rate.{pop}")));
+    }
+    for pop in s.input_rate_file.iter().flat_map(|m| m.keys()) {
+        by.push((format!("pop/{pop}/rate"), format!("input_rate_file.{pop}")));
+    }
+    if s.load_weights.is_some() {
+        by.extend(plastic().map(|c| (format!("conn/{}/weight", c.name), "load_weights".into())));
+    }
+    by.extend(
+        s.set
+            .iter()
+            .flat_map(|m| m.keys())
+            .map(|a| (a.clone(), set_key(a))),
+    );
+    for (k, (array, key)) in by.iter().enumerate() {
+        if let Some((_, first)) = by[..k].iter().find(|(a, _)| a == array) {
+            return Err(format!(
+                "{at}: {first} and {key} both set {array} at the segment's start: give it once"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Every output of every segment, before the run: a bad one must not cost the run.
 fn check_outputs(p: &Protocol, net: &sim_core::Network) -> Result<(), String> {
     let args = &p.args;
@@ -440,6 +728,13 @@ fn check_outputs(p: &Protocol, net: &sim_core::Network) -> Result<(), String> {
         if let Some(path) = &s.spikes {
             files.push(outputs::Output {
                 flag: format!("segment {i} ('{}') spikes", s.name),
+                path: path.clone(),
+                kind: outputs::Kind::Npy,
+            });
+        }
+        for (array, path) in s.save_state.iter().flatten() {
+            files.push(outputs::Output {
+                flag: format!("segment {i} ('{}') {}", s.name, save_state_key(array)),
                 path: path.clone(),
                 kind: outputs::Kind::Npy,
             });
@@ -464,6 +759,12 @@ fn check_outputs(p: &Protocol, net: &sim_core::Network) -> Result<(), String> {
         let at = p.at(i);
         if let Some(path) = &s.spikes {
             named.push((format!("{at} spikes"), resolve(&at, path)?));
+        }
+        for (array, path) in s.save_state.iter().flatten() {
+            named.push((
+                format!("{at} {}", save_state_key(array)),
+                resolve(&at, path)?,
+            ));
         }
         if let Some(dir) = &s.save_weights {
             outputs::check(&outputs::Request {
@@ -517,6 +818,8 @@ fn run_in<R: Real, K: Clock>(
         progress_every: (0.1 / net.dt).round().max(1.0) as u64,
         trace_exchanges: false,
     };
+    let mut shapes = Shapes::default();
+    check_arrays(p, net, &mut sim, &mut shapes)?;
     let host = Host::detect();
     let mut records = Vec::new();
     for (i, (s, &n)) in p.segments.iter().zip(steps).enumerate() {
@@ -537,6 +840,29 @@ fn run_in<R: Real, K: Clock>(
         for (pop, &hz) in s.input_rate.iter().flatten() {
             sim.set_array(&format!("pop/{pop}/rate"), Values::F64(vec![hz]))
                 .map_err(|e| format!("{at}: input_rate.{pop}: {e}"))?;
+        }
+        for (pop, path) in s.input_rate_file.iter().flatten() {
+            let key = format!("input_rate_file.{pop}");
+            let name = format!("pop/{pop}/rate");
+            let v = read_array(&mut sim, &mut shapes, &name, path)
+                .map_err(|e| format!("{at}: {key}: {e}"))?;
+            sim.set_array(&name, v)
+                .map_err(|e| format!("{at}: {key}: {e}"))?;
+        }
+        if let Some(dir) = &s.load_weights {
+            for (name, v) in
+                weight_values(net, dir, &mut sim).map_err(|e| format!("{at}: load_weights: {e}"))?
+            {
+                sim.set_array(&name, v)
+                    .map_err(|e| format!("{at}: load_weights: {e}"))?;
+            }
+        }
+        for (name, path) in s.set.iter().flatten() {
+            let key = set_key(name);
+            let v = read_array(&mut sim, &mut shapes, name, path)
+                .map_err(|e| format!("{at}: {key}: {e}"))?;
+            sim.set_array(name, v)
+                .map_err(|e| format!("{at}: {key}: {e}"))?;
         }
         let progress = Progress::new(net, first_step + n, args.quiet);
         let mut r = sim.run(n, &opts, &progress);
@@ -575,6 +901,11 @@ fn run_in<R: Real, K: Clock>(
             if let Some(dir) = &s.save_weights {
                 weights::save_entries(net, dir, args.force, |c| sim.synapses(c))
                     .map_err(|e| format!("{at}: save_weights: {e}"))?;
+            }
+            for (name, path) in s.save_state.iter().flatten() {
+                let key = save_state_key(name);
+                let v = sim.array(name).map_err(|e| format!("{at}: {key}: {e}"))?;
+                npy::write_1d(path, &v, args.force).map_err(|e| format!("{at}: {key}: {e}"))?;
             }
             if let Some(dir) = &s.checkpoint {
                 let mut saved = args.clone();
@@ -651,4 +982,228 @@ fn run_in<R: Real, K: Clock>(
         records.push(record);
     }
     Ok(records)
+}
+
+/// The type and length of the arrays asked for so far (joining an array over the
+/// partitions copies it: ask once).
+#[derive(Default)]
+struct Shapes(BTreeMap<String, (&'static str, usize)>);
+
+impl Shapes {
+    fn of<R: Real, K: Clock>(
+        &mut self,
+        sim: &mut Simulation<R, K>,
+        name: &str,
+    ) -> Result<(&'static str, usize), String> {
+        if let Some(&s) = self.0.get(name) {
+            return Ok(s);
+        }
+        let v = sim.array(name)?;
+        let s = (v.kind(), v.len());
+        self.0.insert(name.to_string(), s);
+        Ok(s)
+    }
+}
+
+/// Whether a file of `from`'s type and length can be read into `to`'s.
+fn fits((from, n): (&str, usize), (to, m): (&str, usize)) -> bool {
+    let float = |k: &str| matches!(k, "<f4" | "<f8");
+    n == m && (from == to || (float(from) && float(to)))
+}
+
+/// Reads `path` into array `name` in the array's type and length; rates of a Poisson
+/// population (`pop/P/rate`) must be finite and >= 0, other floating-point values
+/// finite.
+fn read_array<R: Real, K: Clock>(
+    sim: &mut Simulation<R, K>,
+    shapes: &mut Shapes,
+    name: &str,
+    path: &Path,
+) -> Result<Values, String> {
+    let (kind, len) = shapes.of(sim, name)?;
+    let rate = name.starts_with("pop/") && name.ends_with("/rate");
+    npy::read_1d(
+        path,
+        &npy::Want {
+            kind,
+            len,
+            what: name,
+            valid: if rate { &rate_ok } else { &finite },
+            expected: if rate {
+                RATE_EXPECTED
+            } else {
+                "a finite number"
+            },
+        },
+    )
+}
+
+/// After the build, before the first step: every array a segment names exists, every
+/// input file there is now fits its array (values included), every `load_weights`
+/// set matches the built synapses, and each `save_state` file an input reads holds an
+/// array of the right type and length.
+fn check_arrays<R: Real, K: Clock>(
+    p: &Protocol,
+    net: &sim_core::Network,
+    sim: &mut Simulation<R, K>,
+    shapes: &mut Shapes,
+) -> Result<(), String> {
+    // Files checked, with the array they were checked for (a file that many segments
+    // read is checked once).
+    let mut checked = BTreeSet::new();
+    let mut first = |name: &str, path: &Path| {
+        let real = outputs::resolve(path).unwrap_or_else(|_| path.to_path_buf());
+        checked.insert((name.to_string(), real))
+    };
+    for (i, s) in p.segments.iter().enumerate() {
+        let at = p.at(i);
+        let mut reads: Vec<(String, String, &Path)> = Vec::new();
+        for (pop, path) in s.input_rate_file.iter().flatten() {
+            let key = format!("input_rate_file.{pop}");
+            let name = format!("pop/{pop}/rate");
+            let size = net
+                .populations
+                .iter()
+                .find(|q| q.name == *pop)
+                .map_or(0, |q| q.size);
+            let (_, len) = shapes
+                .of(sim, &name)
+                .map_err(|e| format!("{at}: {key}: {e}"))?;
+            if len != size {
+                return Err(format!(
+                    "{at}: {key}: {name} holds {len} value(s) for the {size} neurons of {pop}: \
+                     this simulator keeps one rate per Poisson population, so per-neuron rates \
+                     cannot be set (give one rate with input_rate = {{ {pop} = HZ }})"
+                ));
+            }
+            reads.push((key, name, path));
+        }
+        for (name, path) in s.set.iter().flatten() {
+            reads.push((set_key(name), name.clone(), path));
+        }
+        for (key, name, path) in reads {
+            let shape = shapes
+                .of(sim, &name)
+                .map_err(|e| format!("{at}: {key}: {e}"))?;
+            match p.earlier.get(&(i, key.clone())) {
+                None if first(&name, path) => {
+                    read_array(sim, shapes, &name, path)
+                        .map_err(|e| format!("{at}: {key}: {e}"))?;
+                }
+                None => {}
+                Some(Earlier {
+                    segment: j,
+                    array: Some(src),
+                }) => {
+                    let from = shapes
+                        .of(sim, src)
+                        .map_err(|e| format!("{}: {}: {e}", p.at(*j), save_state_key(src)))?;
+                    if !fits(from, shape) {
+                        return Err(format!(
+                            "{at}: {key} = {:?}: segment {j} ('{}') saves {src} there ({} values \
+                             of {}), expected {} values of {} for {name}",
+                            path.display().to_string(),
+                            p.segments[*j].name,
+                            from.1,
+                            from.0,
+                            shape.1,
+                            shape.0
+                        ));
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        for name in s.save_state.iter().flat_map(|m| m.keys()) {
+            shapes
+                .of(sim, name)
+                .map_err(|e| format!("{at}: {}: {e}", save_state_key(name)))?;
+        }
+        if let Some(dir) = &s.load_weights {
+            if !p.earlier.contains_key(&(i, "load_weights".into())) && first("", dir) {
+                weight_values(net, dir, sim).map_err(|e| format!("{at}: load_weights: {e}"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The weight set in `dir`, read as `snn-bench run --load-weights` reads it (every
+/// pathway's file, its shape, pathway comment and weight range), checked against the
+/// built synapses: each file must list exactly the synapses `sim.synapses(c)` lists.
+/// Returns, for each plastic pathway, its `conn/<name>/weight` array in (post, pre)
+/// order and the run's precision; a static pathway's weights are fixed at the build,
+/// so its file must hold them as built (compared in the run's precision).
+fn weight_values<R: Real, K: Clock>(
+    net: &sim_core::Network,
+    dir: &Path,
+    sim: &mut Simulation<R, K>,
+) -> Result<Vec<(String, Values)>, String> {
+    let mut out = Vec::new();
+    for (c, spec) in net.connections.iter().enumerate() {
+        let path = dir.join(sim_core::mtx::file_name(&spec.name));
+        // One pathway at a time: at most one file's entries in memory.
+        let mut one = net.clone();
+        one.connections = vec![spec.clone()];
+        weights::load(&mut one, dir).map_err(|e| e.to_string())?;
+        let mut file: Vec<Entry> = match &one.connections[0].connectivity {
+            Connectivity::Explicit(entries) => entries.to_vec(),
+            _ => unreachable!("weights::load makes the connectivity explicit"),
+        };
+        drop(one);
+        file.sort_by_key(|&(pre, post, _)| (post, pre));
+        let built = sim.synapses(c);
+        let pair = |e: Option<&Entry>| e.map(|&(pre, post, _)| (post, pre));
+        let at = |(pre, post, _): Entry| {
+            format!(
+                "row {}, column {} (1-based)",
+                u64::from(pre) + 1,
+                u64::from(post) + 1
+            )
+        };
+        if let Some(k) =
+            (0..file.len().max(built.len())).find(|&k| pair(file.get(k)) != pair(built.get(k)))
+        {
+            let first = match (file.get(k), built.get(k)) {
+                (Some(&f), b) if b.is_none_or(|&b| pair(Some(&f)) < pair(Some(&b))) => {
+                    format!("the file's {} is no synapse of the network", at(f))
+                }
+                (_, Some(&b)) => format!("the network's synapse at {} is not in the file", at(b)),
+                _ => unreachable!("k is below the longer length"),
+            };
+            return Err(format!(
+                "{}: pathway {}: {} entries for the network's {} synapses; {first}. \
+                 load_weights sets the weights of the built synapses and keeps the \
+                 connectivity: give a weight set of this network (e.g. a save_weights of \
+                 it); to run on other synapses, build from them with [run] load_weights",
+                path.display(),
+                spec.name,
+                file.len(),
+                built.len()
+            ));
+        }
+        if spec.plasticity.is_some() {
+            let w: Vec<R> = file.iter().map(|&(_, _, w)| R::of(w)).collect();
+            out.push((format!("conn/{}/weight", spec.name), Values::of_reals(&w)));
+        } else if let Some((&f, &b)) = file
+            .iter()
+            .zip(&built)
+            .find(|(f, b)| R::of(f.2).to_f64() != b.2)
+        {
+            return Err(format!(
+                "{}: pathway {}: {}: weight {:?} where the network has {:?} (in {}): {} is \
+                 static, its weights fixed when the network is built (a protocol changes the \
+                 weights of plastic pathways only; to start from other static weights, build \
+                 from them with [run] load_weights)",
+                path.display(),
+                spec.name,
+                at(f),
+                R::of(f.2),
+                R::of(b.2),
+                R::PRECISION.name(),
+                spec.name
+            ));
+        }
+    }
+    Ok(out)
 }
