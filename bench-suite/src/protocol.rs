@@ -56,10 +56,9 @@
 //!   with `[run] load_weights`). A `save_weights` of this protocol, or of a run of the
 //!   same network, loads.
 //! - `input_rate_file = { P = "FILE.npy" }` gives a Poisson population one rate per
-//!   neuron (Hz, `float32` or `float64`, its size long, finite and >= 0). It needs the
-//!   population's rate (`pop/P/rate`) to hold one value per neuron; today's Poisson
-//!   sources hold one rate for the population, so the key is refused (naming the
-//!   array) before anything runs, until the simulator keeps per-neuron rates.
+//!   neuron (Hz, `float32` or `float64`, its size long, finite and >= 0), from the
+//!   segment on, until an `input_rate` for it (`Simulation::set_input_rates`: the
+//!   neurons then draw per step; a checkpoint keeps the rates as `pop/P/neuron_rate`).
 //!
 //! Everything is checked before the first segment runs, so a bad file in the fifth
 //! segment costs nothing: the `.npy` headers (1-D, dtype, the length against the
@@ -838,15 +837,18 @@ fn run_in<R: Real, K: Clock>(
             }
         }
         for (pop, &hz) in s.input_rate.iter().flatten() {
-            sim.set_array(&format!("pop/{pop}/rate"), Values::F64(vec![hz]))
+            sim.set_input_rate(pop, hz)
                 .map_err(|e| format!("{at}: input_rate.{pop}: {e}"))?;
         }
         for (pop, path) in s.input_rate_file.iter().flatten() {
             let key = format!("input_rate_file.{pop}");
-            let name = format!("pop/{pop}/rate");
-            let v = read_array(&mut sim, &mut shapes, &name, path)
-                .map_err(|e| format!("{at}: {key}: {e}"))?;
-            sim.set_array(&name, v)
+            let name = neuron_rate(&mut shapes, net, pop);
+            let Values::F64(hz) = read_array(&mut sim, &mut shapes, &name, path)
+                .map_err(|e| format!("{at}: {key}: {e}"))?
+            else {
+                unreachable!("rates are read as <f8")
+            };
+            sim.set_input_rates(pop, &hz)
                 .map_err(|e| format!("{at}: {key}: {e}"))?;
         }
         if let Some(dir) = &s.load_weights {
@@ -1005,6 +1007,20 @@ impl Shapes {
     }
 }
 
+/// The name a file of per-neuron rates of population `pop` is read as
+/// (`pop/P/neuron_rate`, one f64 per neuron), its shape known to `shapes`: the
+/// population holds no such array until its rates are set per neuron.
+fn neuron_rate(shapes: &mut Shapes, net: &sim_core::Network, pop: &str) -> String {
+    let name = format!("pop/{pop}/neuron_rate");
+    let size = net
+        .populations
+        .iter()
+        .find(|q| q.name == pop)
+        .map_or(0, |q| q.size);
+    shapes.0.entry(name.clone()).or_insert(("<f8", size));
+    name
+}
+
 /// Whether a file of `from`'s type and length can be read into `to`'s.
 fn fits((from, n): (&str, usize), (to, m): (&str, usize)) -> bool {
     let float = |k: &str| matches!(k, "<f4" | "<f8");
@@ -1012,8 +1028,8 @@ fn fits((from, n): (&str, usize), (to, m): (&str, usize)) -> bool {
 }
 
 /// Reads `path` into array `name` in the array's type and length; rates of a Poisson
-/// population (`pop/P/rate`) must be finite and >= 0, other floating-point values
-/// finite.
+/// population (`pop/P/rate`, `pop/P/neuron_rate`) must be finite and >= 0, other
+/// floating-point values finite.
 fn read_array<R: Real, K: Clock>(
     sim: &mut Simulation<R, K>,
     shapes: &mut Shapes,
@@ -1021,7 +1037,8 @@ fn read_array<R: Real, K: Clock>(
     path: &Path,
 ) -> Result<Values, String> {
     let (kind, len) = shapes.of(sim, name)?;
-    let rate = name.starts_with("pop/") && name.ends_with("/rate");
+    let rate =
+        name.starts_with("pop/") && (name.ends_with("/rate") || name.ends_with("/neuron_rate"));
     npy::read_1d(
         path,
         &npy::Want {
@@ -1060,23 +1077,7 @@ fn check_arrays<R: Real, K: Clock>(
         let mut reads: Vec<(String, String, &Path)> = Vec::new();
         for (pop, path) in s.input_rate_file.iter().flatten() {
             let key = format!("input_rate_file.{pop}");
-            let name = format!("pop/{pop}/rate");
-            let size = net
-                .populations
-                .iter()
-                .find(|q| q.name == *pop)
-                .map_or(0, |q| q.size);
-            let (_, len) = shapes
-                .of(sim, &name)
-                .map_err(|e| format!("{at}: {key}: {e}"))?;
-            if len != size {
-                return Err(format!(
-                    "{at}: {key}: {name} holds {len} value(s) for the {size} neurons of {pop}: \
-                     this simulator keeps one rate per Poisson population, so per-neuron rates \
-                     cannot be set (give one rate with input_rate = {{ {pop} = HZ }})"
-                ));
-            }
-            reads.push((key, name, path));
+            reads.push((key, neuron_rate(shapes, net, pop), path));
         }
         for (name, path) in s.set.iter().flatten() {
             reads.push((set_key(name), name.clone(), path));

@@ -346,6 +346,8 @@ pub(crate) fn communicator(
     world: Option<&World>,
     threads: usize,
 ) -> Result<std::sync::Arc<dyn sim_core::Communicator>, String> {
+    // `threads` only matters to MPI (how much thread support it must give).
+    let _ = threads;
     Ok(match world {
         None => std::sync::Arc::new(sim_core::Local),
         #[cfg(feature = "mpi")]

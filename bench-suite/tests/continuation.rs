@@ -357,3 +357,54 @@ fn an_input_rate_set_between_runs_moves_the_rate() {
     assert!((1.5..2.5).contains(&before), "{before} Hz before");
     assert!((9.0..11.0).contains(&after), "{after} Hz after");
 }
+
+/// Per-neuron input rates move each neuron's rate, and a checkpoint keeps them: set on
+/// 2 threads, saved, restored on 3 ≡ the same run uninterrupted.
+#[test]
+fn per_neuron_input_rates_act_and_survive_a_checkpoint() {
+    let net = networks::by_name("zenke25k", &options(false)).unwrap().net;
+    let p = net.populations.iter().position(|p| p.name == "P").unwrap();
+    let (n, first) = (
+        net.populations[p].size,
+        net.populations[..p].iter().map(|q| q.size).sum::<usize>(),
+    );
+    let hz: Vec<f64> = (0..n)
+        .map(|i| if i % 2 == 0 { 0.0 } else { 20.0 })
+        .collect();
+    let opts = RunOptions::default();
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("ck");
+    let mut sim =
+        Simulation::<f32, On>::new(&net, &Context::threads(2), On::default(), true).unwrap();
+    let mut twin =
+        Simulation::<f32, On>::new(&net, &Context::threads(1), On::default(), true).unwrap();
+    for s in [&mut sim, &mut twin] {
+        s.run(1_000, &opts, &Quiet);
+        s.set_input_rates("P", &hz).unwrap();
+    }
+    let a = sim.run(1_500, &opts, &Quiet);
+    // Even neurons silent, odd ones at 20 Hz (± 10 %, over ~n/2 · 3 spikes).
+    let counts = &a.stats.count[first..first + n];
+    assert!(
+        counts.iter().step_by(2).all(|&c| c == 0),
+        "an even neuron fired"
+    );
+    let odd: u64 = counts.iter().skip(1).step_by(2).map(|&c| c as u64).sum();
+    let hz_odd = odd as f64 / (n / 2) as f64 / (1_500.0 * net.dt);
+    assert!((18.0..22.0).contains(&hz_odd), "odd neurons at {hz_odd} Hz");
+    sim.save(&ck, serde_json::json!({})).unwrap();
+    let mut back =
+        Simulation::<f32, On>::restore(&ck, &net, &Context::threads(3), On::default(), true)
+            .unwrap();
+    let b = back.run(1_000, &opts, &Quiet);
+    let whole = twin.run(2_500, &opts, &Quiet);
+    let joined: Vec<Spike> = a
+        .spikes
+        .unwrap()
+        .into_iter()
+        .chain(b.spikes.unwrap())
+        .collect();
+    assert!(joined == whole.spikes.unwrap(), "restored rates differ");
+    assert!(sim.set_input_rates("P", &hz[1..]).is_err());
+    assert!(sim.set_input_rates("E", &hz).is_err());
+}

@@ -316,12 +316,9 @@ const VA: &str = "network = \"va\"";
 /// Poisson sources only (1000 at 5 Hz): the quickest network with a Poisson population.
 const POISSON: &str = "network = \"poisson\"";
 
-/// What the brief of `input_rate_file` asks, once the simulator keeps one rate per
-/// Poisson neuron (`pop/P/rate` of the population's length). Today it holds one rate
-/// for the population and the key is refused (see the test after this one); this test
-/// has never run.
+/// Per-neuron rates from a file act from their segment on, and nowhere before; one
+/// rate (`input_rate`) afterwards makes every neuron alike again.
 #[test]
-#[ignore = "needs per-neuron Poisson rates in sim-core: pop/P/rate holds one value today"]
 fn per_neuron_input_rates_act_from_their_segment_on() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
@@ -334,7 +331,8 @@ fn per_neuron_input_rates_act_from_their_segment_on() {
         let dir = d.join(name);
         fs::create_dir(&dir).unwrap();
         let segments = segment("base", 0.5, &key("spikes", &dir.join("a.npy")))
-            + &segment("half", 0.5, change);
+            + &segment("half", 0.5, change)
+            + &segment("again", 0.5, "input_rate = { P = 5.0 }\n");
         ok(&protocol(&dir, POISSON, &segments));
         dir
     };
@@ -354,20 +352,23 @@ fn per_neuron_input_rates_act_from_their_segment_on() {
         (2.0..3.0).contains(&after),
         "P at {after} Hz with half silent"
     );
+    let again = rate_of(&changed, 2, "P");
+    assert!(
+        (4.5..5.5).contains(&again),
+        "P at {again} Hz after input_rate"
+    );
     let records = read_records(&changed.join("r.jsonl"));
     let changes = &records[1].1.config.segment.as_ref().unwrap().changes;
     assert_eq!(changes["input_rate_file"]["P"], arg(&half));
 }
 
+/// A rate file of the wrong length is refused before the first segment runs.
 #[test]
-fn per_neuron_input_rates_are_refused_while_the_simulator_keeps_one_rate() {
+fn per_neuron_input_rates_of_another_length_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let half = d.join("half.npy");
-    write_f64(
-        &half,
-        (0..1000).map(|i| if i < 500 { 0.0 } else { 5.0 }).collect(),
-    );
+    write_f64(&half, vec![5.0; 999]);
     let segments = segment("base", 0.1, "")
         + &segment(
             "half",
@@ -376,12 +377,7 @@ fn per_neuron_input_rates_are_refused_while_the_simulator_keeps_one_rate() {
         );
     let file = protocol(d, POISSON, &segments);
     let err = run_err(&["protocol", arg(&file)]);
-    for e in [
-        "segment 1 ('half')",
-        "input_rate_file.P",
-        "pop/P/rate holds 1 value(s) for the 1000 neurons",
-        "input_rate = { P = HZ }",
-    ] {
+    for e in ["segment 1 ('half')", "input_rate_file.P", "999", "1000"] {
         assert!(err.contains(e), "expected {e:?} in: {err}");
     }
     assert!(!d.join("r.jsonl").exists(), "a segment ran");

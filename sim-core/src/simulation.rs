@@ -272,6 +272,65 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         }
     }
 
+    /// Fires the Poisson population `pop` at `hz` (Hz) from the next step on, every
+    /// neuron alike (rates set per neuron end). Nothing changes on an error.
+    pub fn set_input_rate(&mut self, pop: &str, hz: f64) -> Result<(), String> {
+        let p = self.poisson(pop)?;
+        if !(hz.is_finite() && hz >= 0.0) {
+            return Err(format!("{pop}: rate {hz} Hz: expected a finite rate >= 0"));
+        }
+        let mut result = Ok(());
+        self.pool.each_worker(|w| {
+            if result.is_ok() {
+                result = w.population_mut(p).set_rate(hz);
+            }
+        });
+        result.map_err(|e| format!("{pop}: {e}"))
+    }
+
+    /// The index of Poisson population `pop`.
+    fn poisson(&self, pop: &str) -> Result<usize, String> {
+        let p = (self.net.populations.iter())
+            .position(|s| s.name == pop)
+            .ok_or_else(|| format!("{pop}: no such population"))?;
+        match self.net.populations[p].model {
+            crate::model::NeuronModel::Poisson(_) => Ok(p),
+            _ => Err(format!("{pop}: only Poisson sources have a rate")),
+        }
+    }
+
+    /// Fires the Poisson population `pop` at one rate per neuron (`hz`, Hz, in the
+    /// population's order) from the next step on; the neurons draw per step (see
+    /// `neuron::poisson`), until [`Simulation::set_input_rate`]. They are state: a
+    /// checkpoint keeps them (`pop/<pop>/neuron_rate`). Nothing changes on an error.
+    pub fn set_input_rates(&mut self, pop: &str, hz: &[f64]) -> Result<(), String> {
+        let p = self.poisson(pop)?;
+        let size = self.net.populations[p].size;
+        if hz.len() != size {
+            return Err(format!(
+                "{pop}: {} rates, expected one per neuron ({size})",
+                hz.len()
+            ));
+        }
+        if let Some((i, r)) = hz
+            .iter()
+            .enumerate()
+            .find(|(_, r)| !(r.is_finite() && **r >= 0.0))
+        {
+            return Err(format!(
+                "{pop}: neuron {i}: rate {r} Hz: expected a finite rate >= 0"
+            ));
+        }
+        let mut result = Ok(());
+        self.pool.each_worker(|w| {
+            let owned = w.partition().ranges[p].clone();
+            if result.is_ok() {
+                result = w.population_mut(p).set_rates(&hz[owned]);
+            }
+        });
+        result.map_err(|e| format!("{pop}: {e}"))
+    }
+
     /// Switches weight updates of every plastic connection on or off, from the next
     /// step on.
     pub fn set_learning(&mut self, on: bool) {

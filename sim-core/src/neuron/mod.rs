@@ -143,6 +143,15 @@ impl<R: Real> Population<R> {
         }
     }
 
+    /// Poisson sources: a rate per owned neuron (Hz) from the next step on (see
+    /// [`Poisson::set_rates`]). Other models have no rate.
+    pub fn set_rates(&mut self, hz: &[f64]) -> Result<(), String> {
+        match self {
+            Population::Poisson(p) => p.set_rates(hz),
+            _ => Err("only Poisson sources have a rate".into()),
+        }
+    }
+
     /// The input variable that a connection on `channel` adds its weights to.
     #[inline]
     pub fn input(&mut self, channel: Channel) -> &mut [R] {

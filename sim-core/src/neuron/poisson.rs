@@ -12,6 +12,10 @@
 //!
 //! Both give, per cell, a spike with probability p independently: ISIs are geometric
 //! in steps (CV = √(1 − p) ≈ 1).
+//!
+//! Per-neuron rates ([`Poisson::set_rates`], e.g. from a file between two runs) draw
+//! per step, whatever the generator: a lattice walk needs one probability for every
+//! cell.
 
 use std::ops::Range;
 
@@ -40,6 +44,9 @@ pub struct Poisson {
     /// Lattice walk: the next spiking cell, numbered step · N + neuron, and its draws.
     next_cell: u64,
     walk: Draws,
+    /// Per-neuron rates in force (Hz) and spike probabilities, of the owned neurons;
+    /// None while the population fires at `rate`.
+    neuron_rates: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 impl Poisson {
@@ -73,6 +80,7 @@ impl Poisson {
             step: 0,
             next_cell: first,
             walk,
+            neuron_rates: None,
         }
     }
 
@@ -93,6 +101,7 @@ impl Poisson {
         if !(hz.is_finite() && hz >= 0.0) {
             return Err(format!("rate {hz} Hz: expected a finite rate >= 0"));
         }
+        self.neuron_rates = None;
         self.set_probability(hz);
         self.walk = self
             .rng
@@ -105,6 +114,33 @@ impl Poisson {
         Ok(())
     }
 
+    /// Fires each owned neuron at its own rate (`hz[i]` for the i-th owned neuron) from
+    /// the step to be simulated next on, with one draw per neuron and step keyed by
+    /// (gid, step) as the per-step generator's: the spikes do not depend on the
+    /// partition. [`Poisson::set_rate`] goes back to one rate.
+    pub fn set_rates(&mut self, hz: &[f64]) -> Result<(), String> {
+        if hz.len() != self.owned.len() {
+            return Err(format!(
+                "{} rates for {} neurons",
+                hz.len(),
+                self.owned.len()
+            ));
+        }
+        if let Some((i, r)) = hz
+            .iter()
+            .enumerate()
+            .find(|(_, r)| !(r.is_finite() && **r >= 0.0))
+        {
+            return Err(format!(
+                "neuron {}: rate {r} Hz: expected a finite rate >= 0",
+                self.owned.start + i
+            ));
+        }
+        let p = hz.iter().map(|r| (r * self.dt).min(1.0)).collect();
+        self.neuron_rates = Some((hz.to_vec(), p));
+        Ok(())
+    }
+
     /// `p` and `ln(1 − p)` of a rate, computed as [`Poisson::new`] does.
     fn set_probability(&mut self, hz: f64) {
         self.rate = hz;
@@ -114,7 +150,8 @@ impl Poisson {
 
     /// Replicated (the walk covers the whole population, and every partition takes the
     /// same steps): the step counter, the rate in force, and for the lattice walk its
-    /// next spiking cell and the position of its draws (`[stream, block, words used]`).
+    /// next spiking cell and the position of its draws (`[stream, block, words used]`);
+    /// per neuron, the rates in force if they are set per neuron (`neuron_rate`).
     pub fn save(&self) -> Vec<Array> {
         let mut out = vec![
             replicated_u64("step", vec![self.step]),
@@ -127,6 +164,13 @@ impl Poisson {
         if self.generator == PoissonGenerator::Lattice {
             out.push(replicated_u64("next_cell", vec![self.next_cell]));
             out.push(replicated_u64("walk", self.walk.position().to_vec()));
+        }
+        if let Some((hz, _)) = &self.neuron_rates {
+            out.push(Array {
+                name: "neuron_rate",
+                layout: Layout::Neurons,
+                values: Values::F64(hz.clone()),
+            });
         }
         out
     }
@@ -168,7 +212,30 @@ impl Poisson {
                     problem,
                 })?;
         }
+        // Present only where rates are set per neuron.
+        let neuron_rates = match take_exact(source, "neuron_rate", self.owned.len()) {
+            Ok(Values::F64(hz)) => Some(hz),
+            Ok(other) => {
+                return Err(StateError::Kind {
+                    name: "neuron_rate".into(),
+                    expected: "<f8",
+                    found: other.kind(),
+                })
+            }
+            Err(StateError::Missing { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let before = (self.step, self.neuron_rates.take());
         self.step = step;
+        if let Some(hz) = neuron_rates {
+            if let Err(problem) = self.set_rates(&hz) {
+                (self.step, self.neuron_rates) = before;
+                return Err(StateError::Invalid {
+                    name: "neuron_rate".into(),
+                    problem,
+                });
+            }
+        }
         self.set_probability(rate);
         self.next_cell = next_cell;
         self.walk = walk;
@@ -177,9 +244,10 @@ impl Poisson {
 
     /// Emits this step's spikes (local indices) and moves to the next step.
     pub fn evolve(&mut self, spiked: &mut Vec<u32>) {
-        match self.generator {
-            PoissonGenerator::Lattice => self.walk_column(spiked),
-            PoissonGenerator::PerStep => self.draw_each(spiked),
+        match (&self.neuron_rates, self.generator) {
+            (Some((_, p)), _) => self.draw_each(spiked, |k| p[k]),
+            (None, PoissonGenerator::Lattice) => self.walk_column(spiked),
+            (None, PoissonGenerator::PerStep) => self.draw_each(spiked, |_| self.p),
         }
         self.step += 1;
     }
@@ -198,14 +266,15 @@ impl Poisson {
         }
     }
 
-    fn draw_each(&mut self, spiked: &mut Vec<u32>) {
+    /// One draw per owned neuron: the k-th fires with probability `p(k)`.
+    fn draw_each(&self, spiked: &mut Vec<u32>, p: impl Fn(usize) -> f64) {
         for (k, i) in self.owned.clone().enumerate() {
             let w = self
                 .rng
                 .block(self.first_gid + i as u32, stream::POISSON_STEP, self.step);
             let bits = ((w[0] as u64) << 32 | w[1] as u64) >> 11;
             let u = bits as f64 * (1.0 / (1u64 << 53) as f64);
-            if u < self.p {
+            if u < p(k) {
                 spiked.push(k as u32);
             }
         }
@@ -283,6 +352,64 @@ mod tests {
             }
             assert_eq!(whole, parts, "{generator:?}");
         }
+    }
+
+    /// Per-neuron rates: each neuron fires at its own rate, the spikes do not depend on
+    /// the split, and they survive a save/load.
+    #[test]
+    fn per_neuron_rates_fire_each_neuron_at_its_rate() {
+        let params = PoissonParams {
+            rate: 5.0,
+            generator: PoissonGenerator::Lattice,
+        };
+        let n = 60;
+        let hz: Vec<f64> = (0..n).map(|i| if i < 30 { 0.0 } else { 20.0 }).collect();
+        let run = |owned: Range<usize>, steps: u64, reload: bool| {
+            let rng = CounterRng::new(3);
+            let mut src = Poisson::new(&params, 1e-4, 10, n, owned.clone(), &rng);
+            src.set_rates(&hz[owned.clone()]).unwrap();
+            let mut stats = SpikeStats::new(owned.len());
+            let mut spiked = Vec::new();
+            for step in 0..steps {
+                if reload && step == steps / 2 {
+                    let saved: std::collections::BTreeMap<_, _> =
+                        src.save().into_iter().map(|a| (a.name, a.values)).collect();
+                    let mut fresh = Poisson::new(&params, 1e-4, 10, n, owned.clone(), &rng);
+                    fresh
+                        .load(&mut |name: &str| {
+                            saved
+                                .get(name)
+                                .cloned()
+                                .ok_or(StateError::Missing { name: name.into() })
+                        })
+                        .unwrap();
+                    src = fresh;
+                }
+                spiked.clear();
+                src.evolve(&mut spiked);
+                for &i in &spiked {
+                    stats.record(i as usize, step);
+                }
+            }
+            stats
+        };
+        let steps = 100_000; // 10 s
+        let whole = run(0..n, steps, false);
+        assert_eq!(whole.summary(0..30, 10.0).mean_rate_hz, 0.0);
+        let fast = whole.summary(30..60, 10.0).mean_rate_hz;
+        assert!((fast - 20.0).abs() < 1.0, "{fast} Hz");
+        let mut parts = SpikeStats::new(n);
+        for r in [0..25, 25..60] {
+            parts.place(r.start, &run(r.clone(), steps, false), 0..r.len());
+        }
+        assert_eq!(whole, parts, "split");
+        assert_eq!(whole, run(0..n, steps, true), "saved and loaded");
+        let mut src = Poisson::new(&params, 1e-4, 10, n, 0..n, &CounterRng::new(3));
+        assert!(src.set_rates(&hz[..5]).is_err());
+        let mut bad = hz.clone();
+        bad[7] = f64::NAN;
+        let e = src.set_rates(&bad).unwrap_err();
+        assert!(e.contains("neuron 7"), "{e}");
     }
 
     #[test]
