@@ -408,3 +408,43 @@ fn per_neuron_input_rates_act_and_survive_a_checkpoint() {
     assert!(sim.set_input_rates("P", &hz[1..]).is_err());
     assert!(sim.set_input_rates("E", &hz).is_err());
 }
+
+/// A decomposition with uneven blocks (a tenth / the rest of each population) gives the
+/// spikes of the even one; one that leaves a neuron out is refused.
+#[test]
+fn uneven_decompositions_give_the_same_spikes() {
+    use sim_core::{Decomposition, Partition};
+    let net = networks::by_name("brunel", &options(true)).unwrap().net;
+    let ctx = Context::threads(2);
+    let cut = |p: &sim_core::PopulationSpec| p.size / 10;
+    let uneven = Decomposition {
+        partitions: vec![
+            Partition {
+                index: 0,
+                count: 2,
+                ranges: net.populations.iter().map(|p| 0..cut(p)).collect(),
+            },
+            Partition {
+                index: 1,
+                count: 2,
+                ranges: net.populations.iter().map(|p| cut(p)..p.size).collect(),
+            },
+        ],
+    };
+    let run = |d: &Decomposition| {
+        let mut sim =
+            Simulation::<f32, On>::with_decomposition(&net, &ctx, d, On::default(), true).unwrap();
+        sim.run(3_000, &RunOptions::default(), &Quiet)
+            .spikes
+            .unwrap()
+    };
+    let even = run(&Decomposition::block(&net, 2));
+    assert!(even.len() > 1000, "{} spikes", even.len());
+    assert!(run(&uneven) == even, "uneven blocks changed the spikes");
+    let mut short = uneven.clone();
+    short.partitions[1].ranges[0].end -= 1;
+    let e = Simulation::<f32, On>::with_decomposition(&net, &ctx, &short, On::default(), false)
+        .err()
+        .expect("refused");
+    assert!(e.to_string().contains("decomposition"), "{e}");
+}

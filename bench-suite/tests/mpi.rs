@@ -304,21 +304,27 @@ fn spikes_of(path: &Path) -> Vec<sim_core::Spike> {
 /// 0.5 s in one go in one process; and `--save-weights` on 2 ranks writes the learnt
 /// weights of one process, byte for byte.
 #[test]
-fn checkpoints_restore_across_rank_counts_exactly() {
+fn plastic_checkpoints_restore_across_rank_counts_exactly() {
+    across_rank_counts(&["brunel", "--plastic"]);
+}
+
+/// As the plastic case, for a static network in f64.
+#[test]
+fn static_f64_checkpoints_restore_across_rank_counts_exactly() {
+    across_rank_counts(&["va", "--precision", "f64"]);
+}
+
+fn across_rank_counts(network: &[&'static str]) {
     let dir = tempfile::tempdir().unwrap();
     let p = |name: &str| dir.path().join(name);
     let ck = p("ck");
     let (a, b, c, w) = (p("a.npy"), p("b.npy"), p("c.npy"), p("w.npy"));
     let (w_mpi, w_one) = (p("w-mpi"), p("w-one"));
     let base = |simtime: &'static str| {
-        vec![
-            "run",
-            "brunel",
-            "--plastic",
-            "--simtime",
-            simtime,
-            "--quiet",
-        ]
+        let mut v = vec!["run"];
+        v.extend_from_slice(network);
+        v.extend(["--simtime", simtime, "--quiet"]);
+        v
     };
     let mut first = base("0.2");
     first.extend([

@@ -170,6 +170,8 @@ pub enum SimError {
     Model(#[from] ModelError),
     #[error("threads = {0}: expected at least 1")]
     NoThreads(usize),
+    #[error("decomposition: {0}")]
+    Decomposition(String),
 }
 
 const EVOLVE: usize = 0;

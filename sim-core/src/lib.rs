@@ -41,6 +41,7 @@ pub use model::{
     Channel, ConnectionSpec, Connectivity, InitialV, ModelError, Network, PairStdp, Plasticity,
     PopulationSpec, TraceMode, TripletStdp,
 };
+pub use partition::{Decomposition, Partition};
 pub use real::{Precision, Real};
 pub use simulation::{Context, RunOptions, Simulation};
 pub use timers::{PhaseStats, PhaseTimes};

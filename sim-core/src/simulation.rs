@@ -3,9 +3,9 @@
 //! The model / execution split (as Arbor's recipe, context, decomposition and
 //! simulation): the [`Network`] says what runs and knows no thread counts; the
 //! [`Context`] says on what (threads of this process, how many partitions, the
-//! communicator between processes); the decomposition (today
-//! [`crate::partition::Partition::block`]) says which partition owns which neurons;
-//! the `Simulation` holds this process's partitions' state and steps it. Threads in
+//! communicator between processes); the [`Decomposition`] (from a partitioner, today
+//! [`Decomposition::block`]) says which partition owns which neurons; the
+//! `Simulation` holds this process's partitions' state and steps it. Threads in
 //! one process, MPI ranks and both together are one code path: the ranks differ only
 //! in the communicator.
 //! `run(steps)` may be called again and again: a run of T1 steps and then T2 steps
@@ -22,6 +22,7 @@ use crate::comm::{Communicator, Delayed, Local};
 use crate::engine::pool::Pool;
 use crate::engine::{assemble, per_thread, Observer, Outcome, RunResult, SimError, WorkerReport};
 use crate::model::Network;
+use crate::partition::Decomposition;
 use crate::real::Real;
 use crate::timers::Clock;
 
@@ -85,7 +86,8 @@ pub struct Simulation<R: Real, K: Clock> {
 }
 
 impl<R: Real, K: Clock> Simulation<R, K> {
-    /// Builds `net` for `ctx`, keeping every spike of each run if `record_spikes`.
+    /// Builds `net` for `ctx` in near-equal blocks ([`Decomposition::block`]), keeping
+    /// every spike of each run if `record_spikes`.
     pub fn new(
         net: &Network,
         ctx: &Context,
@@ -97,6 +99,35 @@ impl<R: Real, K: Clock> Simulation<R, K> {
             return Err(SimError::NoThreads(0));
         }
         net.check_split(ctx.total_partitions())?;
+        let decomposition = Decomposition::block(net, ctx.total_partitions());
+        Self::with_decomposition(net, ctx, &decomposition, clock, record_spikes)
+    }
+
+    /// As [`Simulation::new`], with the partitions of `decomposition` (every rank's,
+    /// `ctx.total_partitions()` of them; rank r builds the r-th run of
+    /// `ctx.local_partitions()`). The spikes are the same for any decomposition.
+    pub fn with_decomposition(
+        net: &Network,
+        ctx: &Context,
+        decomposition: &Decomposition,
+        clock: K,
+        record_spikes: bool,
+    ) -> Result<Self, SimError> {
+        net.validate()?;
+        if ctx.threads == 0 {
+            return Err(SimError::NoThreads(0));
+        }
+        let total = ctx.total_partitions();
+        if decomposition.partitions.len() != total {
+            return Err(SimError::Decomposition(format!(
+                "{} partitions, expected {total} (partitions per rank × ranks)",
+                decomposition.partitions.len()
+            )));
+        }
+        decomposition.check(net).map_err(SimError::Decomposition)?;
+        let per_rank = ctx.local_partitions();
+        let first = ctx.comm.rank() * per_rank;
+        let mine = &decomposition.partitions[first..first + per_rank];
         let start = Instant::now();
         let comm: Arc<dyn Communicator> = match ctx.injected_latency.is_zero() {
             true => ctx.comm.clone(),
@@ -105,7 +136,7 @@ impl<R: Real, K: Clock> Simulation<R, K> {
                 latency: ctx.injected_latency,
             }),
         };
-        let pool = Pool::build(net, ctx.threads, ctx.partitions, clock, record_spikes, comm);
+        let pool = Pool::build(net, ctx.threads, mine, clock, record_spikes, comm);
         // Every rank has built its share: the setup time is the slowest rank's.
         pool.comm().barrier();
         Ok(Simulation {

@@ -400,20 +400,19 @@ impl<R: Real, K: Clock> Pool<R, K> {
 }
 
 impl<R: Real, K: Clock> Pool<R, K> {
-    /// Builds this rank's share of `net`, `partitions` partitions (at least one per
-    /// thread) to be stepped by `threads` threads: rank r of R holds the partitions
-    /// r·P … r·P + P − 1 of R·P. Each thread builds its share of the partitions, in
+    /// Builds `mine`, this rank's partitions of `net` (at least one per thread), to be
+    /// stepped by `threads` threads. Each thread builds its share of the partitions, in
     /// parallel, and in the memory nearest to the thread that builds it.
     pub(crate) fn build(
         net: &Network,
         threads: usize,
-        partitions: usize,
+        mine: &[Partition],
         clock: K,
         record_spikes: bool,
         comm: Arc<dyn Communicator>,
     ) -> Self {
-        let p_count = partitions.max(threads);
-        let (first, all) = (comm.rank() * p_count, comm.size() * p_count);
+        let p_count = mine.len();
+        debug_assert!(p_count >= threads);
         let busy = threads * comm.local_ranks();
         let pool = Pool::<R, K> {
             parts: (0..p_count).map(|_| Mutex::new(None)).collect(),
@@ -444,12 +443,8 @@ impl<R: Real, K: Clock> Pool<R, K> {
         };
         pool.on_threads(|thread| {
             for p in (thread..p_count).step_by(threads) {
-                let worker = Worker::with_partition(
-                    net,
-                    Partition::block(net, first + p, all),
-                    clock.clone(),
-                    record_spikes,
-                );
+                let worker =
+                    Worker::with_partition(net, mine[p].clone(), clock.clone(), record_spikes);
                 *pool.part(p) = Some(Part {
                     worker,
                     pending: false,
