@@ -48,13 +48,12 @@
 //!   1-D in their own type (`<f4`/`<f8` as the run's precision, `<u4`, `<u8`), so a
 //!   later `set` takes them back bit for bit.
 //! - `load_weights = "DIR"` reads a weight set (`ee.mtx`, …, every pathway) as
-//!   `snn-bench run --load-weights` does, and sets the weights of the plastic pathways.
-//!   Each file must list exactly the built synapses (the connectivity stays; a set of
-//!   another seed or network is refused naming the file and the first differing
-//!   synapse); a static pathway's weights are fixed when the network is built, so its
-//!   file must hold them as built (another static weight is refused: build from it
-//!   with `[run] load_weights`). A `save_weights` of this protocol, or of a run of the
-//!   same network, loads.
+//!   `snn-bench run --load-weights` does, and sets the weights of every pathway,
+//!   static or plastic (a static pathway then keeps one weight per synapse, saved in
+//!   checkpoints). Each file must list exactly the built synapses (the connectivity
+//!   stays; a set of another seed or network is refused naming the file and the first
+//!   differing synapse: build from it with `[run] load_weights`). A `save_weights` of
+//!   this protocol, or of a run of the same network, loads.
 //! - `input_rate_file = { P = "FILE.npy" }` gives a Poisson population one rate per
 //!   neuron (Hz, `float32` or `float64`, its size long, finite and >= 0), from the
 //!   segment on, until an `input_rate` for it (`Simulation::set_input_rates`: the
@@ -852,10 +851,10 @@ fn run_in<R: Real, K: Clock>(
                 .map_err(|e| format!("{at}: {key}: {e}"))?;
         }
         if let Some(dir) = &s.load_weights {
-            for (name, v) in
+            for (c, w) in
                 weight_values(net, dir, &mut sim).map_err(|e| format!("{at}: load_weights: {e}"))?
             {
-                sim.set_array(&name, v)
+                sim.set_weights(c, &w)
                     .map_err(|e| format!("{at}: load_weights: {e}"))?;
             }
         }
@@ -1132,14 +1131,13 @@ fn check_arrays<R: Real, K: Clock>(
 /// The weight set in `dir`, read as `snn-bench run --load-weights` reads it (every
 /// pathway's file, its shape, pathway comment and weight range), checked against the
 /// built synapses: each file must list exactly the synapses `sim.synapses(c)` lists.
-/// Returns, for each plastic pathway, its `conn/<name>/weight` array in (post, pre)
-/// order and the run's precision; a static pathway's weights are fixed at the build,
-/// so its file must hold them as built (compared in the run's precision).
+/// Returns, for each pathway, its weights in (post, pre) order (for
+/// [`Simulation::set_weights`]; static pathways too).
 fn weight_values<R: Real, K: Clock>(
     net: &sim_core::Network,
     dir: &Path,
     sim: &mut Simulation<R, K>,
-) -> Result<Vec<(String, Values)>, String> {
+) -> Result<Vec<(usize, Vec<f64>)>, String> {
     let mut out = Vec::new();
     for (c, spec) in net.connections.iter().enumerate() {
         let path = dir.join(sim_core::mtx::file_name(&spec.name));
@@ -1183,28 +1181,7 @@ fn weight_values<R: Real, K: Clock>(
                 built.len()
             ));
         }
-        if spec.plasticity.is_some() {
-            let w: Vec<R> = file.iter().map(|&(_, _, w)| R::of(w)).collect();
-            out.push((format!("conn/{}/weight", spec.name), Values::of_reals(&w)));
-        } else if let Some((&f, &b)) = file
-            .iter()
-            .zip(&built)
-            .find(|(f, b)| R::of(f.2).to_f64() != b.2)
-        {
-            return Err(format!(
-                "{}: pathway {}: {}: weight {:?} where the network has {:?} (in {}): {} is \
-                 static, its weights fixed when the network is built (a protocol changes the \
-                 weights of plastic pathways only; to start from other static weights, build \
-                 from them with [run] load_weights)",
-                path.display(),
-                spec.name,
-                at(f),
-                R::of(f.2),
-                R::of(b.2),
-                R::PRECISION.name(),
-                spec.name
-            ));
-        }
+        out.push((c, file.iter().map(|&(_, _, w)| w).collect()));
     }
     Ok(out)
 }

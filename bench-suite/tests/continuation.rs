@@ -448,3 +448,49 @@ fn uneven_decompositions_give_the_same_spikes() {
         .expect("refused");
     assert!(e.to_string().contains("decomposition"), "{e}");
 }
+
+/// Static weights set between runs act from the boundary on and a checkpoint keeps
+/// them: set on 2 threads, saved, restored on 3 ≡ the same run uninterrupted.
+#[test]
+fn static_weights_set_between_runs_survive_a_checkpoint() {
+    let net = networks::by_name("va", &options(false)).unwrap().net;
+    let ee = net.connections.iter().position(|c| c.name == "EE").unwrap();
+    let opts = RunOptions::default();
+    let dir = tempfile::tempdir().unwrap();
+    let ck = dir.path().join("ck");
+    let mut sim =
+        Simulation::<f32, On>::new(&net, &Context::threads(2), On::default(), true).unwrap();
+    let mut twin =
+        Simulation::<f32, On>::new(&net, &Context::threads(1), On::default(), true).unwrap();
+    let mut plain =
+        Simulation::<f32, On>::new(&net, &Context::threads(1), On::default(), true).unwrap();
+    let before = sim.run(1_000, &opts, &Quiet).spikes.unwrap();
+    twin.run(1_000, &opts, &Quiet);
+    plain.run(1_000, &opts, &Quiet);
+    // Every other E→E synapse twice as strong.
+    let w: Vec<f64> = sim
+        .weights(ee)
+        .iter()
+        .enumerate()
+        .map(|(m, &w)| if m % 2 == 0 { 2.0 * w } else { w })
+        .collect();
+    for s in [&mut sim, &mut twin] {
+        s.set_weights(ee, &w).unwrap();
+    }
+    assert_eq!(sim.weights(ee), twin.weights(ee));
+    assert!(sim.weights(ee) == w.iter().map(|&x| x as f32 as f64).collect::<Vec<_>>());
+    let a = sim.run(1_500, &opts, &Quiet).spikes.unwrap();
+    sim.save(&ck, serde_json::json!({})).unwrap();
+    let mut back =
+        Simulation::<f32, On>::restore(&ck, &net, &Context::threads(3), On::default(), true)
+            .unwrap();
+    assert_eq!(back.weights(ee), twin.weights(ee), "weights restored");
+    let b = back.run(1_000, &opts, &Quiet).spikes.unwrap();
+    let whole = twin.run(2_500, &opts, &Quiet).spikes.unwrap();
+    let joined: Vec<Spike> = a.into_iter().chain(b).collect();
+    assert!(joined == whole, "restored weights differ");
+    let unchanged = plain.run(2_500, &opts, &Quiet).spikes.unwrap();
+    assert!(unchanged != whole, "the new weights changed nothing");
+    assert!(!before.is_empty());
+    assert!(sim.set_weights(ee, &w[1..]).is_err());
+}

@@ -534,8 +534,10 @@ fn load_weights_of_a_save_weights_changes_nothing_and_zero_weights_silence() {
     );
 }
 
+/// Other synapses are refused before anything runs; other static weights are set
+/// from the segment on (stronger excitation: more spikes after, none changed before).
 #[test]
-fn load_weights_refuses_other_synapses_and_other_static_weights() {
+fn load_weights_refuses_other_synapses_and_sets_static_weights() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let save = |name: &str, extra: &[&str]| {
@@ -555,24 +557,28 @@ fn load_weights_refuses_other_synapses_and_other_static_weights() {
         let segments = segment("a", 0.02, "") + &segment("b", 0.02, &key("load_weights", dir));
         (protocol(&sub, VA, &segments), sub)
     };
-    // The static weights as built: accepted (nothing to change).
-    let (file, _) = with(&same);
+    // The static weights as built: accepted (nothing changes).
+    let (file, same_dir) = with(&same);
     ok(&file);
-    for (dir, expected) in [
-        (
-            &other_seed,
-            &["ee.mtx", "pathway EE", "synapses", "keeps the connectivity"][..],
-        ),
-        (
-            &stronger,
-            &[
-                "ee.mtx",
-                "pathway EE",
-                "weight 0.5 where the network has 0.4",
-                "static",
-            ][..],
-        ),
-    ] {
+    let (file, strong_dir) = with(&stronger);
+    ok(&file);
+    let (r_same, r_strong) = (
+        read_records(&same_dir.join("r.jsonl")),
+        read_records(&strong_dir.join("r.jsonl")),
+    );
+    let spikes =
+        |r: &[(serde_json::Value, bench_suite::record::Record)], i: usize| r[i].1.result.spikes;
+    assert_eq!(spikes(&r_same, 0), spikes(&r_strong, 0), "changed before");
+    assert!(
+        spikes(&r_strong, 1) > spikes(&r_same, 1),
+        "stronger excitation: {} spikes vs {}",
+        spikes(&r_strong, 1),
+        spikes(&r_same, 1)
+    );
+    for (dir, expected) in [(
+        &other_seed,
+        &["ee.mtx", "pathway EE", "synapses", "keeps the connectivity"][..],
+    )] {
         let (file, sub) = with(dir);
         let err = run_err(&["protocol", arg(&file)]);
         assert!(err.contains("segment 1 ('b'): load_weights"), "{err}");

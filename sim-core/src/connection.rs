@@ -26,6 +26,12 @@ pub struct Connection<R> {
     weights: Weights<R>,
     /// Plasticity state, for plastic connections.
     stdp: Option<Stdp<R>>,
+    /// Postsynaptic neurons of the partition.
+    local_posts: usize,
+    /// A static connection whose weights were set after the build
+    /// ([`Connection::set_weights`]): its weights are state (saved, loaded), no longer
+    /// what the network says.
+    weights_set: bool,
 }
 
 /// The synapses' weights. A static random connection gives every synapse the same
@@ -97,6 +103,8 @@ impl<R: Real> Connection<R> {
             targets,
             weights,
             stdp,
+            local_posts,
+            weights_set: false,
         }
     }
 
@@ -130,7 +138,27 @@ impl<R: Real> Connection<R> {
     /// they describe the synapses without the network, and loading checks that they
     /// are this network's. `pre` costs 4 bytes a synapse, as much as an f32 weight; it
     /// is saved only here, where weights are per synapse anyway.
+    ///
+    /// A static connection whose weights were set after the build saves
+    /// `post_synapse_count` and `weight` (in (post, pre) order) only.
     pub fn save(&self) -> Vec<Array> {
+        if let (None, Weights::Each(weights), true) = (&self.stdp, &self.weights, self.weights_set)
+        {
+            let (order, counts) = self.by_post();
+            let ordered: Vec<R> = order.iter().map(|&k| weights[k as usize]).collect();
+            return vec![
+                Array {
+                    name: "post_synapse_count",
+                    layout: Layout::Neurons,
+                    values: Values::U32(counts),
+                },
+                Array {
+                    name: "weight",
+                    layout: Layout::Synapses,
+                    values: Values::of_reals(&ordered),
+                },
+            ];
+        }
         let (Some(stdp), Weights::Each(weights)) = (&self.stdp, &self.weights) else {
             return Vec::new();
         };
@@ -165,6 +193,9 @@ impl<R: Real> Connection<R> {
     /// Takes the arrays of [`Connection::save`] after [`Connection::build`] from the
     /// same network (onto any postsynaptic range); on an error nothing has changed.
     pub fn load(&mut self, source: &mut Source) -> Result<(), StateError> {
+        if self.stdp.is_none() {
+            return self.load_static(source);
+        }
         let (Some(stdp), Weights::Each(weights)) = (&mut self.stdp, &mut self.weights) else {
             return Ok(());
         };
@@ -187,6 +218,82 @@ impl<R: Real> Connection<R> {
         for (&k, w) in stdp.by_post_synapse.iter().zip(ordered) {
             weights[k as usize] = w;
         }
+        Ok(())
+    }
+
+    /// A static connection's weights, if they were saved (set after the build); else
+    /// it keeps the weights it was built with.
+    fn load_static(&mut self, source: &mut Source) -> Result<(), StateError> {
+        let counts = match take_exact(source, "post_synapse_count", self.local_posts) {
+            Ok(v) => v.into_u32("post_synapse_count")?,
+            Err(StateError::Missing { .. }) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        if counts != self.by_post().1 {
+            return Err(StateError::Invalid {
+                name: "post_synapse_count".into(),
+                problem: "not this network's synapses (another network or seed?)".into(),
+            });
+        }
+        let ordered: Vec<R> = take_reals(source, "weight", self.targets.len())?;
+        let w: Vec<f64> = ordered.iter().map(|x| x.to_f64()).collect();
+        self.set_weights(&w).map_err(|problem| StateError::Invalid {
+            name: "weight".into(),
+            problem,
+        })
+    }
+
+    /// The synapses in (post, pre) order (as indices into the row-major arrays; a
+    /// pair's synapses in build order) and the count onto each local postsynaptic
+    /// neuron.
+    fn by_post(&self) -> (Vec<u32>, Vec<u32>) {
+        let mut counts = vec![0u32; self.local_posts];
+        for &j in &self.targets {
+            counts[j as usize] += 1;
+        }
+        // A counting sort by post; rows are visited by ascending pre, so each post's
+        // synapses come out by (pre, build order).
+        let mut next: Vec<u32> = counts
+            .iter()
+            .scan(0u32, |acc, &c| {
+                let start = *acc;
+                *acc += c;
+                Some(start)
+            })
+            .collect();
+        let mut order = vec![0u32; self.targets.len()];
+        for (k, &j) in self.targets.iter().enumerate() {
+            order[next[j as usize] as usize] = k as u32;
+            next[j as usize] += 1;
+        }
+        (order, counts)
+    }
+
+    /// Replaces every weight of the partition's synapses from the next step on:
+    /// `by_post[m]` for the m-th synapse in (post, pre) order (as
+    /// [`Connection::entries`] sorted by (post, pre)). A static connection keeps one
+    /// weight per synapse from then on, and saves them. Nothing changes on an error.
+    pub fn set_weights(&mut self, by_post: &[f64]) -> Result<(), String> {
+        let n = self.targets.len();
+        if by_post.len() != n {
+            return Err(format!("{} weights for {n} synapses", by_post.len()));
+        }
+        if let Some((m, w)) = by_post.iter().enumerate().find(|(_, w)| !w.is_finite()) {
+            return Err(format!("synapse {m} (in (post, pre) order): weight {w}"));
+        }
+        let order = match &self.stdp {
+            Some(stdp) => stdp.by_post_synapse.clone(),
+            None => self.by_post().0,
+        };
+        let mut all = match std::mem::replace(&mut self.weights, Weights::Each(Vec::new())) {
+            Weights::Each(all) => all,
+            Weights::Same(w) => vec![w; n],
+        };
+        for (&k, &w) in order.iter().zip(by_post) {
+            all[k as usize] = R::of(w);
+        }
+        self.weights = Weights::Each(all);
+        self.weights_set |= self.stdp.is_none();
         Ok(())
     }
 

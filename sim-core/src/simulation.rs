@@ -288,6 +288,38 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         all
     }
 
+    /// Sets every weight of connection `c`, static or plastic, from the next step on:
+    /// `w` in the order of [`Simulation::synapses`] ((post, pre)). In one process
+    /// (under MPI a rank does not know where its synapses begin in the list). Nothing
+    /// changes on an error.
+    pub fn set_weights(&mut self, c: usize, w: &[f64]) -> Result<(), String> {
+        let name = &self.net.connections[c].name;
+        if self.pool.comm().size() > 1 {
+            return Err(format!("{name}: weights are set in one process only"));
+        }
+        let mut n = 0;
+        self.pool
+            .each_worker(|wk| n += wk.connection(c).synapse_count());
+        if w.len() != n {
+            return Err(format!("{name}: {} weights for {n} synapses", w.len()));
+        }
+        if let Some((m, x)) = w.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+            return Err(format!(
+                "{name}: synapse {m}: weight {x}, expected a finite number"
+            ));
+        }
+        let mut first = 0;
+        let mut result = Ok(());
+        self.pool.each_worker(|wk| {
+            let k = wk.connection(c).synapse_count();
+            if result.is_ok() {
+                result = wk.connection_mut(c).set_weights(&w[first..first + k]);
+            }
+            first += k;
+        });
+        result.map_err(|e| format!("{name}: {e}"))
+    }
+
     /// The weights of connection `c`, in the order of [`Simulation::synapses`].
     pub fn weights(&mut self, c: usize) -> Vec<f64> {
         self.synapses(c).into_iter().map(|(_, _, w)| w).collect()
