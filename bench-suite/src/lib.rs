@@ -10,6 +10,7 @@ pub mod jobspec;
 pub mod jsonl;
 pub mod limits;
 pub mod machine;
+pub mod monitor;
 pub mod networks;
 pub mod npy;
 pub mod outputs;

@@ -51,6 +51,9 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Complete the header of a spike monitor's file that a killed run left
+    /// (`DIR/spikes-WHAT.npy.partial`): its row count from the file's length.
+    RepairNpy { file: PathBuf },
     /// Print a table (medians over repetitions) of the records in a JSON Lines file.
     Table {
         file: PathBuf,
@@ -107,6 +110,9 @@ fn main() -> ExitCode {
             }),
         Command::Report { dir } => report(&dir.unwrap_or_else(host_results)),
         Command::Table { file, last } => print_table(&file, last),
+        Command::RepairNpy { file } => bench_suite::monitor::repair(&file).map(|rows| {
+            println!("{}: {rows} spikes", file.display());
+        }),
         Command::Machine(args) => bench_suite::machine::execute(&args),
     };
     match outcome {

@@ -253,7 +253,7 @@ struct RunCli {
 }
 
 /// [run] keys a protocol gives per segment or not at all.
-const REFUSED: [(&str, &str); 9] = [
+const REFUSED: [(&str, &str); 11] = [
     ("simtime", "the segments' durations give the model time"),
     (
         "priming",
@@ -272,6 +272,8 @@ const REFUSED: [(&str, &str); 9] = [
     ("save_initial_weights", "not available in a protocol"),
     ("exchange_trace", "not available in a protocol"),
     ("expect_ranks", "a protocol runs in one process"),
+    ("monitor", "not available in a protocol yet"),
+    ("monitor_dir", "not available in a protocol yet"),
 ];
 
 fn show(v: &toml::Value) -> String {

@@ -76,6 +76,19 @@ pub struct Config {
     /// changed at its start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment: Option<Segment>,
+    /// The run's monitors (`--monitor`): what each watched and the file it wrote.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub monitors: Vec<MonitorRecord>,
+}
+
+/// One monitor of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonitorRecord {
+    /// `spikes` (every spike of the neurons watched).
+    pub kind: String,
+    /// `all`, a population, or an id range `A-B`.
+    pub what: String,
+    pub file: String,
 }
 
 /// One segment of a protocol: its name, its place, the step it started at, and the

@@ -76,6 +76,9 @@ pub fn args(a: &ResumeArgs) -> Result<RunArgs, String> {
         save_weights: a.save_weights.clone(),
         save_initial_weights: None,
         exchange_trace: None,
+        // The monitors' files are the first run's: a resumed run writes none.
+        monitors: Vec::new(),
+        monitor_dir: None,
         out: a.out.clone().or(original.out.clone()),
         force: a.force,
         quiet: a.quiet,

@@ -86,6 +86,16 @@ pub struct RunArgs {
     /// Write every spike to this .npy file (int64, columns step and neuron id).
     #[arg(long)]
     pub spikes: Option<PathBuf>,
+    /// A spike monitor, streamed to --monitor-dir while the run goes on (bounded
+    /// memory): spikes:all, spikes:POPULATION or spikes:A-B (neuron ids A to B); written
+    /// as spikes-WHAT.npy, the layout of --spikes. Repeatable.
+    #[arg(long = "monitor", requires = "monitor_dir")]
+    #[serde(default)]
+    pub monitors: Vec<String>,
+    /// Where the monitors write their files.
+    #[arg(long)]
+    #[serde(default)]
+    pub monitor_dir: Option<PathBuf>,
     /// Write each worker's arrival time at every exchange to this .npy file (float64,
     /// shape (exchanges, workers), seconds since the common start barrier): the data of
     /// the load-balance figure (paper Fig. 7). Needs timers on.
@@ -248,6 +258,10 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
     let start = Usage::now();
     let built = network(args)?;
     let net = &built.net;
+    let monitors = monitor_specs(args)?;
+    if let Some(dir) = &args.monitor_dir {
+        crate::monitor::check(&monitors, dir, net, args.force)?;
+    }
     // Every output path, before the run: a bad one must not cost the run.
     crate::outputs::check(&crate::outputs::Request::of_run(args, net))?;
     // Model time is rounded to whole steps; the record gives the time actually simulated.
@@ -281,6 +295,14 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
         Precision::F32 => run_in::<f32>(args, &built, steps, start, world, records),
         Precision::F64 => run_in::<f64>(args, &built, steps, start, world, records),
     }
+}
+
+/// The run's `--monitor`s, parsed.
+pub(crate) fn monitor_specs(args: &RunArgs) -> Result<Vec<crate::monitor::MonitorSpec>, String> {
+    args.monitors
+        .iter()
+        .map(|m| crate::monitor::parse(m))
+        .collect()
 }
 
 /// Refuses, before the run, a checkpoint directory that would destroy something: a
@@ -539,6 +561,19 @@ pub(crate) fn make_record(
                 step: result.first_step,
             }),
             checkpoint: args.checkpoint.as_ref().map(|d| d.display().to_string()),
+            monitors: match &args.monitor_dir {
+                Some(dir) => args
+                    .monitors
+                    .iter()
+                    .filter_map(|m| crate::monitor::parse(m).ok())
+                    .map(|m| crate::record::MonitorRecord {
+                        kind: "spikes".into(),
+                        file: dir.join(m.file_name()).display().to_string(),
+                        what: m.what,
+                    })
+                    .collect(),
+                None => Vec::new(),
+            },
             generator: has_poisson(net).then(|| {
                 serde_json::to_value(args.generator)
                     .ok()

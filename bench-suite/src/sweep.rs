@@ -1342,6 +1342,7 @@ mod tests {
             resumed_from: None,
             checkpoint: None,
             segment: None,
+            monitors: Vec::new(),
         };
         assert_eq!(Key::of_record(&config), Key::of_configuration(&s, c));
         let other = Config {

@@ -387,3 +387,40 @@ fn across_rank_counts(network: &[&'static str]) {
     let read = |d: &Path| std::fs::read_to_string(d.join("ee.mtx")).unwrap();
     assert_eq!(read(&w_mpi), read(&w_one), "learnt E→E weights");
 }
+
+/// A spike monitor on 2 ranks × 2 threads writes the file one process writes, byte for
+/// byte (rank 0 streams every rank's spikes).
+#[test]
+fn monitors_on_two_ranks_write_the_one_process_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    let args = |m: &Path| {
+        vec![
+            "run".to_string(),
+            "brunel".into(),
+            "--simtime".into(),
+            "0.2".into(),
+            "--quiet".into(),
+            "--monitor".into(),
+            "spikes:all".into(),
+            "--monitor".into(),
+            "spikes:E".into(),
+            "--monitor-dir".into(),
+            m.display().to_string(),
+        ]
+    };
+    let two_args = args(&two);
+    let mut v: Vec<&str> = two_args.iter().map(String::as_str).collect();
+    v.extend(["--threads", "2"]);
+    ok(&mpirun(2, &[], &v));
+    let one_args = args(&one);
+    common::run_ok(&one_args.iter().map(String::as_str).collect::<Vec<_>>());
+    for f in ["spikes-all.npy", "spikes-E.npy"] {
+        let (a, b) = (
+            std::fs::read(one.join(f)).unwrap(),
+            std::fs::read(two.join(f)).unwrap(),
+        );
+        assert!(a.len() > 10_000, "{f}: {} bytes", a.len());
+        assert!(a == b, "{f} differs between 1 process and 2 ranks");
+    }
+}

@@ -22,6 +22,7 @@ pub mod engine;
 pub mod health;
 pub mod input;
 pub mod model;
+pub mod monitor;
 #[cfg(feature = "mpi")]
 pub mod mpi;
 pub mod mtx;

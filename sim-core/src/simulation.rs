@@ -166,6 +166,17 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         self.pool.partitions()
     }
 
+    /// Streams the spikes of every exchange from now on to `sink` (see
+    /// [`crate::monitor`]; None stops), and returns the sink it replaces, so the caller
+    /// can finish it. Under MPI give it on rank 0 only (the others' is never called
+    /// with anything but what rank 0 gets, and would write the same again).
+    pub fn set_spike_sink(
+        &mut self,
+        sink: Option<Box<dyn crate::monitor::SpikeSink>>,
+    ) -> Option<Box<dyn crate::monitor::SpikeSink>> {
+        self.pool.set_sink(sink)
+    }
+
     /// The exchange between processes (to agree with the other ranks between runs).
     pub fn comm(&self) -> &dyn Communicator {
         self.pool.comm()

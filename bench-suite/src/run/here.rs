@@ -51,6 +51,16 @@ fn run_with<R: Real, K: Clock>(
     let setup_end = Instant::now();
     sim.prime(cfg.priming_steps);
     let priming_end = Instant::now();
+    // Rank 0 streams the monitors (it gets every rank's spikes); after the priming run.
+    let monitors = match (&args.monitor_dir, root) {
+        (Some(dir), true) => {
+            let specs = super::monitor_specs(args)?;
+            let (sink, monitors) = crate::monitor::start(&specs, dir, net, args.force)?;
+            sim.set_spike_sink(Some(sink));
+            Some(monitors)
+        }
+        _ => None,
+    };
     let opts = cfg.options();
     // Paths as absolute: `resume` may be started from another directory.
     let mut saved = args.clone();
@@ -90,6 +100,11 @@ fn run_with<R: Real, K: Clock>(
         }
         Ok::<bool, String>(!stop)
     })?;
+    // The monitors' files are complete up to here, whatever comes next.
+    drop(sim.set_spike_sink(None));
+    if let Some(m) = monitors {
+        m.finish()?;
+    }
     if sim.step() < r.first_step + cfg.steps && r.failure.is_none() {
         // Interrupted. Nothing is lost: the spikes so far are written, the rest
         // continues from the checkpoint.

@@ -34,6 +34,7 @@ use crate::comm::{Communicator, Spike};
 use crate::contention::LoadProbe;
 use crate::health::ALARM;
 use crate::model::Network;
+use crate::monitor::SpikeSink;
 use crate::partition::Partition;
 use crate::real::Real;
 use crate::timers::Clock;
@@ -109,6 +110,8 @@ pub(crate) struct Pool<R: Real, K: Clock> {
     comm: Arc<dyn Communicator>,
     /// The process's spikes of the window and every rank's (the exchange's buffers).
     gathered: Mutex<(Vec<Spike>, Vec<Spike>)>,
+    /// Where the spikes of each exchange stream to (rank 0), with its sorting buffer.
+    sink: Mutex<Streaming>,
     /// Call the observer's `progress` about every this many steps (0: never).
     progress_every: u64,
     /// Windows completed since the pool was made.
@@ -125,6 +128,9 @@ pub(crate) struct Pool<R: Real, K: Clock> {
     /// that told everyone (see [`crate::health`]).
     stop: std::sync::atomic::AtomicBool,
 }
+
+/// A spike sink, if any, and the buffer the window's spikes are sorted in for it.
+type Streaming = (Option<Box<dyn SpikeSink>>, Vec<Spike>);
 
 /// How often thread 0 samples the machine's load.
 const PROBE_EVERY: Duration = Duration::from_millis(1);
@@ -162,6 +168,16 @@ impl<R: Real, K: Clock> Pool<R, K> {
         }
         let all = self.comm.allgather(local, buf);
         let alarm = all.iter().any(|sp| sp.gid == ALARM);
+        {
+            let mut sink = self.sink.lock().unwrap_or_else(|e| e.into_inner());
+            let (sink, sorted) = &mut *sink;
+            if let Some(sink) = sink {
+                sorted.clear();
+                sorted.extend(all.iter().filter(|sp| sp.gid != ALARM));
+                sorted.sort_unstable();
+                sink.window(sorted);
+            }
+        }
         self.history
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -432,6 +448,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
             clock: clock.clone(),
             comm,
             gathered: Mutex::new((Vec::new(), Vec::new())),
+            sink: Mutex::new((None, Vec::new())),
             progress_every: 0,
             windows_done: 0,
             active: AtomicUsize::new(threads),
@@ -497,6 +514,16 @@ impl<R: Real, K: Clock> Pool<R, K> {
             .worker
             .state
             .step
+    }
+
+    /// Streams every exchange's spikes to `sink` from now on (None: stop); returns the
+    /// sink it replaces.
+    pub(crate) fn set_sink(
+        &mut self,
+        sink: Option<Box<dyn SpikeSink>>,
+    ) -> Option<Box<dyn SpikeSink>> {
+        let slot = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut slot.0, sink)
     }
 
     /// The exchange between processes.
