@@ -94,10 +94,7 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         clock: K,
         record_spikes: bool,
     ) -> Result<Self, SimError> {
-        net.validate()?;
-        if ctx.threads == 0 {
-            return Err(SimError::NoThreads(0));
-        }
+        // Every partition gets a neuron (with_decomposition checks the rest).
         net.check_split(ctx.total_partitions())?;
         let decomposition = Decomposition::block(net, ctx.total_partitions());
         Self::with_decomposition(net, ctx, &decomposition, clock, record_spikes)
