@@ -38,6 +38,38 @@ pub fn built_in(name: &str) -> Option<&'static str> {
     BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
+/// `snn-bench networks`: the built-in networks, one a line (name, plastic variant,
+/// description); with a name, that network's file.
+pub fn show(name: Option<&str>) -> Result<String, String> {
+    if let Some(name) = name {
+        return built_in(name).map(str::to_string).ok_or_else(|| {
+            format!(
+                "unknown network '{name}': expected one of {}",
+                NAMES.join(", ")
+            )
+        });
+    }
+    let mut out = String::from(
+        "Built-in networks (networks/NAME.toml in the repository; `snn-bench networks NAME` \
+         prints one, a start for a file of your own: snn-bench run --network-file FILE):\n",
+    );
+    for (name, text) in BUILT_IN {
+        let origin = format!("networks/{name}.toml");
+        let file = build::parse(&Source {
+            origin: &origin,
+            text,
+            dir: None,
+        })?;
+        let plastic = if file.plastic.is_some() {
+            " (--plastic)"
+        } else {
+            ""
+        };
+        out.push_str(&format!("  {name:<10} {}{plastic}\n", file.description));
+    }
+    Ok(out)
+}
+
 /// Model time of the priming run before a plastic run without overrides, seconds, as
 /// the built-in file says (zenke25k 3·τ_hom, brunel 0); 0 for any other name.
 pub fn default_priming_s(network: &str) -> f64 {
@@ -258,3 +290,6 @@ impl UserFile {
             .unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,7 +13,7 @@ use sim_core::{Channel, ConnectionSpec, Connectivity, InitialV, Network, Populat
 use super::expr::{self, Dim};
 use super::fields::{self, MODELS, RULES, VOLT_MAX};
 use super::file::{self, NetworkFile, Quantity};
-use super::params::{at, Params, Range, FLAGS};
+use super::params::{at, at_value, Params, Range, FLAGS};
 use super::{Built, Generator, InitV, Options};
 use crate::limits;
 
@@ -53,8 +53,13 @@ pub fn parse(src: &Source) -> Result<NetworkFile, String> {
         } else {
             format!("{path}: ")
         };
+        let hint = if key.is_empty() && !message.starts_with("missing field") {
+            ": not a network file (TOML; README, \"Network files\")"
+        } else {
+            ""
+        };
         format!(
-            "{}: {key}{message}{}: expected a network file (TOML; README, \"Network files\")",
+            "{}: {key}{message}{}{hint}",
             src.origin,
             place.unwrap_or_default()
         )
@@ -83,14 +88,20 @@ pub fn build(src: &Source, o: &Options) -> Result<Built, String> {
                 .map(|b| format!("--{}", b.flag))
                 .chain(file.plastic.as_ref().map(|_| "--priming".to_string()))
                 .collect();
+            let elsewhere = bound_in_built_ins(flag);
             return Err(format!(
                 "--{flag}: network '{}' has no parameter that --{flag} sets (its file {origin} \
-                 binds {})",
+                 binds {}){}",
                 file.name,
                 if bound.is_empty() {
                     "none".into()
                 } else {
                     bound.join(", ")
+                },
+                if elsewhere.is_empty() {
+                    String::new()
+                } else {
+                    format!("; built-in networks with one: {}", elsewhere.join(", "))
                 }
             ));
         };
@@ -190,6 +201,23 @@ fn given_flags(o: &Options) -> Vec<(&'static str, f64)> {
         .collect()
 }
 
+/// The built-in networks with a parameter bound to `flag`.
+fn bound_in_built_ins(flag: &str) -> Vec<&'static str> {
+    super::BUILT_IN
+        .iter()
+        .filter(|(name, text)| {
+            let src = Source {
+                origin: name,
+                text,
+                dir: None,
+            };
+            parse(&src)
+                .is_ok_and(|f| Params::new(name, &f).is_ok_and(|p| p.binding(flag).is_some()))
+        })
+        .map(|(name, _)| *name)
+        .collect()
+}
+
 /// Checks the number a flag gives: finite, at least its minimum, in its range (the
 /// message names the flag).
 fn check_number(flag: &str, x: f64) -> Result<(), String> {
@@ -229,10 +257,11 @@ fn check_name(origin: &str, key: &str, name: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(at(
+        Err(at_value(
             origin,
             key,
-            format!("{name:?}: expected a name of 1 to 64 letters, digits, _ or -"),
+            format!("{name:?}"),
+            "expected a name of 1 to 64 letters, digits, _ or -",
         ))
     }
 }
@@ -241,11 +270,12 @@ fn size(origin: &str, key: &str, n: i64) -> Result<usize, String> {
     if (1..=limits::MAX_NEURONS as i64).contains(&n) {
         Ok(n as usize)
     } else {
-        Err(at(
+        Err(at_value(
             origin,
             key,
+            n,
             format!(
-                "{n}: expected a number of neurons in [1, {}]",
+                "expected a number of neurons in [1, {}]",
                 limits::MAX_NEURONS
             ),
         ))
@@ -296,10 +326,11 @@ impl Builder<'_> {
                 let lo = self.volt(&format!("{key}.uniform[0]"), lo, "the lowest start")?;
                 let hi = self.volt(&format!("{key}.uniform[1]"), hi, "the highest start")?;
                 if lo > hi {
-                    return Err(at(
+                    return Err(at_value(
                         self.origin(),
                         &format!("{key}.uniform"),
-                        format!("[{lo} V, {hi} V): expected low <= high"),
+                        format!("[{lo} V, {hi} V)"),
+                        "expected low <= high",
                     ));
                 }
                 Some((InitialV::Uniform { lo, hi }, "uniform"))
@@ -332,12 +363,11 @@ impl Builder<'_> {
         let named = |key: &str, name: &str, out: &[PopulationSpec]| {
             check_name(origin, &format!("{key}.name"), name)?;
             if out.iter().any(|p| p.name == name) {
-                return Err(at(
+                return Err(at_value(
                     origin,
                     &format!("{key}.name"),
-                    format!(
-                        "{name:?}: already the name of a population or input: expected a new one"
-                    ),
+                    format!("{name:?}"),
+                    "already the name of a population or input: expected a new one",
                 ));
             }
             Ok::<_, String>(())
@@ -345,15 +375,15 @@ impl Builder<'_> {
         for (i, pop) in self.file.populations.iter().enumerate() {
             let key = format!("populations[{i}]");
             named(&key, &pop.name, &out)?;
-            let size = size(origin, &format!("{key}.size"), pop.size)?;
+            let size = size(origin, &format!("{key}.size"), pop.size.0)?;
             let Some(model) = self.models.get(pop.neuron.as_str()) else {
                 let known: Vec<&str> = self.models.keys().copied().collect();
-                return Err(at(
+                return Err(at_value(
                     origin,
                     &format!("{key}.neuron"),
+                    format!("{:?}", pop.neuron),
                     format!(
-                        "{:?}: expected one of the file's [neurons] types ({})",
-                        pop.neuron,
+                        "expected one of the file's [neurons] types ({})",
                         if known.is_empty() {
                             "none defined".into()
                         } else {
@@ -378,7 +408,7 @@ impl Builder<'_> {
         for (i, input) in self.file.inputs.iter().enumerate() {
             let key = format!("inputs[{i}]");
             named(&key, &input.name, &out)?;
-            let size = size(origin, &format!("{key}.size"), input.size)?;
+            let size = size(origin, &format!("{key}.size"), input.size.0)?;
             let rate_key = format!("{key}.rate");
             let rate = self.p.field(
                 &rate_key,
@@ -389,13 +419,12 @@ impl Builder<'_> {
                 "the firing rate of every source",
             )?;
             if rate * self.o.dt > 1.0 {
-                return Err(at(
+                return Err(at_value(
                     origin,
                     &rate_key,
+                    format!("{} ({rate} Hz)", input.rate),
                     format!(
-                        "{} = {rate} Hz: expected at most one spike per step (<= {} Hz at dt \
-                         = {} ms)",
-                        input.rate,
+                        "expected at most one spike per step (<= {} Hz at dt = {} ms)",
                         1.0 / self.o.dt,
                         self.o.dt * 1e3
                     ),
@@ -451,23 +480,25 @@ impl Builder<'_> {
                 .iter()
                 .find(|o| o.name.eq_ignore_ascii_case(&c.name))
             {
-                return Err(at(
+                return Err(at_value(
                     origin,
                     &format!("{key}.name"),
+                    format!("{:?}", c.name),
                     format!(
-                        "{:?}: already connection {} (weight files are named by the \
-                         lower-cased name): expected a new name",
-                        c.name, other.name
+                        "already connection {} (weight files are named by the lower-cased \
+                         name): expected a new name",
+                        other.name
                     ),
                 ));
             }
             let find = |end: &str, name: &str| {
                 names.iter().position(|n| *n == name).ok_or_else(|| {
-                    at(
+                    at_value(
                         origin,
                         &format!("{key}.{end}"),
+                        format!("{name:?}"),
                         format!(
-                            "{name:?}: expected a population or input of this file ({})",
+                            "expected a population or input of this file ({})",
                             names.join(", ")
                         ),
                     )
@@ -476,13 +507,13 @@ impl Builder<'_> {
             let pre = find("pre", &c.pre)?;
             let post = find("post", &c.post)?;
             if post >= inputs {
-                return Err(at(
+                return Err(at_value(
                     origin,
                     &format!("{key}.post"),
+                    format!("{:?}", c.post),
                     format!(
-                        "{:?} is an input (Poisson sources take no input): expected a \
-                         population ({})",
-                        c.post,
+                        "an input (Poisson sources take no input): expected a population \
+                         ({})",
                         names[..inputs].join(", ")
                     ),
                 ));
@@ -491,12 +522,13 @@ impl Builder<'_> {
             let delta = matches!(target, NeuronModel::Delta(_));
             let channel = match (c.channel, delta) {
                 (Some(file::Channel::Inhibitory), true) => {
-                    return Err(at(
+                    return Err(at_value(
                         origin,
                         &format!("{key}.channel"),
+                        "\"inhibitory\"",
                         format!(
-                            "\"inhibitory\" onto {}, delta-synapse neurons with one input: \
-                             expected no channel (inhibition is a negative weight)",
+                            "onto {}, delta-synapse neurons with one input: expected no \
+                             channel (inhibition is a negative weight)",
                             c.post
                         ),
                     ))
@@ -585,11 +617,12 @@ impl Builder<'_> {
         )?;
         let ratio = d / self.o.dt;
         if ratio < 1.0 - 1e-6 || (ratio - ratio.round()).abs() > 1e-6 * ratio {
-            return Err(at(
+            return Err(at_value(
                 self.origin(),
                 key,
+                q,
                 format!(
-                    "{q}: expected a multiple of dt = {} ms (--dt), at least dt",
+                    "expected a multiple of dt = {} ms (--dt), at least dt",
                     self.o.dt * 1e3
                 ),
             ));
@@ -617,7 +650,8 @@ impl Builder<'_> {
                     origin,
                     &key,
                     format!(
-                        "{name:?}: expected the name of a connection of this file ({})",
+                        "no connection {name:?}: expected the name of a connection of this \
+                         file ({})",
                         known.join(", ")
                     ),
                 ));

@@ -10,7 +10,7 @@ use sim_core::model::{
 
 use super::expr::Dim;
 use super::file::Quantity;
-use super::params::{at, Params, Range};
+use super::params::{at, at_value, Params, Range};
 use crate::limits;
 
 /// What a field's dimension is: fixed, or that of the connection's weights.
@@ -200,10 +200,11 @@ pub fn read(
         Some(_) => None,
     };
     let Some(&(name, _, fields)) = chosen else {
-        return Err(at(
+        return Err(at_value(
             p.origin,
             &format!("{key}.{tag}"),
-            format!("{}: expected one of {}", table[tag], names()),
+            &table[tag],
+            format!("expected one of {}", names()),
         ));
     };
     if let Some(k) = table

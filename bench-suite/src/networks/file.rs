@@ -81,6 +81,29 @@ impl<'de> Visitor<'de> for QuantityVisitor {
     }
 }
 
+/// A number of neurons as written (a whole number; its range is checked when built).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Count(pub i64);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Count;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a whole number of neurons (e.g. 800)")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Count, E> {
+                Ok(Count(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
+                Ok(Count(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// A parameter: a quantity, or a table saying also its unit and the flag that sets it.
 #[derive(Debug, Clone)]
 pub enum Parameter {
@@ -159,7 +182,7 @@ pub struct InitialV {
 #[serde(deny_unknown_fields)]
 pub struct Population {
     pub name: String,
-    pub size: i64,
+    pub size: Count,
     /// A neuron type of `[neurons]`.
     pub neuron: String,
     pub initial_v: Option<InitialV>,
@@ -170,7 +193,7 @@ pub struct Population {
 #[serde(deny_unknown_fields)]
 pub struct Input {
     pub name: String,
-    pub size: i64,
+    pub size: Count,
     /// Firing rate of every source.
     pub rate: Quantity,
 }

@@ -66,7 +66,12 @@ impl Range {
         } else {
             format!(" {unit}")
         };
-        format!("in {open}{:?}, {:?}]{unit}", self.min, self.max)
+        let show = |x: f64| match x {
+            x if x == f32::MAX as f64 => "3.4e38 (finite in f32)".to_string(),
+            x if x == -(f32::MAX as f64) => "-3.4e38".to_string(),
+            x => format!("{x:?}"),
+        };
+        format!("in {open}{}, {}]{unit}", show(self.min), show(self.max))
     }
 }
 
@@ -104,6 +109,16 @@ pub fn at(origin: &str, key: &str, what: impl std::fmt::Display) -> String {
     format!("{origin}: {key}: {what}")
 }
 
+/// "FILE: KEY = VALUE: WHAT".
+pub fn at_value(
+    origin: &str,
+    key: &str,
+    value: impl std::fmt::Display,
+    what: impl std::fmt::Display,
+) -> String {
+    format!("{origin}: {key} = {value}: {what}")
+}
+
 impl<'f> Params<'f> {
     /// Reads the definitions and the flags they are bound to (checking names, units and
     /// flags; nothing is evaluated yet).
@@ -137,33 +152,34 @@ impl<'f> Params<'f> {
             }
             if let Parameter::Bound(b) = param {
                 if expr::unit(&b.unit).is_none() {
-                    return Err(at(
+                    return Err(at_value(
                         origin,
                         &format!("{key}.unit"),
-                        format!(
-                            "{:?}: expected one of {} (or \"\" for none)",
-                            b.unit,
-                            expr::unit_names()
-                        ),
+                        format!("{:?}", b.unit),
+                        format!("expected one of {} (or \"\" for none)", expr::unit_names()),
                     ));
                 }
                 if let Some(flag) = &b.flag {
                     let Some(&(known, ..)) = FLAGS.iter().find(|(f, ..)| f == flag) else {
-                        return Err(at(
+                        return Err(at_value(
                             origin,
                             &format!("{key}.flag"),
+                            format!("{flag:?}"),
                             format!(
-                                "{flag:?}: expected one of {} (--priming sets [plastic] \
-                                 priming)",
+                                "expected one of {} (--priming sets [plastic] priming)",
                                 FLAGS.map(|f| f.0).join(", ")
                             ),
                         ));
                     };
                     if let Some(other) = p.bindings.iter().find(|b| b.flag == known) {
-                        return Err(at(
+                        return Err(at_value(
                             origin,
                             &format!("{key}.flag"),
-                            format!("{flag:?}: already bound to {}", other.key),
+                            format!("{flag:?}"),
+                            format!(
+                                "already bound to {}: expected each flag bound once",
+                                other.key
+                            ),
                         ));
                     }
                     p.bindings.push(Binding {
@@ -257,11 +273,12 @@ impl<'f> Params<'f> {
             (_, dim) => {
                 let v = self.quantity(&value_key, q, inside)?;
                 match dim {
-                    Some(d) if d != v.dim => Err(at(
+                    Some(d) if d != v.dim => Err(at_value(
                         self.origin,
                         &value_key,
+                        q,
                         format!(
-                            "{q} is {} where unit = {unit:?} says {}: expected the two to agree",
+                            "{} where unit = {unit:?} says {}: expected the two to agree",
                             v.dim.describe(),
                             d.describe()
                         ),
@@ -295,7 +312,7 @@ impl<'f> Params<'f> {
                 match (r, inner) {
                     (Ok(v), _) => Ok(v),
                     (Err(_), Some(full)) => Err(full),
-                    (Err(e), None) => Err(at(self.origin, key, format!("{q}: {e}"))),
+                    (Err(e), None) => Err(at_value(self.origin, key, q, e)),
                 }
             }
         }
@@ -322,29 +339,26 @@ impl<'f> Params<'f> {
                     dim.example()
                 ),
                 Quantity::Text(_) => format!(
-                    "is {}: expected {what}, {} (e.g. {})",
+                    "{}: expected {what}, {} (e.g. {})",
                     v.dim.describe(),
                     dim.describe(),
                     dim.example()
                 ),
             };
-            return Err(at(self.origin, key, format!("{q} {how}")));
+            return Err(at_value(self.origin, key, q, how));
         }
         if !range.contains(v.x) {
             let shown = match q {
                 Quantity::Text(t) if t.trim().parse::<f64>().is_err() => {
-                    format!("{q} = {:?} {}", v.x, dim.si())
+                    format!("{q} ({:?} {})", v.x, dim.si())
                 }
                 _ => q.to_string(),
             };
-            return Err(at(
+            return Err(at_value(
                 self.origin,
                 key,
-                format!(
-                    "{}: expected {what} {}",
-                    shown.trim_end(),
-                    range.show(dim.si())
-                ),
+                shown.replace(" )", ")"),
+                format!("expected {what} {}", range.show(dim.si())),
             ));
         }
         Ok(v.x)
