@@ -312,7 +312,11 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
         steps,
         priming_steps,
         args.exchange_trace.is_some(),
-    )?;
+    )
+    .map_err(|e| match &args.network_file {
+        Some(f) => format!("{}: {e}", f.path.display()),
+        None => e,
+    })?;
     // Held from here to the append: a job runner on the same file sees this run at work.
     let records = match (&args.out, world_rank(world)) {
         (Some(path), 0) => Some(jsonl::Appender::open(path).map_err(|e| e.to_string())?),

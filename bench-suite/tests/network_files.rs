@@ -364,6 +364,16 @@ fn malformed_network_files_are_refused_naming_file_key_and_expectation() {
             &["populations[0].size = 9000000000", "[1, 4294967294]"],
         ),
         (
+            "more neurons than ids",
+            TWO.replace("size = 50", "size = 4_294_967_000"),
+            &["4294967500 neurons", "at most 2^32 - 1"],
+        ),
+        (
+            "more memory than the machine has",
+            TWO.replace("size = 50", "size = 2_000_000_000"),
+            &["two", "needs an estimated", "physical memory"],
+        ),
+        (
             "unknown population",
             TWO.replace("pre = \"A\"", "pre = \"C\""),
             &[
@@ -539,4 +549,28 @@ fn unknown_names_list_the_known_networks() {
     }
     let text = run_ok(&["networks", "brunel"]);
     assert_eq!(text, std::fs::read_to_string(repo_file("brunel")).unwrap());
+}
+
+/// A protocol runs a network file: `network` names it, `network_file` gives it.
+#[test]
+fn a_protocol_runs_a_network_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_two(dir.path(), TWO);
+    let out = dir.path().join("r.jsonl");
+    let protocol = dir.path().join("p.toml");
+    std::fs::write(
+        &protocol,
+        format!(
+            "[run]\nnetwork = \"two\"\nnetwork_file = {:?}\nplastic = true\nout = {:?}\n\n\
+             [[segment]]\nname = \"a\"\nduration = 0.1\n\n[[segment]]\nname = \"b\"\n\
+             duration = 0.1\nlearning = false\n",
+            arg(&file),
+            arg(&out)
+        ),
+    )
+    .unwrap();
+    run_ok(&["protocol", arg(&protocol), "--quiet"]);
+    let records = read_records(&out);
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|(_, r)| r.config.network == "two"));
 }

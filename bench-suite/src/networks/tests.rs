@@ -100,8 +100,10 @@ fn flags_apply_only_where_the_file_binds_them() {
         e.contains("built-in networks with one: va, brunel, zenke25k"),
         "{e}"
     );
-    let mut o = Options::default();
-    o.plastic = Some(Traces::Continuous);
+    let o = Options {
+        plastic: Some(Traces::Continuous),
+        ..Options::default()
+    };
     let e = built(BASE, &o).unwrap_err();
     assert!(
         e.contains("no plastic variant") && e.contains("t.toml"),
