@@ -247,13 +247,14 @@ pub fn key_of_args(a: &RunArgs) -> Key {
     let dt = a.dt * 1e-3;
     let steps = (a.simtime / dt).round();
     // A network without connections (poisson) records dt as its delay.
-    let delay = if a.network == "poisson" {
+    let network = a.network_name();
+    let delay = if network == "poisson" {
         dt
     } else {
         a.delay * 1e-3
     };
     Key {
-        network: a.network.clone(),
+        network: network.clone(),
         plastic: a.plastic,
         traces: a.plastic.then(|| serde_name(a.traces)),
         precision: a.precision.name().to_string(),
@@ -267,7 +268,7 @@ pub fn key_of_args(a: &RunArgs) -> Key {
         repetition: a.repetition,
         dt_ns: nanos(dt),
         timers: a.timers == "on",
-        initial_v: crate::networks::initial_v_label(&a.network, a.init_v),
+        initial_v: crate::networks::initial_v_label(&network, a.init_v),
         weights: match &a.load_weights {
             Some(d) => format!("loaded from {}", d.display()),
             None => "generated from seed".into(),
@@ -277,7 +278,7 @@ pub fn key_of_args(a: &RunArgs) -> Key {
 
 /// 60 s + 50 × the model time the run simulates (with a plastic zenke25k's priming).
 fn default_timeout_s(a: &RunArgs) -> f64 {
-    let priming = match (a.plastic, a.network.as_str()) {
+    let priming = match (a.plastic, a.network_name().as_str()) {
         (true, "zenke25k") => a.priming.unwrap_or(3.0 * a.tau_hom.unwrap_or(10.0)),
         (true, _) => a.priming.unwrap_or(0.0),
         _ => 0.0,

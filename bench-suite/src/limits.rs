@@ -157,6 +157,14 @@ pub const MAX_STEPS: u64 = 1_000_000_000;
 /// the delay ring; 10^5 is a 100-ms delay at 1 µs.
 pub const MAX_RING_SLOTS: u64 = 100_000;
 
+/// Largest network file read (`--network-file`), bytes: the built-in files are a few
+/// KiB; a network too big to write by hand belongs in Matrix Market files.
+pub const NETWORK_FILE_BYTES: u64 = 4 << 20;
+
+/// Most neurons of one population (and of a network, `Network::validate`): neuron ids
+/// are u32.
+pub const MAX_NEURONS: u64 = u32::MAX as u64 - 1;
+
 /// Share of the machine's physical memory a run may be estimated to need.
 pub const MEMORY_SHARE: f64 = 0.8;
 

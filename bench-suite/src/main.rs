@@ -41,6 +41,12 @@ enum Command {
     /// files, traces, scaling and plasticity runs), about 7 minutes on 2 cores; runs whose
     /// record and artifacts are already there are skipped.
     Figures(bench_suite::figures::FiguresArgs),
+    /// List the built-in networks, or print one's network file (NAME): the start of a
+    /// network of your own (`snn-bench run --network-file FILE`).
+    Networks {
+        /// A built-in network whose file to print.
+        name: Option<String>,
+    },
     /// Measure this machine's limits (memory bandwidth, random-access latency and
     /// throughput, FMA throughput): the roofline for the phase costs; writes JSON.
     Machine(bench_suite::machine::MachineArgs),
@@ -114,6 +120,9 @@ fn main() -> ExitCode {
             println!("{}: {rows} spikes", file.display());
         }),
         Command::Machine(args) => bench_suite::machine::execute(&args),
+        Command::Networks { name } => {
+            bench_suite::networks::show(name.as_deref()).map(|text| print!("{text}"))
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,31 +1,83 @@
-//! The study's networks, built from the paper's parameters (README, "Networks").
+//! The study's networks as data: network files (TOML; `networks/*.toml` in the
+//! repository, embedded in the binary) made by one generic builder with the command
+//! line's options applied, and a user's own files (`snn-bench run --network-file`).
+//! README, "Network files", describes the format.
 
 use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+
+use sim_core::{Network, TraceMode};
 
 use crate::limits;
 
-use sim_core::model::{
-    AmpaNmdaParams, CobaParams, DeltaParams, NeuronModel, PoissonGenerator, PoissonParams,
-};
-use sim_core::{
-    Channel, ConnectionSpec, Connectivity, InitialV, Network, PairStdp, Plasticity, PopulationSpec,
-    TraceMode, TripletStdp,
-};
+mod build;
+mod expr;
+mod fields;
+mod file;
+mod params;
 
-/// Names accepted by `snn-bench run`.
+pub use build::Source;
+
+/// The built-in network files: name and text (`networks/NAME.toml`).
+pub const BUILT_IN: [(&str, &str); 4] = [
+    ("va", include_str!("../../networks/va.toml")),
+    ("brunel", include_str!("../../networks/brunel.toml")),
+    ("zenke25k", include_str!("../../networks/zenke25k.toml")),
+    ("poisson", include_str!("../../networks/poisson.toml")),
+];
+
+/// Names accepted by `snn-bench run` (those of [`BUILT_IN`]).
 pub const NAMES: [&str; 4] = ["va", "brunel", "zenke25k", "poisson"];
 
-/// The networks with a plastic variant (`snn-bench run --plastic`).
+/// The built-in networks with a plastic variant (a `[plastic]` section).
 pub const PLASTIC: [&str; 2] = ["brunel", "zenke25k"];
 
-/// Model time of the priming run before a plastic run without overrides, seconds:
-/// zenke25k 3·τ_hom, the others none.
-pub fn default_priming_s(network: &str) -> f64 {
-    if network == "zenke25k" {
-        3.0 * ZENKE_TAU_HOM
-    } else {
-        0.0
+/// The text of built-in network `name`.
+pub fn built_in(name: &str) -> Option<&'static str> {
+    BUILT_IN.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// `snn-bench networks`: the built-in networks, one a line (name, plastic variant,
+/// description); with a name, that network's file.
+pub fn show(name: Option<&str>) -> Result<String, String> {
+    if let Some(name) = name {
+        return built_in(name).map(str::to_string).ok_or_else(|| {
+            format!(
+                "unknown network '{name}': expected one of {}",
+                NAMES.join(", ")
+            )
+        });
     }
+    let mut out = String::from(
+        "Built-in networks (networks/NAME.toml in the repository; `snn-bench networks NAME` \
+         prints one, a start for a file of your own: snn-bench run --network-file FILE):\n",
+    );
+    for (name, text) in BUILT_IN {
+        let origin = format!("networks/{name}.toml");
+        let file = build::parse(&Source {
+            origin: &origin,
+            text,
+            dir: None,
+        })?;
+        let plastic = if file.plastic.is_some() {
+            " (--plastic)"
+        } else {
+            ""
+        };
+        out.push_str(&format!("  {name:<10} {}{plastic}\n", file.description));
+    }
+    Ok(out)
+}
+
+/// Model time of the priming run before a plastic run without overrides, seconds, as
+/// the built-in file says (zenke25k 3·τ_hom, brunel 0); 0 for any other name.
+pub fn default_priming_s(network: &str) -> f64 {
+    let o = Options {
+        plastic: Some(Traces::Continuous),
+        ..Options::default()
+    };
+    by_name(network, &o).map_or(0.0, |b| b.priming_s)
 }
 
 /// How membrane potentials start (recorded in every result).
@@ -42,7 +94,7 @@ pub enum InitV {
 }
 
 /// What can be chosen about a network from the command line.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     pub dt: f64,
     /// Axonal delay of every connection, seconds.
@@ -77,6 +129,22 @@ pub struct Overrides {
     pub w_inh: Option<f64>,
 }
 
+impl Default for Options {
+    /// `snn-bench run`'s defaults: dt 0.1 ms, delay 0.8 ms, seed 1, uniform initial
+    /// potentials, the lattice generator, static.
+    fn default() -> Self {
+        Options {
+            dt: 0.1 * 1e-3,
+            delay: 0.8 * 1e-3,
+            seed: 1,
+            init_v: InitV::Uniform,
+            generator: Generator::Lattice,
+            plastic: None,
+            overrides: Overrides::default(),
+        }
+    }
+}
+
 /// A network ready to run, the length of its priming run, and the values of the
 /// parameters a user can change (as the record lists them).
 #[derive(Debug, Clone)]
@@ -84,7 +152,12 @@ pub struct Built {
     pub net: Network,
     /// Seconds of model time with the weights fixed before the measured run.
     pub priming_s: f64,
+    /// The values of the parameters bound to flags, in the flags' units, named by the
+    /// flag and the unit (`w_exc_mv`), and `priming_s` in plastic runs.
     pub parameters: BTreeMap<String, f64>,
+    /// How the record names the initial potentials: "rest", or the draw ("uniform",
+    /// "normal").
+    pub initial_v: String,
 }
 
 /// How presynaptic traces are kept in plastic runs (paper Fig. 8C vs 8D).
@@ -100,7 +173,7 @@ pub enum Traces {
 }
 
 impl Traces {
-    fn mode(self) -> TraceMode {
+    pub fn mode(self) -> TraceMode {
         match self {
             Traces::Continuous => TraceMode::Continuous,
             Traces::EventBased => TraceMode::EventBased,
@@ -120,352 +193,103 @@ pub enum Generator {
     PerStep,
 }
 
-fn population(name: &str, size: usize, model: NeuronModel, initial_v: InitialV) -> PopulationSpec {
-    PopulationSpec {
-        name: name.into(),
-        size,
-        model,
-        initial_v,
-    }
-}
-
-/// A static connection drawn with probability `p` per pair, all weights equal.
-fn random(
-    name: &str,
-    (pre, post): (usize, usize),
-    channel: Channel,
-    delay: f64,
-    p: f64,
-    weight: f64,
-) -> ConnectionSpec {
-    ConnectionSpec {
-        name: name.into(),
-        pre,
-        post,
-        channel,
-        delay,
-        connectivity: Connectivity::FixedProbability { p, weight },
-        plasticity: None,
-    }
-}
-
-/// Builds a network by name, after checking the overrides make sense for it.
+/// Builds a built-in network by name.
 pub fn by_name(name: &str, o: &Options) -> Result<Built, String> {
-    if !NAMES.contains(&name) {
+    let Some(text) = built_in(name) else {
         return Err(format!(
-            "unknown network '{name}': expected one of {}",
+            "unknown network '{name}': expected one of {} (or --network-file FILE)",
             NAMES.join(", ")
         ));
-    }
-    check_overrides(name, o)?;
-    let v = &o.overrides;
-    let mut parameters = BTreeMap::new();
-    let mut priming_s = 0.0;
-    let net = match name {
-        "va" => vogels_abbott(o),
-        "poisson" => poisson(o),
-        "brunel" => brunel(o),
-        _ => zenke25k(o),
     };
-    let value = |x: Option<f64>, default: f64| x.unwrap_or(default);
-    match name {
-        "va" => {
-            parameters.insert("w_exc".into(), value(v.w_exc, 0.4));
-            parameters.insert("w_inh".into(), value(v.w_inh, 5.1));
-        }
-        "poisson" => {
-            parameters.insert("input_rate_hz".into(), value(v.input_rate, 5.0));
-        }
-        "brunel" => {
-            parameters.insert("w_exc_mv".into(), value(v.w_exc, 0.1));
-            parameters.insert("w_inh_mv".into(), value(v.w_inh, 0.5));
-            parameters.insert("input_rate_hz".into(), value(v.input_rate, BRUNEL_DRIVE));
-            if o.plastic.is_some() {
-                parameters.insert("learning_rate".into(), value(v.learning_rate, 0.01));
-                priming_s = value(v.priming, default_priming_s(name));
-            }
-        }
-        _ => {
-            parameters.insert("w_exc".into(), value(v.w_exc, 0.16));
-            parameters.insert("w_inh".into(), value(v.w_inh, 1.0));
-            parameters.insert("input_rate_hz".into(), value(v.input_rate, 2.0));
-            if o.plastic.is_some() {
-                let tau_hom = value(v.tau_hom, ZENKE_TAU_HOM);
-                parameters.insert("learning_rate".into(), value(v.learning_rate, 1.0));
-                parameters.insert("tau_hom_s".into(), tau_hom);
-                priming_s = value(v.priming, 3.0 * tau_hom);
-            }
-        }
-    }
-    if o.plastic.is_some() {
-        parameters.insert("priming_s".into(), priming_s);
-    }
-    Ok(Built {
-        net,
-        priming_s,
-        parameters,
-    })
-}
-
-/// The external drive of each brunel neuron, Hz: η·ν_thr·C_E with η = 2 and
-/// ν_thr = θ / (J·C_E·τ_m) per external synapse and C_E = 800 of them: 20 kHz.
-const BRUNEL_DRIVE: f64 = 2.0 * 20e-3 / (0.1e-3 * 800.0 * 20e-3) * 800.0;
-
-/// τ_hom of the zenke25k benchmarks, seconds (the paper's model runs use 50 s).
-const ZENKE_TAU_HOM: f64 = 10.0;
-
-/// Rejects an override the network does not have, or a value out of range; the message
-/// names the flag.
-fn check_overrides(name: &str, o: &Options) -> Result<(), String> {
-    let v = &o.overrides;
-    let plastic = o.plastic.is_some();
-    let flags = [
-        (
-            "learning-rate",
-            v.learning_rate,
-            0.0,
-            plastic,
-            "plastic runs (--plastic)",
-        ),
-        (
-            "tau-hom",
-            v.tau_hom,
-            f64::MIN_POSITIVE,
-            plastic && name == "zenke25k",
-            "plastic zenke25k runs",
-        ),
-        (
-            "priming",
-            v.priming,
-            0.0,
-            plastic,
-            "plastic runs (--plastic)",
-        ),
-        (
-            "input-rate",
-            v.input_rate,
-            0.0,
-            name != "va",
-            "poisson, brunel and zenke25k (va has no Poisson input)",
-        ),
-        (
-            "w-exc",
-            v.w_exc,
-            0.0,
-            name != "poisson",
-            "networks with connections (not poisson)",
-        ),
-        (
-            "w-inh",
-            v.w_inh,
-            0.0,
-            name != "poisson",
-            "networks with connections (not poisson)",
-        ),
-    ];
-    for (flag, value, min, applies, which) in flags {
-        let Some(x) = value else { continue };
-        if !applies {
-            return Err(format!(
-                "--{flag}: applies to {which} only, not to this {name} run"
-            ));
-        }
-        if !x.is_finite() || x < min {
-            let expected = if min > 0.0 { "> 0" } else { ">= 0" };
-            return Err(format!("--{flag} {x}: expected a finite number {expected}"));
-        }
-        let range = match flag {
-            "learning-rate" => limits::LEARNING_RATE,
-            "tau-hom" => limits::TAU_HOM,
-            "priming" => limits::PRIMING,
-            "input-rate" => limits::INPUT_RATE,
-            _ => limits::Limit {
-                flag,
-                ..limits::WEIGHT
-            },
-        };
-        range.check(x)?;
-    }
-    if let (true, "zenke25k", Some(w)) = (plastic, name, v.w_exc) {
-        if w > 1.0 {
-            return Err(format!(
-                "--w-exc {w}: plastic E→E weights live in [0, 1]; expected at most 1"
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The Vogels–Abbott COBA benchmark as in the paper (§2.3.1): 3200 E + 800 I
-/// conductance-based integrate-and-fire neurons, p = 0.02 in all four pathways
-/// (≈ 320 k synapses), w_e = 0.4, w_i = 5.1 in units of the leak conductance.
-pub fn vogels_abbott(o: &Options) -> Network {
-    let neuron = CobaParams::vogels_abbott();
-    let initial_v = match o.init_v {
-        InitV::Uniform => InitialV::Uniform {
-            lo: neuron.e_leak,
-            hi: neuron.threshold,
+    let origin = format!("networks/{name}.toml (built in)");
+    build::build(
+        &Source {
+            origin: &origin,
+            text,
+            dir: None,
         },
-        InitV::Rest => InitialV::Fixed(neuron.e_leak),
-    };
-    let pop = |name, size| population(name, size, NeuronModel::Coba(neuron), initial_v);
-    let conn = |name, pre, post, channel, weight| {
-        random(name, (pre, post), channel, o.delay, 0.02, weight)
-    };
-    let w_exc = o.overrides.w_exc.unwrap_or(0.4);
-    let w_inh = o.overrides.w_inh.unwrap_or(5.1);
-    use Channel::{Excitatory as Exc, Inhibitory as Inh};
-    Network {
-        name: "va".into(),
-        dt: o.dt,
-        seed: o.seed,
-        populations: vec![pop("E", 3200), pop("I", 800)],
-        connections: vec![
-            conn("EE", 0, 0, Exc, w_exc),
-            conn("EI", 0, 1, Exc, w_exc),
-            conn("IE", 1, 0, Inh, w_inh),
-            conn("II", 1, 1, Inh, w_inh),
-        ],
-    }
+        o,
+    )
 }
 
-/// The input-generation benchmark of the paper's Fig. 1: 1000 independent Poisson
-/// neurons at 5 Hz (run it for 100 s), no connections.
-pub fn poisson(o: &Options) -> Network {
-    Network {
-        name: "poisson".into(),
-        dt: o.dt,
-        seed: o.seed,
-        populations: vec![population(
-            "P",
-            1000,
-            poisson_source(o.overrides.input_rate.unwrap_or(5.0), o.generator),
-            InitialV::Fixed(0.0),
-        )],
-        connections: vec![],
-    }
-}
-
-/// The Brunel (2000) balanced network as in the paper (§2.3.3), static: 8000 E + 2000 I
-/// delta-synapse neurons (NEST iaf_psc_delta: τ_m 20 ms, E_L 0, V_reset 10 mV,
-/// θ 20 mV, refractory 2 ms), J = 0.1 mV, inhibitory −g·J with g = 5, p = 0.1 in all
-/// pathways (≈ 10 M synapses), and an external Poisson drive of η·ν_thr·C_E = 20 kHz
-/// of J-sized inputs per neuron (η = 2).
-pub fn brunel(o: &Options) -> Network {
-    let v = &o.overrides;
-    // J and g·J; the external drive keeps J-sized inputs of the paper's J.
-    let j = v.w_exc.map_or(0.1e-3, |mv| mv * 1e-3);
-    let gj = v.w_inh.map_or(5.0 * 0.1e-3, |mv| mv * 1e-3);
-    let (n_e, n_i, p) = (8000, 2000, 0.1);
-    let neuron = DeltaParams::brunel(v.input_rate.unwrap_or(BRUNEL_DRIVE), 0.1e-3);
-    let initial_v = match o.init_v {
-        InitV::Uniform => InitialV::Uniform {
-            lo: neuron.e_leak,
-            hi: neuron.threshold,
+/// Builds the network of a user's file.
+pub fn from_file(f: &UserFile, o: &Options) -> Result<Built, String> {
+    let origin = f.path.display().to_string();
+    build::build(
+        &Source {
+            origin: &origin,
+            text: &f.toml,
+            dir: f.path.parent(),
         },
-        InitV::Rest => InitialV::Fixed(neuron.e_leak),
-    };
-    let pop = |name, size| population(name, size, NeuronModel::Delta(neuron), initial_v);
-    // Delta synapses have one input; inhibition is a negative weight.
-    let conn = |name, pre, post, weight| {
-        random(name, (pre, post), Channel::Excitatory, o.delay, p, weight)
-    };
-    let mut connections = vec![
-        conn("EE", 0, 0, j),
-        conn("EI", 0, 1, j),
-        conn("IE", 1, 0, -gj),
-        conn("II", 1, 1, -gj),
-    ];
-    // Plastic variant: E→E weight-dependent STDP as NEST's stdp_synapse_hom.
-    connections[0].plasticity = o.plastic.map(|traces| {
-        Plasticity::Pair(PairStdp {
-            tau_plus: 20e-3,
-            tau_minus: 20e-3,
-            lambda: v.learning_rate.unwrap_or(0.01),
-            alpha: 2.02,
-            mu_plus: 1.0,
-            mu_minus: 1.0,
-            w_max: 3.0 * j,
-            traces: traces.mode(),
-        })
-    });
-    Network {
-        name: "brunel".into(),
-        dt: o.dt,
-        seed: o.seed,
-        populations: vec![pop("E", n_e), pop("I", n_i)],
-        connections,
-    }
+        o,
+    )
 }
 
-/// How a network's initial potentials were drawn, as records spell it.
+/// How a built-in network's initial potentials are recorded (see [`Built::initial_v`]).
 pub fn initial_v_label(network: &str, init: InitV) -> String {
-    match (network, init) {
-        (_, InitV::Rest) => "rest".into(),
-        ("zenke25k", InitV::Uniform) => "normal".into(),
-        (_, InitV::Uniform) => "uniform".into(),
+    let o = Options {
+        init_v: init,
+        ..Options::default()
+    };
+    match by_name(network, &o) {
+        Ok(b) => b.initial_v,
+        Err(_) if init == InitV::Rest => "rest".into(),
+        Err(_) => "uniform".into(),
     }
 }
 
-/// The 25 k network of Zenke et al. 2013 as in the paper (§2.3.2), static: 20 000 E +
-/// 5000 I AMPA/NMDA/GABA neurons with a dynamic threshold, p = 0.05 in every pathway,
-/// weights 0.16 from E and 1.0 from I (units of the leak conductance), and 2500 Poisson
-/// inputs at 2 Hz onto E (p = 0.05, weight 0.16): ≈ 34 M synapses. Plastic: E→E minimal
-/// triplet STDP with homeostasis (Zenke et al. 2013), ≈ 20 M plastic synapses.
-pub fn zenke25k(o: &Options) -> Network {
-    let neuron = AmpaNmdaParams::zenke2013;
-    let initial_v = match o.init_v {
-        InitV::Uniform => InitialV::Normal {
-            mean: -60e-3,
-            sd: 10e-3,
-        },
-        InitV::Rest => InitialV::Fixed(-70e-3),
-    };
-    let pop = |name, size, model| population(name, size, model, initial_v);
-    let conn = |name, pre, post, channel, weight| {
-        random(name, (pre, post), channel, o.delay, 0.05, weight)
-    };
-    use Channel::{Excitatory as Exc, Inhibitory as Inh};
-    let v = &o.overrides;
-    let (w_exc, w_inh) = (v.w_exc.unwrap_or(0.16), v.w_inh.unwrap_or(1.0));
-    let mut ee = conn("EE", 0, 0, Exc, w_exc);
-    // Plastic variant: E→E minimal triplet STDP with homeostatic depression.
-    ee.plasticity = o.plastic.map(|traces| {
-        Plasticity::Triplet(TripletStdp::zenke2013(
-            v.learning_rate.unwrap_or(1.0),
-            v.tau_hom.unwrap_or(ZENKE_TAU_HOM),
-            traces.mode(),
-        ))
-    });
-    Network {
-        name: "zenke25k".into(),
-        dt: o.dt,
-        seed: o.seed,
-        populations: vec![
-            pop("E", 20_000, NeuronModel::AmpaNmda(neuron(20e-3))),
-            pop("I", 5_000, NeuronModel::AmpaNmda(neuron(10e-3))),
-            pop(
-                "P",
-                2_500,
-                poisson_source(v.input_rate.unwrap_or(2.0), o.generator),
-            ),
-        ],
-        connections: vec![
-            ee,
-            conn("EI", 0, 1, Exc, w_exc),
-            conn("IE", 1, 0, Inh, w_inh),
-            conn("II", 1, 1, Inh, w_inh),
-            conn("PE", 2, 0, Exc, 0.16),
-        ],
+/// A user's network file (`--network-file`): its path, made absolute, and its text,
+/// read when the command line is parsed. A checkpoint's manifest keeps both, so
+/// `snn-bench resume` builds the same network from any directory, even if the file has
+/// changed or gone since (only `synapses` files are read again, relative to `path`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UserFile {
+    pub path: PathBuf,
+    pub toml: String,
+}
+
+impl UserFile {
+    /// Reads `arg`: a regular file of at most [`limits::NETWORK_FILE_BYTES`], UTF-8.
+    pub fn read(arg: &str) -> Result<UserFile, String> {
+        let path = PathBuf::from(arg);
+        let meta = std::fs::metadata(&path).map_err(|e| format!("{arg}: {e}"))?;
+        let expected = "expected a network file (TOML)";
+        if meta.is_dir() {
+            return Err(format!("{arg}: is a directory: {expected}"));
+        }
+        if !meta.is_file() {
+            return Err(format!("{arg}: not a regular file: {expected}"));
+        }
+        let max = limits::NETWORK_FILE_BYTES;
+        let too_big =
+            |n: u64| format!("{arg}: {n} bytes or more: {expected} of at most {max} bytes");
+        if meta.len() > max {
+            return Err(too_big(meta.len()));
+        }
+        let mut bytes = Vec::new();
+        std::fs::File::open(&path)
+            .and_then(|f| f.take(max + 1).read_to_end(&mut bytes))
+            .map_err(|e| format!("{arg}: {e}"))?;
+        if bytes.len() as u64 > max {
+            return Err(too_big(bytes.len() as u64));
+        }
+        let toml = String::from_utf8(bytes)
+            .map_err(|e| format!("{arg}: not UTF-8 text ({e}): {expected}"))?;
+        let path = std::path::absolute(&path).map_err(|e| format!("{arg}: {e}"))?;
+        Ok(UserFile { path, toml })
+    }
+
+    /// The `name` the file gives its network ("" if it cannot be read).
+    pub fn name(&self) -> String {
+        #[derive(serde::Deserialize)]
+        struct Name {
+            name: String,
+        }
+        toml::from_str::<Name>(&self.toml)
+            .map(|n| n.name)
+            .unwrap_or_default()
     }
 }
 
-fn poisson_source(rate: f64, generator: Generator) -> NeuronModel {
-    NeuronModel::Poisson(PoissonParams {
-        rate,
-        generator: match generator {
-            Generator::Lattice => PoissonGenerator::Lattice,
-            Generator::PerStep => PoissonGenerator::PerStep,
-        },
-    })
-}
+#[cfg(test)]
+mod tests;

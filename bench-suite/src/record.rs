@@ -65,6 +65,10 @@ pub struct Config {
     /// τ_hom, priming, input rate, weights), whether overridden or not.
     #[serde(default)]
     pub parameters: std::collections::BTreeMap<String, f64>,
+    /// The network file of a `--network-file` run (absolute path); none for a built-in
+    /// network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_file: Option<String>,
     /// The checkpoint the run continued, and the step it continued from (`snn-bench
     /// resume`): its spikes' steps start there.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -20,8 +20,16 @@ mod here;
 #[derive(Debug, Clone, clap::Args, serde::Serialize, serde::Deserialize)]
 #[command(after_help = crate::limits::table())]
 pub struct RunArgs {
-    /// Network to simulate: va, brunel, zenke25k or poisson.
-    pub network: String,
+    /// Built-in network to simulate: va, brunel, zenke25k or poisson (their files are
+    /// networks/*.toml). With --network-file it may be left out; if given, it must be
+    /// the name that file gives its network.
+    #[arg(required_unless_present = "network_file")]
+    pub network: Option<String>,
+    /// A network file (TOML, README "Network files") to simulate instead of a built-in
+    /// network; read when the command line is parsed, and kept whole in checkpoints.
+    #[arg(long, value_name = "FILE", value_parser = networks::UserFile::read)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_file: Option<networks::UserFile>,
     /// Model time to simulate, in seconds.
     #[arg(long, default_value_t = 60.0, allow_negative_numbers = true)]
     pub simtime: f64,
@@ -35,7 +43,8 @@ pub struct RunArgs {
     pub partitions: Option<u32>,
     #[arg(long, default_value = "f32", value_parser = parse_precision)]
     pub precision: Precision,
-    /// Axonal delay of every connection in ms: a multiple of dt, at least dt.
+    /// Axonal delay in ms of every connection (of a network file: every connection
+    /// without a delay of its own): a multiple of dt, at least dt.
     #[arg(long, default_value_t = 0.8, allow_negative_numbers = true)]
     pub delay: f64,
     /// Integration time step in ms.
@@ -146,6 +155,17 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+impl RunArgs {
+    /// The network's name: the one given, else the one its network file gives.
+    pub fn network_name(&self) -> String {
+        match (&self.network, &self.network_file) {
+            (Some(n), _) => n.clone(),
+            (None, Some(f)) => f.name(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
 fn parse_precision(s: &str) -> Result<Precision, String> {
     s.parse()
 }
@@ -193,12 +213,33 @@ pub fn network(args: &RunArgs) -> Result<networks::Built, String> {
             w_inh: args.w_inh,
         },
     };
-    let mut built = networks::by_name(&args.network, &opts)?;
+    let mut built = match (&args.network, &args.network_file) {
+        (name, Some(file)) => {
+            let built = networks::from_file(file, &opts)?;
+            if let Some(name) = name.as_ref().filter(|n| **n != built.net.name) {
+                return Err(format!(
+                    "network '{name}' and --network-file {}: the file's network is named \
+                     '{}': expected that name, or none",
+                    file.path.display(),
+                    built.net.name
+                ));
+            }
+            built
+        }
+        (Some(name), None) => networks::by_name(name, &opts)?,
+        (None, None) => {
+            return Err(format!(
+                "no network: expected one of {} or --network-file FILE",
+                networks::NAMES.join(", ")
+            ))
+        }
+    };
     let net = &mut built.net;
     if args.plastic && net.connections.iter().all(|c| c.plasticity.is_none()) {
         return Err(format!(
-            "--plastic: network '{}' has no plastic variant (expected brunel or zenke25k)",
-            args.network
+            "--plastic: network '{}' has no plastic connection (its [plastic] section gives \
+             no rule)",
+            net.name
         ));
     }
     if let Some(dir) = &args.load_weights {
@@ -285,7 +326,11 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
         steps,
         priming_steps,
         args.exchange_trace.is_some(),
-    )?;
+    )
+    .map_err(|e| match &args.network_file {
+        Some(f) => format!("{}: {e}", f.path.display()),
+        None => e,
+    })?;
     // Held from here to the append: a job runner on the same file sees this run at work.
     let records = match (&args.out, world_rank(world)) {
         (Some(path), 0) => Some(jsonl::Appender::open(path).map_err(|e| e.to_string())?),
@@ -538,7 +583,7 @@ pub(crate) fn make_record(
             injected_latency_us: args.comm_latency_us,
             repetition: args.repetition,
             timers: args.timers == "on",
-            initial_v: networks::initial_v_label(&net.name, args.init_v),
+            initial_v: built.initial_v.clone(),
             weights: match &args.load_weights {
                 Some(d) => format!("loaded from {}", d.display()),
                 None => "generated from seed".into(),
@@ -556,6 +601,10 @@ pub(crate) fn make_record(
                     .unwrap_or_default()
             }),
             parameters: built.parameters.clone(),
+            network_file: args
+                .network_file
+                .as_ref()
+                .map(|f| f.path.display().to_string()),
             resumed_from: args.resume_from.as_ref().map(|d| crate::record::Resumed {
                 dir: d.display().to_string(),
                 step: result.first_step,

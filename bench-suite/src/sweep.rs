@@ -1339,6 +1339,7 @@ mod tests {
             plastic: false,
             traces: None,
             parameters: Default::default(),
+            network_file: None,
             resumed_from: None,
             checkpoint: None,
             segment: None,

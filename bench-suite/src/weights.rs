@@ -129,10 +129,16 @@ pub fn load(net: &mut Network, dir: &Path) -> Result<(), MtxError> {
 /// network in either precision); non-negative onto conductances (va, zenke25k: a negative
 /// conductance would excite through an inhibitory synapse); within the bounds of a
 /// plastic rule; either sign onto delta synapses (brunel: inhibition is negative).
-fn allowed(net: &Network, spec: &sim_core::ConnectionSpec) -> (RangeInclusive<f64>, &'static str) {
+pub(crate) fn allowed(
+    net: &Network,
+    spec: &sim_core::ConnectionSpec,
+) -> (RangeInclusive<f64>, &'static str) {
     let max = f32::MAX as f64;
     match (&spec.plasticity, &net.populations[spec.post].model) {
-        (Some(Plasticity::Triplet(_)), _) => (0.0..=1.0, "a weight in [0, 1] (triplet STDP)"),
+        (Some(Plasticity::Triplet(t)), _) => (
+            0.0..=t.w_max,
+            "a weight in [0, w_max] (triplet STDP, zenke25k: w_max = 1)",
+        ),
         (Some(Plasticity::Pair(p)), _) => (
             0.0..=p.w_max,
             "a weight in [0, w_max] (pair STDP, w_max = 3 J)",
