@@ -1,5 +1,9 @@
-//! `--monitor spikes:WHAT`: spike monitors streamed to `.npy` files while the run goes
-//! on, so that a run of any length records its spikes in bounded memory.
+//! `--monitor spikes:WHAT` and `--monitor rate:WHAT:BIN`: spike and population-rate
+//! monitors streamed to `.npy` files while the run goes on, so that a run of any length
+//! records them in bounded memory. A rate monitor writes `rate-WHAT.npy`, float64, one
+//! value per bin of BIN (a multiple of dt) from the run's first step: the population's
+//! mean rate in Hz (spikes / (neurons × bin)); a last, shorter bin is divided by its
+//! own length.
 //!
 //! Each exchange's spikes (network-wide, sorted by step then id: see
 //! `sim_core::monitor`) are filtered by each monitor and sent, over a bounded channel,
@@ -40,27 +44,52 @@ const HEADER: usize = 128;
 /// One `--monitor` as given.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonitorSpec {
-    /// What it watches, as written after `spikes:` (`all`, a population, `A-B`).
+    /// `spikes` or `rate`.
+    pub kind: &'static str,
+    /// What it watches, as written after the kind (`all`, a population, `A-B`).
     pub what: String,
+    /// A rate monitor's bin, seconds, and as written.
+    pub bin: Option<(f64, String)>,
 }
 
 /// Parses `spikes:all`, `spikes:POP` or `spikes:A-B` (neuron ids A to B, both
 /// included); other kinds are refused, naming the ones there are.
 pub fn parse(spec: &str) -> Result<MonitorSpec, String> {
     let bad = |why: &str| format!("--monitor {spec:?}: {why}");
-    let (kind, what) = spec
+    let (kind, rest) = spec
         .split_once(':')
-        .ok_or_else(|| bad("expected KIND:WHAT, e.g. spikes:all, spikes:E or spikes:0-99"))?;
-    match kind {
-        "spikes" => {}
-        "state" | "rate" | "weights" => {
+        .ok_or_else(|| bad("expected KIND:WHAT, e.g. spikes:all, spikes:E or rate:E:5ms"))?;
+    let (kind, what, bin) = match kind {
+        "spikes" => ("spikes", rest, None),
+        "rate" => {
+            let (what, bin) = rest
+                .split_once(':')
+                .ok_or_else(|| bad("expected rate:WHAT:BIN, e.g. rate:E:5ms"))?;
+            let seconds = bin
+                .strip_suffix("ms")
+                .map(|x| (x, 1e-3))
+                .or_else(|| bin.strip_suffix('s').map(|x| (x, 1.0)))
+                .and_then(|(x, unit)| Some(x.parse::<f64>().ok()? * unit))
+                .filter(|b| b.is_finite() && *b > 0.0)
+                .ok_or_else(|| {
+                    bad(&format!(
+                        "bin {bin:?}: expected a duration such as 5ms or 1s"
+                    ))
+                })?;
+            ("rate", what, Some((seconds, bin.to_string())))
+        }
+        "state" | "weights" => {
             return Err(bad(&format!(
-                "{kind} monitors are not available yet; spike monitors are \
-                 (spikes:all, spikes:POPULATION, spikes:A-B)"
+                "{kind} monitors are not available yet; spike and rate monitors are \
+                 (spikes:all, spikes:POPULATION, spikes:A-B, rate:WHAT:BIN)"
             )))
         }
-        _ => return Err(bad(&format!("unknown kind {kind:?}: expected spikes"))),
-    }
+        _ => {
+            return Err(bad(&format!(
+                "unknown kind {kind:?}: expected spikes or rate"
+            )))
+        }
+    };
     let ok = !what.is_empty()
         && what
             .chars()
@@ -70,13 +99,34 @@ pub fn parse(spec: &str) -> Result<MonitorSpec, String> {
             "expected all, a population's name or an id range A-B (letters, digits, _ and -)",
         ));
     }
-    Ok(MonitorSpec { what: what.into() })
+    Ok(MonitorSpec {
+        kind,
+        what: what.into(),
+        bin,
+    })
 }
 
 impl MonitorSpec {
     /// The file it writes in the monitor directory.
     pub fn file_name(&self) -> String {
-        format!("spikes-{}.npy", self.what)
+        format!("{}-{}.npy", self.kind, self.what)
+    }
+
+    /// A rate monitor's bin in steps of `dt`: a whole number of them.
+    fn bin_steps(&self, dt: f64) -> Result<Option<u64>, String> {
+        let Some((bin, written)) = &self.bin else {
+            return Ok(None);
+        };
+        let steps = (bin / dt).round();
+        if steps < 1.0 || (bin / dt - steps).abs() > 1e-6 * steps {
+            return Err(format!(
+                "--monitor rate:{}:{written}: the bin must be a whole number of steps \
+                 (dt = {} ms)",
+                self.what,
+                dt * 1e3
+            ));
+        }
+        Ok(Some(steps as u64))
     }
 
     /// The neuron ids it keeps in `net`.
@@ -123,21 +173,24 @@ pub fn check(specs: &[MonitorSpec], dir: &Path, net: &Network, force: bool) -> R
     let mut names = std::collections::BTreeSet::new();
     for s in specs {
         s.ids(net)?;
+        s.bin_steps(net.dt)?;
         let name = s.file_name();
         if !names.insert(name.clone()) {
-            return Err(format!("--monitor spikes:{}: given twice", s.what));
+            return Err(format!("--monitor {}:{}: given twice", s.kind, s.what));
         }
         let path = dir.join(&name);
         if path.exists() && !force {
             return Err(format!(
-                "--monitor spikes:{}: {} exists; pass --force to replace it",
+                "--monitor {}:{}: {} exists; pass --force to replace it",
+                s.kind,
                 s.what,
                 path.display()
             ));
         }
         if path.is_dir() {
             return Err(format!(
-                "--monitor spikes:{}: {} is a directory",
+                "--monitor {}:{}: {} is a directory",
+                s.kind,
                 s.what,
                 path.display()
             ));
@@ -152,9 +205,32 @@ pub fn check(specs: &[MonitorSpec], dir: &Path, net: &Network, force: bool) -> R
     Ok(())
 }
 
-/// The header of an int64 array of `rows` × 2.
-fn header(rows: u64) -> [u8; HEADER] {
-    let dict = format!("{{'descr': '<i8', 'fortran_order': False, 'shape': ({rows:>20}, 2), }}");
+/// What a monitor's file holds: spike rows (int64 step, id) or rate values (float64).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Rows {
+    Spikes,
+    Rates,
+}
+
+impl Rows {
+    fn bytes(self) -> u64 {
+        match self {
+            Rows::Spikes => 16,
+            Rows::Rates => 8,
+        }
+    }
+}
+
+/// The header of a monitor's file of `rows` rows.
+fn header(kind: Rows, rows: u64) -> [u8; HEADER] {
+    let dict = match kind {
+        Rows::Spikes => {
+            format!("{{'descr': '<i8', 'fortran_order': False, 'shape': ({rows:>20}, 2), }}")
+        }
+        Rows::Rates => {
+            format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows:>20},), }}")
+        }
+    };
     let mut out = [b' '; HEADER];
     out[..6].copy_from_slice(b"\x93NUMPY");
     out[6..8].copy_from_slice(&[1, 0]);
@@ -174,32 +250,101 @@ struct Fanout {
     to: Vec<Feed>,
 }
 
-/// One monitor's side of the fan-out: what it keeps, its batch, its writer.
+/// One monitor's side of the fan-out: what it keeps, its batch of encoded rows (and
+/// how many), its writer, and a rate monitor's bins.
 struct Feed {
     ids: Range<u32>,
-    batch: Vec<Spike>,
-    tx: SyncSender<Vec<Spike>>,
+    batch: Vec<u8>,
+    rows: u64,
+    tx: SyncSender<(Vec<u8>, u64)>,
+    bins: Option<Bins>,
+}
+
+/// A rate monitor's running bin: bins of `steps` steps from `start`; `current` is
+/// the bin being counted, `upto` the first step not yet seen.
+struct Bins {
+    start: u64,
+    steps: u64,
+    current: u64,
+    count: u64,
+    upto: u64,
+    /// neurons × dt: a bin of k steps holding c spikes is c / (k · per_step) Hz.
+    per_step: f64,
 }
 
 impl Feed {
     fn send(&mut self) {
-        if !self.batch.is_empty() {
-            let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        if self.rows > 0 {
+            let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH * 16));
             // A writer that failed has hung up: its error comes at the end.
-            let _ = self.tx.send(full);
+            let _ = self.tx.send((full, std::mem::take(&mut self.rows)));
         }
+    }
+
+    /// The rate of the current bin, over `steps` steps, as a row; the next bin starts.
+    fn close_bin(&mut self, steps: u64) {
+        let b = self.bins.as_mut().expect("a rate monitor");
+        let hz = b.count as f64 / (steps as f64 * b.per_step);
+        b.count = 0;
+        b.current += 1;
+        self.batch.extend_from_slice(&hz.to_le_bytes());
+        self.rows += 1;
+    }
+
+    fn take(&mut self, upto: u64, spikes: &[Spike]) {
+        let ids = self.ids.clone();
+        let mine = spikes.iter().filter(|s| ids.contains(&s.gid));
+        if self.bins.is_none() {
+            for s in mine {
+                self.batch.extend_from_slice(&(s.step as i64).to_le_bytes());
+                self.batch.extend_from_slice(&(s.gid as i64).to_le_bytes());
+                self.rows += 1;
+            }
+        } else {
+            let (start, steps) = {
+                let b = self.bins.as_ref().expect("a rate monitor");
+                (b.start, b.steps)
+            };
+            for s in mine {
+                let bin = (s.step - start) / steps;
+                while self.bins.as_ref().expect("a rate monitor").current < bin {
+                    self.close_bin(steps);
+                }
+                self.bins.as_mut().expect("a rate monitor").count += 1;
+            }
+            // Every bin that ends by `upto` has all its spikes.
+            loop {
+                let b = self.bins.as_mut().expect("a rate monitor");
+                b.upto = upto;
+                if b.start + (b.current + 1) * b.steps > upto {
+                    break;
+                }
+                let steps = b.steps;
+                self.close_bin(steps);
+            }
+        }
+        if self.rows as usize >= BATCH {
+            self.send();
+        }
+    }
+
+    /// The end: a rate monitor's last, shorter bin, then the last batch.
+    fn finish(&mut self) {
+        if let Some(b) = &self.bins {
+            let begun = b.start + b.current * b.steps;
+            if b.upto > begun {
+                let steps = b.upto - begun;
+                self.close_bin(steps);
+            }
+        }
+        self.send();
     }
 }
 
 impl SpikeSink for Fanout {
-    fn window(&mut self, spikes: &[Spike]) {
+    fn window(&mut self, upto: u64, spikes: &[Spike]) {
         for f in &mut self.to {
-            let ids = f.ids.clone();
-            f.batch
-                .extend(spikes.iter().filter(|s| ids.contains(&s.gid)));
-            if f.batch.len() >= BATCH {
-                f.send();
-            }
+            f.take(upto, spikes);
         }
     }
 }
@@ -208,7 +353,7 @@ impl Drop for Fanout {
     /// The end of the run (the simulation drops its sink): the last batches go out.
     fn drop(&mut self) {
         for f in &mut self.to {
-            f.send();
+            f.finish();
         }
     }
 }
@@ -219,6 +364,7 @@ pub fn start(
     specs: &[MonitorSpec],
     dir: &Path,
     net: &Network,
+    first_step: u64,
     force: bool,
 ) -> Result<(Box<dyn SpikeSink>, Monitors), String> {
     std::fs::create_dir_all(dir)
@@ -228,18 +374,40 @@ pub fn start(
     for s in specs {
         let path = dir.join(s.file_name());
         let partial = partial_of(&path);
-        let mut file = File::create(&partial)
-            .map_err(|e| format!("--monitor spikes:{}: {}: {e}", s.what, partial.display()))?;
-        file.write_all(&header(0))
+        let ids = s.ids(net)?;
+        let bins = s.bin_steps(net.dt)?.map(|steps| Bins {
+            start: first_step,
+            steps,
+            current: 0,
+            count: 0,
+            upto: first_step,
+            per_step: ids.len() as f64 * net.dt,
+        });
+        let kind = match bins {
+            Some(_) => Rows::Rates,
+            None => Rows::Spikes,
+        };
+        let mut file = File::create(&partial).map_err(|e| {
+            format!(
+                "--monitor {}:{}: {}: {e}",
+                s.kind,
+                s.what,
+                partial.display()
+            )
+        })?;
+        file.write_all(&header(kind, 0))
             .map_err(|e| format!("{}: {e}", partial.display()))?;
         let (tx, rx) = sync_channel(QUEUE);
         to.push(Feed {
-            ids: s.ids(net)?,
-            batch: Vec::with_capacity(BATCH),
+            ids,
+            batch: Vec::with_capacity(BATCH * 16),
+            rows: 0,
             tx,
+            bins,
         });
         let target = path.clone();
-        let handle = std::thread::spawn(move || write_rows(file, rx, &partial, &target, force));
+        let handle =
+            std::thread::spawn(move || write_rows(file, kind, rx, &partial, &target, force));
         writers.push((path, handle));
     }
     Ok((Box::new(Fanout { to }), Monitors { writers }))
@@ -255,7 +423,8 @@ fn partial_of(path: &Path) -> PathBuf {
 /// moves the file into place. Returns the rows written.
 fn write_rows(
     file: File,
-    rx: Receiver<Vec<Spike>>,
+    kind: Rows,
+    rx: Receiver<(Vec<u8>, u64)>,
     partial: &Path,
     target: &Path,
     force: bool,
@@ -264,19 +433,13 @@ fn write_rows(
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let mut rows = 0u64;
     let mut failed = None;
-    for window in rx {
+    for (bytes, n) in rx {
         if failed.is_some() {
             continue; // keep receiving, so the run never waits on a dead writer
         }
-        for s in &window {
-            let written = out
-                .write_all(&(s.step as i64).to_le_bytes())
-                .and_then(|()| out.write_all(&(s.gid as i64).to_le_bytes()));
-            if let Err(e) = written {
-                failed = Some(err(e));
-                break;
-            }
-            rows += 1;
+        match out.write_all(&bytes) {
+            Ok(()) => rows += n,
+            Err(e) => failed = Some(err(e)),
         }
     }
     if let Some(e) = failed {
@@ -284,11 +447,11 @@ fn write_rows(
     }
     let mut file = out.into_inner().map_err(|e| err(e.into_error()))?;
     file.seek(SeekFrom::Start(0)).map_err(err)?;
-    file.write_all(&header(rows)).map_err(err)?;
+    file.write_all(&header(kind, rows)).map_err(err)?;
     file.sync_all().map_err(err)?;
     if target.exists() && !force {
         return Err(format!(
-            "{} appeared during the run; the spikes are in {}",
+            "{} appeared during the run; the monitor's rows are in {}",
             target.display(),
             partial.display()
         ));
@@ -324,27 +487,32 @@ pub fn repair(path: &Path) -> Result<u64, String> {
         .map_err(|e| err(&e))?;
     let mut head = [0u8; HEADER];
     std::io::Read::read_exact(&mut file, &mut head).map_err(|e| err(&e))?;
-    if !looks_like_ours(&head) {
+    let Some(kind) = ours(&head) else {
         return Err(err(
-            &"not a spike monitor's file (its header is not the one monitors write)",
+            &"not a monitor's file (its header is not the one monitors write)",
         ));
-    }
+    };
     let len = file.metadata().map_err(|e| err(&e))?.len();
-    let rows = (len - HEADER as u64) / 16;
-    file.set_len(HEADER as u64 + rows * 16)
+    let rows = (len - HEADER as u64) / kind.bytes();
+    file.set_len(HEADER as u64 + rows * kind.bytes())
         .map_err(|e| err(&e))?;
     file.seek(SeekFrom::Start(0)).map_err(|e| err(&e))?;
-    file.write_all(&header(rows)).map_err(|e| err(&e))?;
+    file.write_all(&header(kind, rows)).map_err(|e| err(&e))?;
     file.sync_all().map_err(|e| err(&e))?;
     Ok(rows)
 }
 
-/// Whether `head` is a header [`header`] wrote, for any row count.
-fn looks_like_ours(head: &[u8; HEADER]) -> bool {
+/// What `head` is the header of, if [`header`] wrote it (for any row count).
+fn ours(head: &[u8; HEADER]) -> Option<Rows> {
     let text = String::from_utf8_lossy(&head[10..]);
-    head[..10] == header(0)[..10]
-        && text.starts_with("{'descr': '<i8', 'fortran_order': False, 'shape': (")
-        && text.trim_end().ends_with(", 2), }")
+    let text = text.trim_end();
+    [Rows::Spikes, Rows::Rates].into_iter().find(|&kind| {
+        let model = header(kind, 0);
+        let model = String::from_utf8_lossy(&model[10..]);
+        let (prefix, suffix) = model.trim_end().split_once("(  ").expect("a shape");
+        let suffix = suffix.trim_start_matches([' ', '0']);
+        head[..10] == header(kind, 0)[..10] && text.starts_with(prefix) && text.ends_with(suffix)
+    })
 }
 
 #[cfg(test)]
@@ -358,6 +526,9 @@ mod tests {
         for (bad, says) in [
             ("spikes", "KIND:WHAT"),
             ("state:v:0-9:1ms", "not available yet"),
+            ("rate:E", "rate:WHAT:BIN"),
+            ("rate:E:5", "a duration"),
+            ("rate:E:-1ms", "a duration"),
             ("volts:all", "unknown kind"),
             ("spikes:", "expected all"),
             ("spikes:../x", "expected all"),
@@ -369,13 +540,14 @@ mod tests {
 
     #[test]
     fn the_header_is_128_bytes_that_numpy_and_our_reader_read() {
-        let h = header(12345);
+        let h = header(Rows::Spikes, 12345);
         assert_eq!(h.len(), HEADER);
         assert_eq!(h[HEADER - 1], b'\n');
-        assert!(looks_like_ours(&h));
+        assert_eq!(ours(&h), Some(Rows::Spikes));
+        assert_eq!(ours(&header(Rows::Rates, 7)), Some(Rows::Rates));
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.npy");
-        let mut bytes = header(2).to_vec();
+        let mut bytes = header(Rows::Spikes, 2).to_vec();
         for v in [3i64, 7, 600_000, 3999] {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
@@ -397,7 +569,7 @@ mod tests {
     fn repair_counts_whole_rows_and_refuses_other_files() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.npy.partial");
-        let mut bytes = header(0).to_vec();
+        let mut bytes = header(Rows::Spikes, 0).to_vec();
         for v in [1i64, 2, 3, 4, 5] {
             bytes.extend_from_slice(&v.to_le_bytes()); // two rows and a torn third
         }
@@ -410,6 +582,6 @@ mod tests {
         );
         let other = dir.path().join("o.npy");
         std::fs::write(&other, vec![b'x'; 200]).unwrap();
-        assert!(repair(&other).unwrap_err().contains("not a spike monitor"));
+        assert!(repair(&other).unwrap_err().contains("not a monitor"));
     }
 }

@@ -88,11 +88,15 @@ pub struct Config {
 /// One monitor of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MonitorRecord {
-    /// `spikes` (every spike of the neurons watched).
+    /// `spikes` (every spike of the neurons watched) or `rate` (their mean rate per
+    /// bin).
     pub kind: String,
     /// `all`, a population, or an id range `A-B`.
     pub what: String,
     pub file: String,
+    /// A rate monitor's bin, as given (`5ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bin: Option<String>,
 }
 
 /// One segment of a protocol: its name, its place, the step it started at, and the

@@ -95,9 +95,10 @@ pub struct RunArgs {
     /// Write every spike to this .npy file (int64, columns step and neuron id).
     #[arg(long)]
     pub spikes: Option<PathBuf>,
-    /// A spike monitor, streamed to --monitor-dir while the run goes on (bounded
-    /// memory): spikes:all, spikes:POPULATION or spikes:A-B (neuron ids A to B); written
-    /// as spikes-WHAT.npy, the layout of --spikes. Repeatable.
+    /// A monitor, streamed to --monitor-dir while the run goes on (bounded memory):
+    /// spikes:all, spikes:POPULATION or spikes:A-B (neuron ids A to B), written as
+    /// spikes-WHAT.npy in the layout of --spikes; or rate:WHAT:BIN (e.g. rate:E:5ms),
+    /// the mean rate per bin in Hz, written as rate-WHAT.npy (float64). Repeatable.
     #[arg(long = "monitor", requires = "monitor_dir")]
     #[serde(default)]
     pub monitors: Vec<String>,
@@ -616,8 +617,9 @@ pub(crate) fn make_record(
                     .iter()
                     .filter_map(|m| crate::monitor::parse(m).ok())
                     .map(|m| crate::record::MonitorRecord {
-                        kind: "spikes".into(),
+                        kind: m.kind.into(),
                         file: dir.join(m.file_name()).display().to_string(),
+                        bin: m.bin.as_ref().map(|(_, written)| written.clone()),
                         what: m.what,
                     })
                     .collect(),

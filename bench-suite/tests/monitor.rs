@@ -178,3 +178,76 @@ fn bad_monitors_are_refused_before_the_run() {
     let e = run_err(&["run", "va", "--simtime", "0.01", "--monitor", "spikes:all"]);
     assert!(e.contains("--monitor-dir"), "{e}");
 }
+
+/// Rate monitors are the spike file binned: the population's spikes per bin / (neurons
+/// × bin), from the run's first step; a last, shorter bin over its own length.
+#[test]
+fn rate_monitors_are_the_spike_file_binned() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, m) = (dir.path().join("w.npy"), dir.path().join("m"));
+    run_ok(&[
+        "run",
+        "va",
+        "--simtime",
+        "0.3",
+        "--quiet",
+        "--spikes",
+        arg(&w),
+        "--monitor",
+        "rate:E:5ms",
+        "--monitor",
+        "rate:I:7ms",
+        "--monitor-dir",
+        arg(&m),
+    ]);
+    let all = spikes(&w);
+    let rates = |f: &str| -> Vec<f64> {
+        let bytes = std::fs::read(m.join(f)).unwrap();
+        let values: Vec<f64> = bytes[128..]
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        let head = String::from_utf8_lossy(&bytes[..128]).to_string();
+        assert!(head.contains(&format!("({:>20},)", values.len())), "{head}");
+        values
+    };
+    // dt 0.1 ms, 3000 steps; E is ids 0–3199, I 3200–3999.
+    let expect = |ids: std::ops::Range<u32>, k: u64| -> Vec<f64> {
+        let total = 3000u64;
+        let bins = total.div_ceil(k);
+        let mut counts = vec![0u64; bins as usize];
+        for s in all.iter().filter(|s| ids.contains(&s.gid)) {
+            counts[(s.step / k) as usize] += 1;
+        }
+        let n = ids.len() as f64;
+        (0..bins)
+            .map(|b| {
+                let steps = k.min(total - b * k);
+                counts[b as usize] as f64 / (steps as f64 * n * 1e-4)
+            })
+            .collect()
+    };
+    for (f, ids, k) in [("rate-E.npy", 0..3200, 50), ("rate-I.npy", 3200..4000, 70)] {
+        let (got, want) = (rates(f), expect(ids, k));
+        assert_eq!(got.len(), want.len(), "{f}: bins");
+        for (b, (g, x)) in got.iter().zip(&want).enumerate() {
+            assert!(
+                (g - x).abs() <= 1e-9 * x.abs().max(1.0),
+                "{f} bin {b}: {g} vs {x}"
+            );
+        }
+        assert!(got.iter().sum::<f64>() > 0.0, "{f}: no spikes");
+    }
+    let e = run_err(&[
+        "run",
+        "va",
+        "--simtime",
+        "0.01",
+        "--quiet",
+        "--monitor",
+        "rate:E:0.25ms",
+        "--monitor-dir",
+        arg(&m),
+    ]);
+    assert!(e.contains("whole number of steps"), "{e}");
+}

@@ -9,9 +9,9 @@ use crate::comm::Spike;
 
 /// Where a run's spikes go, window by window.
 pub trait SpikeSink: Send {
-    /// The spikes of one exchange window, network-wide, sorted by (step, gid); windows
-    /// come in step order. Called by the thread that completes the window, while the
-    /// others wait: a sink should hand the work on (e.g. to a writer thread) rather
-    /// than block on I/O.
-    fn window(&mut self, spikes: &[Spike]);
+    /// The spikes of one exchange window (every step before `upto` not handed over
+    /// yet), network-wide, sorted by (step, gid); windows come in step order. Called by
+    /// the thread that completes the window, while the others wait: a sink should hand
+    /// the work on (e.g. to a writer thread) rather than block on I/O.
+    fn window(&mut self, upto: u64, spikes: &[Spike]);
 }

@@ -55,7 +55,7 @@ fn run_with<R: Real, K: Clock>(
     let monitors = match (&args.monitor_dir, root) {
         (Some(dir), true) => {
             let specs = super::monitor_specs(args)?;
-            let (sink, monitors) = crate::monitor::start(&specs, dir, net, args.force)?;
+            let (sink, monitors) = crate::monitor::start(&specs, dir, net, sim.step(), args.force)?;
             sim.set_spike_sink(Some(sink));
             Some(monitors)
         }

@@ -175,7 +175,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
                 sorted.clear();
                 sorted.extend(all.iter().filter(|sp| sp.gid != ALARM));
                 sorted.sort_unstable();
-                sink.window(sorted);
+                sink.window(upto, sorted);
             }
         }
         self.history
