@@ -33,8 +33,8 @@ use sim_core::{Network, Spike};
 pub const QUEUE: usize = 8;
 
 /// Spikes gathered before a batch goes to the writer (512 KiB of rows). Why batches,
-/// not windows: a send wakes the writer thread, and waking it every exchange (every
-/// 0.8 ms of va's model time) made va on one thread 1.37× slower (measured, 20 runs).
+/// not windows: a send wakes the writer thread, and a wake-up every exchange costs more
+/// than va's whole step (README, "Performance notes").
 pub const BATCH: usize = 32 * 1024;
 
 /// The header's length: magic, version, length and a dictionary padded to 128 bytes,
@@ -118,6 +118,14 @@ impl MonitorSpec {
             return Ok(None);
         };
         let steps = (bin / dt).round();
+        // At most 2^32 steps a bin (over a day of model time at dt = 10 µs), so that
+        // the bins' step arithmetic cannot overflow.
+        if steps > u32::MAX as f64 {
+            return Err(format!(
+                "--monitor rate:{}:{written}: a bin of {} steps; expected at most 2^32 − 1",
+                self.what, steps
+            ));
+        }
         if steps < 1.0 || (bin / dt - steps).abs() > 1e-6 * steps {
             return Err(format!(
                 "--monitor rate:{}:{written}: the bin must be a whole number of steps \
@@ -193,6 +201,17 @@ pub fn check(specs: &[MonitorSpec], dir: &Path, net: &Network, force: bool) -> R
                 s.kind,
                 s.what,
                 path.display()
+            ));
+        }
+        // A killed run's file, perhaps not repaired yet: the run would truncate it.
+        let partial = partial_of(&path);
+        if partial.exists() && !force {
+            return Err(format!(
+                "--monitor {}:{}: {} is there (left by an interrupted run: \
+                 `snn-bench repair-npy` completes it); pass --force to replace it",
+                s.kind,
+                s.what,
+                partial.display()
             ));
         }
     }

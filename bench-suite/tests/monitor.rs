@@ -159,6 +159,7 @@ fn bad_monitors_are_refused_before_the_run() {
         ("spikes:X", "a population of va (E, I)"),
         ("spikes:0-4000", "4000 neurons"),
         ("spikes:9-3", "A <= B"),
+        ("rate:E:1000000s", "at most 2^32"),
         ("bogus", "KIND:WHAT"),
     ] {
         let e = run_err(&[
@@ -175,6 +176,23 @@ fn bad_monitors_are_refused_before_the_run() {
         assert!(e.contains(says), "{spec}: {e}");
     }
     assert!(!m.exists(), "a refused run wrote its monitor directory");
+    // A killed run's unrepaired file is not truncated by the next run.
+    std::fs::create_dir(&m).unwrap();
+    let left = m.join("spikes-all.npy.partial");
+    std::fs::write(&left, b"rows of an earlier run").unwrap();
+    let e = run_err(&[
+        "run",
+        "va",
+        "--simtime",
+        "0.01",
+        "--quiet",
+        "--monitor",
+        "spikes:all",
+        "--monitor-dir",
+        arg(&m),
+    ]);
+    assert!(e.contains("repair-npy") && e.contains("--force"), "{e}");
+    assert_eq!(std::fs::read(&left).unwrap(), b"rows of an earlier run");
     let e = run_err(&["run", "va", "--simtime", "0.01", "--monitor", "spikes:all"]);
     assert!(e.contains("--monitor-dir"), "{e}");
 }
