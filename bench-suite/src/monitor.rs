@@ -16,6 +16,11 @@
 //! from the file's length (or, in NumPy,
 //! `np.fromfile(FILE, dtype='<i8', offset=128).reshape(-1, 2)`).
 //!
+//! A state monitor, `--monitor state:VAR:WHAT:EVERY`, writes `state-VAR-WHAT.npy`,
+//! float64, one row per sample (the run's first step, then every EVERY) of one value
+//! per neuron watched, in id order: the variable at the start of the step, i.e. at time
+//! step·dt (see [`state`]).
+//!
 //! Memory: per monitor, a batch being filled and at most [`QUEUE`] batches of
 //! [`BATCH`] spikes waiting; when the disk is slower than the run, the run waits.
 
@@ -26,8 +31,10 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-use sim_core::monitor::SpikeSink;
+use sim_core::monitor::{SpikeSink, StateSink};
 use sim_core::{Network, Spike};
+
+pub mod state;
 
 /// Batches of spikes that may wait for a monitor's writer.
 pub const QUEUE: usize = 8;
@@ -48,45 +55,72 @@ pub struct MonitorSpec {
     pub kind: &'static str,
     /// What it watches, as written after the kind (`all`, a population, `A-B`).
     pub what: String,
-    /// A rate monitor's bin, seconds, and as written.
+    /// A rate monitor's bin or a state monitor's sampling interval, seconds, and as
+    /// written.
     pub bin: Option<(f64, String)>,
+    /// A state monitor's variable.
+    pub variable: Option<String>,
 }
 
 /// Parses `spikes:all`, `spikes:POP` or `spikes:A-B` (neuron ids A to B, both
-/// included); other kinds are refused, naming the ones there are.
+/// included), `rate:WHAT:BIN` and `state:VAR:WHAT:EVERY`; other kinds are refused,
+/// naming the ones there are.
 pub fn parse(spec: &str) -> Result<MonitorSpec, String> {
     let bad = |why: &str| format!("--monitor {spec:?}: {why}");
-    let (kind, rest) = spec
-        .split_once(':')
-        .ok_or_else(|| bad("expected KIND:WHAT, e.g. spikes:all, spikes:E or rate:E:5ms"))?;
-    let (kind, what, bin) = match kind {
-        "spikes" => ("spikes", rest, None),
+    let (kind, rest) = spec.split_once(':').ok_or_else(|| {
+        bad("expected KIND:WHAT, e.g. spikes:all, spikes:E, rate:E:5ms or state:v:0-99:1ms")
+    })?;
+    let duration = |what: &str, d: &str| {
+        d.strip_suffix("ms")
+            .map(|x| (x, 1e-3))
+            .or_else(|| d.strip_suffix('s').map(|x| (x, 1.0)))
+            .and_then(|(x, unit)| Some(x.parse::<f64>().ok()? * unit))
+            .filter(|b| b.is_finite() && *b > 0.0)
+            .map(|seconds| (seconds, d.to_string()))
+            .ok_or_else(|| {
+                bad(&format!(
+                    "{what} {d:?}: expected a duration such as 5ms or 1s"
+                ))
+            })
+    };
+    let (kind, what, bin, variable) = match kind {
+        "spikes" => ("spikes", rest, None, None),
         "rate" => {
             let (what, bin) = rest
                 .split_once(':')
                 .ok_or_else(|| bad("expected rate:WHAT:BIN, e.g. rate:E:5ms"))?;
-            let seconds = bin
-                .strip_suffix("ms")
-                .map(|x| (x, 1e-3))
-                .or_else(|| bin.strip_suffix('s').map(|x| (x, 1.0)))
-                .and_then(|(x, unit)| Some(x.parse::<f64>().ok()? * unit))
-                .filter(|b| b.is_finite() && *b > 0.0)
-                .ok_or_else(|| {
-                    bad(&format!(
-                        "bin {bin:?}: expected a duration such as 5ms or 1s"
-                    ))
-                })?;
-            ("rate", what, Some((seconds, bin.to_string())))
+            ("rate", what, Some(duration("bin", bin)?), None)
         }
-        "state" | "weights" => {
-            return Err(bad(&format!(
-                "{kind} monitors are not available yet; spike and rate monitors are \
-                 (spikes:all, spikes:POPULATION, spikes:A-B, rate:WHAT:BIN)"
-            )))
+        "state" => {
+            let mut parts = rest.splitn(3, ':');
+            let (Some(var), Some(what), Some(every)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(bad(
+                    "expected state:VARIABLE:WHAT:EVERY, e.g. state:v:0-99:1ms",
+                ));
+            };
+            let ok = !var.is_empty() && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok {
+                return Err(bad(&format!(
+                    "variable {var:?}: expected a state variable's name (v, g_exc, theta, …)"
+                )));
+            }
+            (
+                "state",
+                what,
+                Some(duration("interval", every)?),
+                Some(var.to_string()),
+            )
+        }
+        "weights" => {
+            return Err(bad(
+                "weight monitors are not available yet; spike, rate and state monitors are \
+                 (spikes:WHAT, rate:WHAT:BIN, state:VAR:WHAT:EVERY)",
+            ))
         }
         _ => {
             return Err(bad(&format!(
-                "unknown kind {kind:?}: expected spikes or rate"
+                "unknown kind {kind:?}: expected spikes, rate or state"
             )))
         }
     };
@@ -103,18 +137,32 @@ pub fn parse(spec: &str) -> Result<MonitorSpec, String> {
         kind,
         what: what.into(),
         bin,
+        variable,
     })
 }
 
 impl MonitorSpec {
     /// The file it writes in the monitor directory.
     pub fn file_name(&self) -> String {
-        format!("{}-{}.npy", self.kind, self.what)
+        match &self.variable {
+            Some(var) => format!("{}-{var}-{}.npy", self.kind, self.what),
+            None => format!("{}-{}.npy", self.kind, self.what),
+        }
     }
 
-    /// A rate monitor's bin in steps of `dt`: a whole number of them.
+    /// How it is written on the command line (for messages).
+    pub fn written(&self) -> String {
+        match (&self.variable, &self.bin) {
+            (Some(var), Some((_, every))) => format!("{}:{var}:{}:{every}", self.kind, self.what),
+            (None, Some((_, bin))) => format!("{}:{}:{bin}", self.kind, self.what),
+            _ => format!("{}:{}", self.kind, self.what),
+        }
+    }
+
+    /// A rate monitor's bin or a state monitor's interval in steps of `dt`: a whole
+    /// number of them.
     fn bin_steps(&self, dt: f64) -> Result<Option<u64>, String> {
-        let Some((bin, written)) = &self.bin else {
+        let Some((bin, _)) = &self.bin else {
             return Ok(None);
         };
         let steps = (bin / dt).round();
@@ -122,15 +170,15 @@ impl MonitorSpec {
         // the bins' step arithmetic cannot overflow.
         if steps > u32::MAX as f64 {
             return Err(format!(
-                "--monitor rate:{}:{written}: a bin of {} steps; expected at most 2^32 − 1",
-                self.what, steps
+                "--monitor {}: {} steps; expected at most 2^32 − 1",
+                self.written(),
+                steps
             ));
         }
         if steps < 1.0 || (bin / dt - steps).abs() > 1e-6 * steps {
             return Err(format!(
-                "--monitor rate:{}:{written}: the bin must be a whole number of steps \
-                 (dt = {} ms)",
-                self.what,
+                "--monitor {}: expected a whole number of steps (dt = {} ms)",
+                self.written(),
                 dt * 1e3
             ));
         }
@@ -155,8 +203,8 @@ impl MonitorSpec {
         match range {
             Some(r) if r.end <= n => Ok(r),
             Some(r) => Err(format!(
-                "--monitor spikes:{}: ids up to {}, but {} has {n} neurons (0-{})",
-                self.what,
+                "--monitor {}: ids up to {}, but {} has {n} neurons (0-{})",
+                self.written(),
                 r.end - 1,
                 net.name,
                 n - 1
@@ -164,9 +212,9 @@ impl MonitorSpec {
             None => {
                 let names: Vec<&str> = net.populations.iter().map(|p| p.name.as_str()).collect();
                 Err(format!(
-                    "--monitor spikes:{}: expected all, a population of {} ({}) or ids A-B \
+                    "--monitor {}: expected all, a population of {} ({}) or ids A-B \
                      with A <= B",
-                    self.what,
+                    self.written(),
                     net.name,
                     names.join(", ")
                 ))
@@ -182,24 +230,27 @@ pub fn check(specs: &[MonitorSpec], dir: &Path, net: &Network, force: bool) -> R
     for s in specs {
         s.ids(net)?;
         s.bin_steps(net.dt)?;
+        for probe in state::probes(std::slice::from_ref(s), net, 0)? {
+            probe
+                .check(net)
+                .map_err(|e| format!("--monitor {}: {e}", s.written()))?;
+        }
         let name = s.file_name();
         if !names.insert(name.clone()) {
-            return Err(format!("--monitor {}:{}: given twice", s.kind, s.what));
+            return Err(format!("--monitor {}: given twice", s.written()));
         }
         let path = dir.join(&name);
         if path.exists() && !force {
             return Err(format!(
-                "--monitor {}:{}: {} exists; pass --force to replace it",
-                s.kind,
-                s.what,
+                "--monitor {}: {} exists; pass --force to replace it",
+                s.written(),
                 path.display()
             ));
         }
         if path.is_dir() {
             return Err(format!(
-                "--monitor {}:{}: {} is a directory",
-                s.kind,
-                s.what,
+                "--monitor {}: {} is a directory",
+                s.written(),
                 path.display()
             ));
         }
@@ -207,10 +258,9 @@ pub fn check(specs: &[MonitorSpec], dir: &Path, net: &Network, force: bool) -> R
         let partial = partial_of(&path);
         if partial.exists() && !force {
             return Err(format!(
-                "--monitor {}:{}: {} is there (left by an interrupted run: \
+                "--monitor {}: {} is there (left by an interrupted run: \
                  `snn-bench repair-npy` completes it); pass --force to replace it",
-                s.kind,
-                s.what,
+                s.written(),
                 partial.display()
             ));
         }
@@ -224,11 +274,13 @@ pub fn check(specs: &[MonitorSpec], dir: &Path, net: &Network, force: bool) -> R
     Ok(())
 }
 
-/// What a monitor's file holds: spike rows (int64 step, id) or rate values (float64).
+/// What a monitor's file holds: spike rows (int64 step, id), rate values (float64),
+/// or rows of a number of float64 values (a state monitor's samples).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Rows {
     Spikes,
     Rates,
+    Values(u32),
 }
 
 impl Rows {
@@ -236,6 +288,7 @@ impl Rows {
         match self {
             Rows::Spikes => 16,
             Rows::Rates => 8,
+            Rows::Values(n) => 8 * n as u64,
         }
     }
 }
@@ -249,6 +302,9 @@ fn header(kind: Rows, rows: u64) -> [u8; HEADER] {
         Rows::Rates => {
             format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows:>20},), }}")
         }
+        Rows::Values(n) => {
+            format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows:>20}, {n}), }}")
+        }
     };
     let mut out = [b' '; HEADER];
     out[..6].copy_from_slice(b"\x93NUMPY");
@@ -261,7 +317,7 @@ fn header(kind: Rows, rows: u64) -> [u8; HEADER] {
 
 /// The running monitors: the sink the simulation streams to, and their writers.
 pub struct Monitors {
-    writers: Vec<(PathBuf, JoinHandle<Result<u64, String>>)>,
+    writers: Vec<Writer>,
 }
 
 /// Gathers each window's spikes for every monitor, and sends them on in batches.
@@ -377,22 +433,25 @@ impl Drop for Fanout {
     }
 }
 
-/// Starts a writer per monitor (files `dir/spikes-WHAT.npy.partial`) and returns the
-/// sink for `Simulation::set_spike_sink` and the monitors to [`Monitors::finish`].
+/// What [`start`] returns: the sinks for `Simulation::set_spike_sink` and
+/// `Simulation::set_state_probes` (None without state monitors), and the monitors to
+/// [`Monitors::finish`].
+pub type Started = (Box<dyn SpikeSink>, Option<Box<dyn StateSink>>, Monitors);
+
+/// Starts a writer per monitor (files `dir/KIND-WHAT.npy.partial`); a run's first step
+/// `first_step` starts the rate bins.
 pub fn start(
     specs: &[MonitorSpec],
     dir: &Path,
     net: &Network,
     first_step: u64,
     force: bool,
-) -> Result<(Box<dyn SpikeSink>, Monitors), String> {
+) -> Result<Started, String> {
     std::fs::create_dir_all(dir)
         .map_err(|e| format!("--monitor-dir {}: cannot create it: {e}", dir.display()))?;
     let mut to = Vec::new();
     let mut writers = Vec::new();
-    for s in specs {
-        let path = dir.join(s.file_name());
-        let partial = partial_of(&path);
+    for s in specs.iter().filter(|s| s.variable.is_none()) {
         let ids = s.ids(net)?;
         let bins = s.bin_steps(net.dt)?.map(|steps| Bins {
             start: first_step,
@@ -406,17 +465,8 @@ pub fn start(
             Some(_) => Rows::Rates,
             None => Rows::Spikes,
         };
-        let mut file = File::create(&partial).map_err(|e| {
-            format!(
-                "--monitor {}:{}: {}: {e}",
-                s.kind,
-                s.what,
-                partial.display()
-            )
-        })?;
-        file.write_all(&header(kind, 0))
-            .map_err(|e| format!("{}: {e}", partial.display()))?;
-        let (tx, rx) = sync_channel(QUEUE);
+        let (tx, writer) = start_writer(s, dir, kind, force)?;
+        writers.push(writer);
         to.push(Feed {
             ids,
             batch: Vec::with_capacity(BATCH * 16),
@@ -424,12 +474,32 @@ pub fn start(
             tx,
             bins,
         });
-        let target = path.clone();
-        let handle =
-            std::thread::spawn(move || write_rows(file, kind, rx, &partial, &target, force));
-        writers.push((path, handle));
     }
-    Ok((Box::new(Fanout { to }), Monitors { writers }))
+    let state = state::start(specs, dir, net, force, &mut writers)?;
+    Ok((Box::new(Fanout { to }), state, Monitors { writers }))
+}
+
+/// A running writer: the file it makes and its thread.
+type Writer = (PathBuf, JoinHandle<Result<u64, String>>);
+
+/// Creates `DIR/FILE.partial` of monitor `s` with a header of 0 rows and starts its
+/// writer thread; returns where to send its batches (bytes, rows) and the writer.
+fn start_writer(
+    s: &MonitorSpec,
+    dir: &Path,
+    kind: Rows,
+    force: bool,
+) -> Result<(SyncSender<(Vec<u8>, u64)>, Writer), String> {
+    let path = dir.join(s.file_name());
+    let partial = partial_of(&path);
+    let mut file = File::create(&partial)
+        .map_err(|e| format!("--monitor {}: {}: {e}", s.written(), partial.display()))?;
+    file.write_all(&header(kind, 0))
+        .map_err(|e| format!("{}: {e}", partial.display()))?;
+    let (tx, rx) = sync_channel(QUEUE);
+    let target = path.clone();
+    let handle = std::thread::spawn(move || write_rows(file, kind, rx, &partial, &target, force));
+    Ok((tx, (path, handle)))
 }
 
 fn partial_of(path: &Path) -> PathBuf {
@@ -525,7 +595,14 @@ pub fn repair(path: &Path) -> Result<u64, String> {
 fn ours(head: &[u8; HEADER]) -> Option<Rows> {
     let text = String::from_utf8_lossy(&head[10..]);
     let text = text.trim_end();
-    [Rows::Spikes, Rows::Rates].into_iter().find(|&kind| {
+    // A matrix's column count, from the shape's second field.
+    let cols = (text.rsplit_once(", "))
+        .and_then(|(_, tail)| tail.strip_suffix("), }")?.parse::<u32>().ok())
+        .filter(|&n| n > 0);
+    let kinds = [Rows::Spikes, Rows::Rates]
+        .into_iter()
+        .chain(cols.map(Rows::Values));
+    kinds.into_iter().find(|&kind| {
         let model = header(kind, 0);
         let model = String::from_utf8_lossy(&model[10..]);
         let (prefix, suffix) = model.trim_end().split_once("(  ").expect("a shape");

@@ -88,8 +88,8 @@ pub struct Config {
 /// One monitor of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MonitorRecord {
-    /// `spikes` (every spike of the neurons watched) or `rate` (their mean rate per
-    /// bin).
+    /// `spikes` (every spike of the neurons watched), `rate` (their mean rate per
+    /// bin) or `state` (a variable of theirs, sampled).
     pub kind: String,
     /// `all`, a population, or an id range `A-B`.
     pub what: String,
@@ -97,6 +97,12 @@ pub struct MonitorRecord {
     /// A rate monitor's bin, as given (`5ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bin: Option<String>,
+    /// A state monitor's variable, and its sampling interval as given (`1ms`): its
+    /// rows are the steps `first_step`, `first_step + every / dt`, … of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variable: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<String>,
 }
 
 /// One segment of a protocol: its name, its place, the step it started at, and the

@@ -619,7 +619,13 @@ pub(crate) fn make_record(
                     .map(|m| crate::record::MonitorRecord {
                         kind: m.kind.into(),
                         file: dir.join(m.file_name()).display().to_string(),
-                        bin: m.bin.as_ref().map(|(_, written)| written.clone()),
+                        bin: (m.variable.is_none())
+                            .then(|| m.bin.as_ref().map(|(_, written)| written.clone()))
+                            .flatten(),
+                        every: (m.variable.is_some())
+                            .then(|| m.bin.as_ref().map(|(_, written)| written.clone()))
+                            .flatten(),
+                        variable: m.variable,
                         what: m.what,
                     })
                     .collect(),

@@ -174,6 +174,21 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         self.pool.set_sink(sink)
     }
 
+    /// Samples the state probes `probes` from now on (replacing any before; see
+    /// [`crate::monitor`]), their rows going to `sink`, and returns the sink it
+    /// replaces. Under MPI every rank gives the same probes, and rank 0 alone a sink.
+    /// Nothing changes on an error, which names the probe and what was expected.
+    pub fn set_state_probes(
+        &mut self,
+        probes: Vec<crate::monitor::StateProbe>,
+        sink: Option<Box<dyn crate::monitor::StateSink>>,
+    ) -> Result<Option<Box<dyn crate::monitor::StateSink>>, String> {
+        for probe in &probes {
+            probe.check(&self.net)?;
+        }
+        Ok(self.pool.set_probes(probes, sink))
+    }
+
     /// The exchange between processes (to agree with the other ranks between runs).
     pub fn comm(&self) -> &dyn Communicator {
         self.pool.comm()

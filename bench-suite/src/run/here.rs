@@ -51,15 +51,22 @@ fn run_with<R: Real, K: Clock>(
     let setup_end = Instant::now();
     sim.prime(cfg.priming_steps);
     let priming_end = Instant::now();
-    // Rank 0 streams the monitors (it gets every rank's spikes); after the priming run.
+    // Rank 0 streams the monitors (it gets every rank's spikes and samples); every
+    // rank samples its own neurons for the state monitors. After the priming run.
+    let specs = super::monitor_specs(args)?;
+    let probes = crate::monitor::state::probes(&specs, net, sim.step())?;
     let monitors = match (&args.monitor_dir, root) {
         (Some(dir), true) => {
-            let specs = super::monitor_specs(args)?;
-            let (sink, monitors) = crate::monitor::start(&specs, dir, net, sim.step(), args.force)?;
+            let (sink, state, monitors) =
+                crate::monitor::start(&specs, dir, net, sim.step(), args.force)?;
             sim.set_spike_sink(Some(sink));
+            sim.set_state_probes(probes, state)?;
             Some(monitors)
         }
-        _ => None,
+        _ => {
+            sim.set_state_probes(probes, None)?;
+            None
+        }
     };
     let opts = cfg.options();
     // Paths as absolute: `resume` may be started from another directory.
@@ -102,6 +109,7 @@ fn run_with<R: Real, K: Clock>(
     })?;
     // The monitors' files are complete up to here, whatever comes next.
     drop(sim.set_spike_sink(None));
+    drop(sim.set_state_probes(Vec::new(), None)?);
     if let Some(m) = monitors {
         m.finish()?;
     }

@@ -34,7 +34,7 @@ use crate::comm::{Communicator, Spike};
 use crate::contention::LoadProbe;
 use crate::health::ALARM;
 use crate::model::Network;
-use crate::monitor::SpikeSink;
+use crate::monitor::{SpikeSink, StateProbe, StateSink};
 use crate::partition::Partition;
 use crate::real::Real;
 use crate::timers::Clock;
@@ -79,6 +79,38 @@ struct Part<R: Real, K: Clock> {
     pending: bool,
     /// Whether that exchange was one of the NaN/inf watch's checks.
     checked: bool,
+    /// This partition's share of each state probe, with its samples of the window.
+    pieces: Vec<Piece>,
+}
+
+/// The neurons of one population that a partition holds of a state probe: local
+/// indices `local` of population `pop`, global ids from `first_gid`, and the values
+/// sampled in this window (samples × neurons).
+struct Piece {
+    probe: usize,
+    pop: usize,
+    local: std::ops::Range<usize>,
+    first_gid: u32,
+    variable: &'static str,
+    values: Vec<f64>,
+}
+
+impl Piece {
+    /// Appends the values at the start of step `step` if its probe samples then.
+    #[inline]
+    fn sample<R: Real>(
+        &mut self,
+        probes: &[StateProbe],
+        pops: &[crate::neuron::Population<R>],
+        step: u64,
+    ) {
+        if probes[self.probe].due(step) {
+            let x = pops[self.pop]
+                .variable(self.variable)
+                .expect("a checked variable");
+            (self.values).extend(x[self.local.clone()].iter().map(|v| v.to_f64()));
+        }
+    }
 }
 
 pub(crate) struct Pool<R: Real, K: Clock> {
@@ -112,6 +144,9 @@ pub(crate) struct Pool<R: Real, K: Clock> {
     gathered: Mutex<(Vec<Spike>, Vec<Spike>)>,
     /// Where the spikes of each exchange stream to (rank 0), with its sorting buffer.
     sink: Mutex<Streaming>,
+    /// The state probes (every rank's the same) and where their samples go (rank 0).
+    probes: Vec<StateProbe>,
+    state_sink: Mutex<Option<Box<dyn StateSink>>>,
     /// Call the observer's `progress` about every this many steps (0: never).
     progress_every: u64,
     /// Windows completed since the pool was made.
@@ -288,10 +323,13 @@ impl<R: Real, K: Clock> Pool<R, K> {
             part.worker.counters.compute_ticks,
         );
         self.ingest(part);
-        let worker = &mut part.worker;
+        let Part { worker, pieces, .. } = part;
         worker.block_t0 = worker.clock.now();
         let history = self.history.read().unwrap_or_else(|e| e.into_inner());
-        for _ in win.start..win.end {
+        for step in win.start..win.end {
+            for piece in pieces.iter_mut() {
+                piece.sample(&self.probes, &worker.state.populations, step);
+            }
             worker.advance_reading(&history);
             *beats += 1;
             self.gate.beat(thread, *beats);
@@ -329,6 +367,11 @@ impl<R: Real, K: Clock> Pool<R, K> {
         run_start: u64,
         ticks: &mut [u64; 5],
     ) {
+        if !self.probes.is_empty() {
+            let t0 = self.clock.now();
+            self.take_samples(win);
+            ticks[SYNC] += self.clock.now() - t0;
+        }
         if win.exchange {
             let t0 = self.clock.now();
             let (n, alarm) = self.take_in(win.end);
@@ -352,6 +395,51 @@ impl<R: Real, K: Clock> Pool<R, K> {
             self.active.load(Ordering::Relaxed) as u64,
             Ordering::Relaxed,
         );
+    }
+
+    /// Joins the samples of window `win` of every partition (and rank, at rank 0) into
+    /// rows in id order and hands them to the state sink. Called by the thread that
+    /// completed the window (every rank's, so the gather between ranks is collective).
+    fn take_samples(&self, win: Window) {
+        // (probe, first id, samples × neurons) of every piece, this process's.
+        let mut pieces: Vec<(usize, u32, Vec<f64>)> = Vec::new();
+        for p in 0..self.parts.len() {
+            let mut guard = self.part(p);
+            let part = guard.as_mut().expect("partitions are built");
+            for pc in &mut part.pieces {
+                pieces.push((pc.probe, pc.first_gid, std::mem::take(&mut pc.values)));
+            }
+        }
+        if self.comm.size() > 1 {
+            match self.comm.gather_bytes(&encode_pieces(&pieces)) {
+                Some(all) => pieces = all.iter().flat_map(|b| decode_pieces(b)).collect(),
+                None => return, // another rank's samples went to rank 0
+            }
+        }
+        let mut guard = self.state_sink.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(sink) = guard.as_mut() else {
+            return;
+        };
+        pieces.sort_by_key(|&(probe, first, _)| (probe, first));
+        let mut rows = Vec::new();
+        for (k, probe) in self.probes.iter().enumerate() {
+            let steps: Vec<u64> = (win.start..win.end).filter(|&s| probe.due(s)).collect();
+            if steps.is_empty() {
+                continue;
+            }
+            let mine: Vec<&[f64]> = (pieces.iter())
+                .filter(|pc| pc.0 == k)
+                .map(|pc| pc.2.as_slice())
+                .collect();
+            rows.clear();
+            for i in 0..steps.len() {
+                for values in &mine {
+                    let n = values.len() / steps.len();
+                    rows.extend_from_slice(&values[i * n..(i + 1) * n]);
+                }
+            }
+            sink.samples(k, &steps, &rows);
+        }
     }
 
     fn add_work(&self, thread: usize, (ticks, compute): ([u64; 5], u64)) {
@@ -449,6 +537,8 @@ impl<R: Real, K: Clock> Pool<R, K> {
             comm,
             gathered: Mutex::new((Vec::new(), Vec::new())),
             sink: Mutex::new((None, Vec::new())),
+            probes: Vec::new(),
+            state_sink: Mutex::new(None),
             progress_every: 0,
             windows_done: 0,
             active: AtomicUsize::new(threads),
@@ -466,6 +556,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
                     worker,
                     pending: false,
                     checked: false,
+                    pieces: Vec::new(),
                 });
             }
         });
@@ -524,6 +615,48 @@ impl<R: Real, K: Clock> Pool<R, K> {
     ) -> Option<Box<dyn SpikeSink>> {
         let slot = self.sink.get_mut().unwrap_or_else(|e| e.into_inner());
         std::mem::replace(&mut slot.0, sink)
+    }
+
+    /// Samples `probes` from now on (their checks done: every variable exists in the
+    /// populations its neurons are in), their samples going to `sink` (rank 0; None on
+    /// the others); replaces the probes before and returns their sink.
+    pub(crate) fn set_probes(
+        &mut self,
+        probes: Vec<StateProbe>,
+        sink: Option<Box<dyn StateSink>>,
+    ) -> Option<Box<dyn StateSink>> {
+        for m in &mut self.parts {
+            let part = (m.get_mut().unwrap_or_else(|e| e.into_inner()).as_mut())
+                .expect("partitions are built");
+            let st = &part.worker.state;
+            part.pieces.clear();
+            for (k, probe) in probes.iter().enumerate() {
+                for (p, pop) in st.populations.iter().enumerate() {
+                    // The owned ids of population p, and those of them probed.
+                    let first = st.pop_offsets[p];
+                    let owned = first..first + pop.len() as u32;
+                    let lo = owned.start.max(probe.neurons.start);
+                    let hi = owned.end.min(probe.neurons.end);
+                    if lo >= hi {
+                        continue;
+                    }
+                    let variable = (pop.variable_names().iter())
+                        .find(|&&n| n == probe.variable)
+                        .expect("a checked variable");
+                    part.pieces.push(Piece {
+                        probe: k,
+                        pop: p,
+                        local: (lo - first) as usize..(hi - first) as usize,
+                        first_gid: lo,
+                        variable,
+                        values: Vec::new(),
+                    });
+                }
+            }
+        }
+        self.probes = probes;
+        let slot = self.state_sink.get_mut().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(slot, sink)
     }
 
     /// The exchange between processes.
@@ -628,6 +761,36 @@ impl<R: Real, K: Clock> Pool<R, K> {
         self.reset_threads();
         (outcomes, thread_phases)
     }
+}
+
+/// Pieces' samples as bytes for the gather between ranks: per piece its probe, first
+/// id and value count (u32 each), then the values (f64), little-endian.
+fn encode_pieces(pieces: &[(usize, u32, Vec<f64>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (probe, first, values) in pieces {
+        for x in [*probe as u32, *first, values.len() as u32] {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        for v in values {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    out
+}
+
+fn decode_pieces(mut b: &[u8]) -> Vec<(usize, u32, Vec<f64>)> {
+    let mut out = Vec::new();
+    let u32_at = |b: &[u8], k: usize| u32::from_le_bytes(b[k..k + 4].try_into().unwrap());
+    while b.len() >= 12 {
+        let (probe, first, n) = (u32_at(b, 0), u32_at(b, 4), u32_at(b, 8) as usize);
+        let values = b[12..12 + 8 * n]
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        out.push((probe as usize, first, values));
+        b = &b[12 + 8 * n..];
+    }
+    out
 }
 
 /// Poisons the pool's gate if a thread unwinds, so the others stop

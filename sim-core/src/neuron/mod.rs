@@ -15,6 +15,24 @@ pub use coba::Coba;
 pub use delta::Delta;
 pub use poisson::Poisson;
 
+/// The floating-point state variables of COBA, AMPA/NMDA and delta neurons, by name.
+const VARIABLES: [&[&str]; 3] = [
+    &["v", "g_exc", "g_inh", "refractory"],
+    &["v", "g_ampa", "g_nmda", "g_gaba", "theta"],
+    &["v", "input", "refractory"],
+];
+
+/// The state variables a population of `model` has (none for Poisson sources), known
+/// before anything is built, so that a state monitor is checked before the run.
+pub fn variables_of(model: &NeuronModel) -> &'static [&'static str] {
+    match model {
+        NeuronModel::Coba(_) => VARIABLES[0],
+        NeuronModel::AmpaNmda(_) => VARIABLES[1],
+        NeuronModel::Delta(_) => VARIABLES[2],
+        NeuronModel::Poisson(_) => &[],
+    }
+}
+
 /// The local slice of one population that a worker integrates.
 #[derive(Debug, Clone)]
 pub enum Population<R: Real> {
@@ -85,30 +103,43 @@ impl<R: Real> Population<R> {
         }
     }
 
+    /// The names of the floating-point state variables, in a fixed order.
+    pub fn variable_names(&self) -> &'static [&'static str] {
+        match self {
+            Population::Coba(_) => VARIABLES[0],
+            Population::AmpaNmda(_) => VARIABLES[1],
+            Population::Delta(_) => VARIABLES[2],
+            Population::Poisson(_) => &[],
+        }
+    }
+
+    /// The owned neurons' values of the state variable `name` (one of
+    /// [`Population::variable_names`]), without allocating: state monitors read it
+    /// every few steps.
+    pub fn variable(&self, name: &str) -> Option<&[R]> {
+        Some(match (self, name) {
+            (Population::Coba(c), "v") => &c.v,
+            (Population::Coba(c), "g_exc") => &c.g_exc,
+            (Population::Coba(c), "g_inh") => &c.g_inh,
+            (Population::Coba(c), "refractory") => &c.refractory,
+            (Population::AmpaNmda(a), "v") => &a.v,
+            (Population::AmpaNmda(a), "g_ampa") => &a.g_ampa,
+            (Population::AmpaNmda(a), "g_nmda") => &a.g_nmda,
+            (Population::AmpaNmda(a), "g_gaba") => &a.g_gaba,
+            (Population::AmpaNmda(a), "theta") => &a.theta,
+            (Population::Delta(d), "v") => &d.v,
+            (Population::Delta(d), "input") => &d.input,
+            (Population::Delta(d), "refractory") => &d.refractory,
+            _ => return None,
+        })
+    }
+
     /// Every floating-point state variable by name (for the NaN/inf watch,
     /// [`crate::health`]); Poisson sources have none.
     pub fn state(&self) -> Vec<(&'static str, &[R])> {
-        match self {
-            Population::Coba(c) => vec![
-                ("v", &c.v),
-                ("g_exc", &c.g_exc),
-                ("g_inh", &c.g_inh),
-                ("refractory", &c.refractory),
-            ],
-            Population::AmpaNmda(a) => vec![
-                ("v", &a.v),
-                ("g_ampa", &a.g_ampa),
-                ("g_nmda", &a.g_nmda),
-                ("g_gaba", &a.g_gaba),
-                ("theta", &a.theta),
-            ],
-            Population::Delta(d) => vec![
-                ("v", &d.v),
-                ("input", &d.input),
-                ("refractory", &d.refractory),
-            ],
-            Population::Poisson(_) => Vec::new(),
-        }
+        (self.variable_names().iter())
+            .map(|&n| (n, self.variable(n).expect("a listed variable")))
+            .collect()
     }
 
     /// Everything that determines this slice's future beyond what the network spec

@@ -1,0 +1,258 @@
+//! State monitors (`--monitor state:VAR:WHAT:EVERY`): samples that follow a single
+//! neuron's analytic trajectory, rows identical for any thread or partition count, and
+//! bad specs refused before the run.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{arg, run_err, run_ok};
+
+/// A float64 (rows × cols) `.npy` file as rows.
+fn matrix(path: &Path) -> Vec<Vec<f64>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let head = String::from_utf8_lossy(&bytes[10..128]).to_string();
+    assert!(head.contains("'descr': '<f8'"), "{head}");
+    let shape = head.split("'shape': (").nth(1).unwrap();
+    let (rows, rest) = shape.split_once(',').unwrap();
+    let cols = rest.split(')').next().unwrap().trim();
+    let (rows, cols): (usize, usize) = (rows.trim().parse().unwrap(), cols.parse().unwrap());
+    let values: Vec<f64> = bytes[128..]
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(values.len(), rows * cols, "{}", path.display());
+    values.chunks(cols).map(|r| r.to_vec()).collect()
+}
+
+/// A network of `n` unconnected COBA neurons with background drive `i_bg_mv`, V drawn
+/// uniformly in [E_L, θ) = [-60, -50) mV.
+fn lone_neurons(dir: &Path, n: usize, i_bg_mv: f64) -> PathBuf {
+    let path = dir.join(format!("lone{i_bg_mv}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            r#"name = "lone"
+description = "unconnected COBA neurons"
+
+[neurons.lif]
+model = "coba"
+tau_m = "20 ms"
+e_leak = "-60 mV"
+v_reset = "-60 mV"
+threshold = "-50 mV"
+e_exc = "0 mV"
+e_inh = "-80 mV"
+tau_exc = "5 ms"
+tau_inh = "10 ms"
+refractory = "5 ms"
+i_bg = "{i_bg_mv} mV"
+
+[initial_v]
+uniform = ["-60 mV", "-50 mV"]
+
+[[populations]]
+name = "N"
+size = {n}
+neuron = "lif"
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// Without input, forward Euler gives V(s) = V∞ + (V0 − V∞)(1 − dt/τ)^s with
+/// V∞ = E_L + I_bg: every column of a state monitor of V, sampled every 2 steps from
+/// step 0, follows it from its own V0 (a sample taken after the step instead of before,
+/// a wrong interval or columns out of order would not).
+#[test]
+fn sampled_v_follows_the_analytic_trajectory() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = lone_neurons(dir.path(), 7, 5.0);
+    let m = dir.path().join("m");
+    run_ok(&[
+        "run",
+        "--network-file",
+        arg(&net),
+        "--simtime",
+        "0.1",
+        "--precision",
+        "f64",
+        "--threads",
+        "2",
+        "--quiet",
+        "--monitor",
+        "state:v:all:0.2ms",
+        "--monitor",
+        "state:v:2-4:0.1ms",
+        "--monitor-dir",
+        arg(&m),
+    ]);
+    let v = matrix(&m.join("state-v-all.npy"));
+    // 1000 steps, a sample every 2 from step 0.
+    assert_eq!((v.len(), v[0].len()), (500, 7));
+    let (dt, tau, v_inf) = (1e-4, 20e-3, -60e-3 + 5e-3);
+    let a: f64 = 1.0 - dt / tau;
+    for (j, &v0) in v[0].iter().enumerate() {
+        assert!((-60e-3..-50e-3).contains(&v0), "neuron {j}: V0 {v0}");
+        for (k, row) in v.iter().enumerate() {
+            let expected = v_inf + (v0 - v_inf) * a.powi(2 * k as i32);
+            assert!(
+                (row[j] - expected).abs() < 1e-12,
+                "neuron {j}, sample {k}: {} V, expected {expected} V",
+                row[j]
+            );
+        }
+    }
+    let distinct: std::collections::BTreeSet<u64> = v[0].iter().map(|x| x.to_bits()).collect();
+    assert_eq!(distinct.len(), 7, "each neuron its own V0");
+    // A subset every step: its even rows are the full monitor's columns 2..5.
+    let sub = matrix(&m.join("state-v-2-4.npy"));
+    assert_eq!(sub.len(), 1000);
+    for (k, row) in v.iter().enumerate() {
+        assert_eq!(&sub[2 * k][..], &row[2..5], "sample {k}");
+    }
+}
+
+/// Driven above threshold (V∞ = −40 mV > θ = −50 mV): V rises as above from E_L, is
+/// reset at the first sample past threshold and clamped at E_L for the refractory
+/// period (5 ms = 50 steps), then rises again; the spikes are where V crossed.
+#[test]
+fn sampled_v_shows_the_reset_and_the_refractory_clamp() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = lone_neurons(dir.path(), 1, 20.0);
+    let (m, sp) = (dir.path().join("m"), dir.path().join("s.npy"));
+    run_ok(&[
+        "run",
+        "--network-file",
+        arg(&net),
+        "--simtime",
+        "0.1",
+        "--precision",
+        "f64",
+        "--quiet",
+        "--spikes",
+        arg(&sp),
+        "--monitor",
+        "state:v:N:0.1ms",
+        "--monitor",
+        "state:refractory:N:0.1ms",
+        "--monitor-dir",
+        arg(&m),
+    ]);
+    let v: Vec<f64> = matrix(&m.join("state-v-N.npy"))
+        .iter()
+        .map(|r| r[0])
+        .collect();
+    let refr: Vec<f64> = (matrix(&m.join("state-refractory-N.npy")).iter())
+        .map(|r| r[0])
+        .collect();
+    let spikes = bench_suite::spikes::read_npy(&sp).unwrap();
+    assert!(spikes.len() >= 2, "{spikes:?}");
+    let (dt, tau, v_inf, theta) = (1e-4f64, 20e-3, -40e-3, -50e-3);
+    let a = 1.0 - dt / tau;
+    let s = spikes[0].step as usize;
+    // Up to the spike: the closed form from V0.
+    for k in 0..=s {
+        let expected = v_inf + (v[0] - v_inf) * a.powi(k as i32);
+        assert!(
+            (v[k] - expected).abs() < 1e-12,
+            "step {k}: {} V, expected {expected}",
+            v[k]
+        );
+    }
+    // Step s integrated past θ: reset, then clamped for 50 steps.
+    assert!(v[s] + (v_inf - v[s]) * (dt / tau) > theta);
+    for k in s + 1..=s + 51 {
+        assert_eq!(v[k], -60e-3, "step {k}: clamped at E_L");
+    }
+    assert_eq!(refr[s + 1], 50.0, "the refractory count after the spike");
+    assert_eq!(refr[s + 51], 0.0);
+    assert!(v[s + 52] > -60e-3, "rising again");
+}
+
+/// va on 1 thread and on 3 threads with 5 partitions: byte-identical state files for a
+/// selection that straddles the E/I boundary and for a conductance of every neuron.
+#[test]
+fn state_files_are_the_same_for_any_thread_or_partition_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = |threads: &str, partitions: &str| -> Vec<Vec<u8>> {
+        let m = dir.path().join(format!("m{threads}-{partitions}"));
+        run_ok(&[
+            "run",
+            "va",
+            "--simtime",
+            "0.2",
+            "--threads",
+            threads,
+            "--partitions",
+            partitions,
+            "--quiet",
+            "--monitor",
+            "state:v:3190-3209:1ms",
+            "--monitor",
+            "state:g_exc:all:5ms",
+            "--monitor-dir",
+            arg(&m),
+        ]);
+        ["state-v-3190-3209.npy", "state-g_exc-all.npy"]
+            .iter()
+            .map(|f| std::fs::read(m.join(f)).unwrap())
+            .collect()
+    };
+    let one = files("1", "1");
+    assert_eq!(matrix_len(&one[0]), 200 * 20);
+    assert_eq!(matrix_len(&one[1]), 40 * 4000);
+    assert!(one == files("3", "5"), "3 threads, 5 partitions");
+}
+
+fn matrix_len(bytes: &[u8]) -> usize {
+    (bytes.len() - 128) / 8
+}
+
+#[test]
+fn bad_state_monitors_are_refused_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m");
+    for (spec, says) in [
+        (
+            "state:vv:0-9:1ms",
+            "no variable \"vv\"; its variables: v, g_exc, g_inh, refractory",
+        ),
+        ("state:v:0-9:0.05ms", "whole number of steps"),
+        ("state:v:0-9", "state:VARIABLE:WHAT:EVERY"),
+        ("state:v:0-4000:1ms", "4000 neurons"),
+        ("state:v.x:0-9:1ms", "variable \"v.x\""),
+    ] {
+        let e = run_err(&[
+            "run",
+            "va",
+            "--simtime",
+            "0.01",
+            "--quiet",
+            "--monitor",
+            spec,
+            "--monitor-dir",
+            arg(&m),
+        ]);
+        assert!(e.contains(says), "{spec}: {e}");
+    }
+    // Poisson sources have no state.
+    let e = run_err(&[
+        "run",
+        "poisson",
+        "--simtime",
+        "0.01",
+        "--quiet",
+        "--monitor",
+        "state:v:0-9:1ms",
+        "--monitor-dir",
+        arg(&m),
+    ]);
+    assert!(
+        e.contains("has no variable \"v\"; its variables: none"),
+        "{e}"
+    );
+    assert!(!m.join("state-v-0-9.npy").exists());
+}
