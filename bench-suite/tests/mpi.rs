@@ -388,8 +388,9 @@ fn across_rank_counts(network: &[&'static str]) {
     assert_eq!(read(&w_mpi), read(&w_one), "learnt E→E weights");
 }
 
-/// A spike monitor on 2 ranks × 2 threads writes the file one process writes, byte for
-/// byte (rank 0 streams every rank's spikes).
+/// Spike and state monitors on 2 ranks × 2 threads write the files one process writes,
+/// byte for byte (rank 0 streams every rank's spikes and gathers every rank's samples;
+/// the state selections straddle the partitions' and the ranks' boundaries).
 #[test]
 fn monitors_on_two_ranks_write_the_one_process_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -405,6 +406,10 @@ fn monitors_on_two_ranks_write_the_one_process_file() {
             "spikes:all".into(),
             "--monitor".into(),
             "spikes:E".into(),
+            "--monitor".into(),
+            "state:v:3990-4009:1ms".into(),
+            "--monitor".into(),
+            "state:v:all:10ms".into(),
             "--monitor-dir".into(),
             m.display().to_string(),
         ]
@@ -415,7 +420,12 @@ fn monitors_on_two_ranks_write_the_one_process_file() {
     ok(&mpirun(2, &[], &v));
     let one_args = args(&one);
     common::run_ok(&one_args.iter().map(String::as_str).collect::<Vec<_>>());
-    for f in ["spikes-all.npy", "spikes-E.npy"] {
+    for f in [
+        "spikes-all.npy",
+        "spikes-E.npy",
+        "state-v-3990-4009.npy",
+        "state-v-all.npy",
+    ] {
         let (a, b) = (
             std::fs::read(one.join(f)).unwrap(),
             std::fs::read(two.join(f)).unwrap(),
