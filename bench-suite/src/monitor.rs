@@ -99,10 +99,17 @@ pub fn parse(spec: &str) -> Result<MonitorSpec, String> {
                     "expected state:VARIABLE:WHAT:EVERY, e.g. state:v:0-99:1ms",
                 ));
             };
-            let ok = !var.is_empty() && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            // A name, or CONN.TRACE (a plastic connection's postsynaptic trace).
+            let word =
+                |w: &str| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let ok = match var.split_once('.') {
+                None => word(var),
+                Some((conn, trace)) => word(conn) && word(trace),
+            };
             if !ok {
                 return Err(bad(&format!(
-                    "variable {var:?}: expected a state variable's name (v, g_exc, theta, …)"
+                    "variable {var:?}: expected a state variable's name (v, g_exc, theta, …) \
+                     or CONN.TRACE (EE.post_trace, …)"
                 )));
             }
             (

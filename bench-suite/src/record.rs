@@ -103,6 +103,10 @@ pub struct MonitorRecord {
     pub variable: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub every: Option<String>,
+    /// The run's first step (after priming): where the rate bins and the state samples
+    /// start.
+    #[serde(default)]
+    pub first_step: u64,
 }
 
 /// One segment of a protocol: its name, its place, the step it started at, and the

@@ -627,6 +627,7 @@ pub(crate) fn make_record(
                             .flatten(),
                         variable: m.variable,
                         what: m.what,
+                        first_step: result.first_step,
                     })
                     .collect(),
                 None => Vec::new(),

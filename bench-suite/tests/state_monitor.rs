@@ -70,7 +70,7 @@ neuron = "lif"
 fn sampled_v_follows_the_analytic_trajectory() {
     let dir = tempfile::tempdir().unwrap();
     let net = lone_neurons(dir.path(), 7, 5.0);
-    let m = dir.path().join("m");
+    let (m, out) = (dir.path().join("m"), dir.path().join("r.jsonl"));
     run_ok(&[
         "run",
         "--network-file",
@@ -88,7 +88,20 @@ fn sampled_v_follows_the_analytic_trajectory() {
         "state:v:2-4:0.1ms",
         "--monitor-dir",
         arg(&m),
+        "--out",
+        arg(&out),
     ]);
+    let r = common::only_record(&out);
+    let mon = &r.config.monitors[0];
+    assert_eq!(
+        (
+            mon.kind.as_str(),
+            mon.variable.as_deref(),
+            mon.every.as_deref(),
+            mon.first_step
+        ),
+        ("state", Some("v"), Some("0.2ms"), 0)
+    );
     let v = matrix(&m.join("state-v-all.npy"));
     // 1000 steps, a sample every 2 from step 0.
     assert_eq!((v.len(), v[0].len()), (500, 7));
@@ -223,7 +236,12 @@ fn bad_state_monitors_are_refused_before_the_run() {
         ("state:v:0-9:0.05ms", "whole number of steps"),
         ("state:v:0-9", "state:VARIABLE:WHAT:EVERY"),
         ("state:v:0-4000:1ms", "4000 neurons"),
-        ("state:v.x:0-9:1ms", "variable \"v.x\""),
+        (
+            "state:v.x:0-9:1ms",
+            "no connection \"v\"; the plastic ones: none",
+        ),
+        ("state:EE.post_trace:0-9:1ms", "connection EE is static"),
+        ("state:v/x:0-9:1ms", "variable \"v/x\""),
     ] {
         let e = run_err(&[
             "run",
@@ -255,4 +273,91 @@ fn bad_state_monitors_are_refused_before_the_run() {
         "{e}"
     );
     assert!(!m.join("state-v-0-9.npy").exists());
+    // A trace of a plastic connection: only of its postsynaptic neurons, and a trace
+    // its rule keeps.
+    for (spec, says) in [
+        (
+            "state:EE.post_trace:7990-8009:1ms",
+            "EE's traces are of population E (ids 0-7999)",
+        ),
+        (
+            "state:EE.post_trace_y:0-9:1ms",
+            "has no trace \"post_trace_y\"; its traces: post_trace",
+        ),
+    ] {
+        let e = run_err(&[
+            "run",
+            "brunel",
+            "--plastic",
+            "--simtime",
+            "0.01",
+            "--quiet",
+            "--monitor",
+            spec,
+            "--monitor-dir",
+            arg(&m),
+        ]);
+        assert!(e.contains(says), "{spec}: {e}");
+    }
+}
+
+/// A plastic connection's postsynaptic trace (brunel E→E, K₋ with τ₋ = 20 ms): sampled
+/// every step, each neuron's value decays by exp(−dt/τ₋) from one step to the next and
+/// jumps by 1 exactly at its own spikes (a trace read from the wrong neuron, or a
+/// sample out of step with the spikes, would not); the same on 1 and 3 threads.
+#[test]
+fn a_plastic_connections_trace_jumps_at_its_neurons_spikes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threads: &str| -> (Vec<Vec<f64>>, Vec<sim_core::Spike>) {
+        let (m, sp) = (
+            dir.path().join(format!("m{threads}")),
+            dir.path().join(format!("s{threads}.npy")),
+        );
+        run_ok(&[
+            "run",
+            "brunel",
+            "--plastic",
+            "--simtime",
+            "0.3",
+            "--precision",
+            "f64",
+            "--threads",
+            threads,
+            "--quiet",
+            "--spikes",
+            arg(&sp),
+            "--monitor",
+            "state:EE.post_trace:0-39:0.1ms",
+            "--monitor-dir",
+            arg(&m),
+        ]);
+        (
+            matrix(&m.join("state-EE.post_trace-0-39.npy")),
+            bench_suite::spikes::read_npy(&sp).unwrap(),
+        )
+    };
+    let (x, spikes) = run("1");
+    assert_eq!((x.len(), x[0].len()), (3000, 40));
+    let d = (-1e-4f64 / 20e-3).exp();
+    let mut jumps = 0;
+    for j in 0..40 {
+        let fired: std::collections::BTreeSet<u64> = spikes
+            .iter()
+            .filter(|s| s.gid == j as u32)
+            .map(|s| s.step)
+            .collect();
+        for k in 0..x.len() - 1 {
+            let decayed = x[k][j] * d;
+            let decayed = if decayed < 1e-30 { 0.0 } else { decayed };
+            let expected = if fired.contains(&(k as u64)) {
+                decayed + 1.0
+            } else {
+                decayed
+            };
+            assert_eq!(x[k + 1][j], expected, "neuron {j}, step {k}");
+        }
+        jumps += fired.iter().filter(|&&s| s + 1 < x.len() as u64).count();
+    }
+    assert!(jumps >= 5, "{jumps} spikes of neurons 0-39");
+    assert!(run("3").0 == x, "3 threads");
 }

@@ -108,6 +108,12 @@ impl<R: Real> Connection<R> {
         }
     }
 
+    /// A plastic connection's postsynaptic trace `name`, one value per local
+    /// postsynaptic neuron (see [`crate::plasticity::post_traces_of`]).
+    pub fn post_trace(&self, name: &str) -> Option<&[R]> {
+        self.stdp.as_ref()?.post_trace(name)
+    }
+
     pub fn is_plastic(&self) -> bool {
         self.stdp.is_some()
     }

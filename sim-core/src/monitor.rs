@@ -27,7 +27,9 @@ pub trait SpikeSink: Send {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StateProbe {
     /// A floating-point state variable of every population the neurons are in (see
-    /// `Population::variable_names`: `v`, `g_exc`, `theta`, …).
+    /// `Population::variable_names`: `v`, `g_exc`, `theta`, …), or `CONN.TRACE`, a
+    /// postsynaptic trace of plastic connection CONN onto the neurons (see
+    /// `plasticity::post_traces_of`: `EE.post_trace`, …).
     pub variable: String,
     /// Global neuron ids (populations in order, as in the spikes).
     pub neurons: std::ops::Range<u32>,
@@ -58,6 +60,9 @@ impl StateProbe {
         if self.every == 0 {
             return Err(format!("{name}: every 0 steps, expected at least 1"));
         }
+        if let Some((conn, trace)) = self.variable.split_once('.') {
+            return self.check_trace(net, &name, conn, trace);
+        }
         for (spec, first) in net.populations.iter().zip(net.offsets()) {
             let first = first as u32;
             if r.start >= first + spec.size as u32 || r.end <= first {
@@ -76,6 +81,59 @@ impl StateProbe {
                     }
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// A probe of trace `trace` of connection `conn`: the connection is plastic, keeps
+    /// that trace, and its postsynaptic population holds every neuron probed.
+    fn check_trace(
+        &self,
+        net: &Network,
+        name: &str,
+        conn: &str,
+        trace: &str,
+    ) -> Result<(), String> {
+        let plastic: Vec<&str> = (net.connections.iter())
+            .filter(|c| c.plasticity.is_some())
+            .map(|c| c.name.as_str())
+            .collect();
+        let Some(c) = net.connections.iter().find(|c| c.name == conn) else {
+            return Err(format!(
+                "{name}: no connection {conn:?}; the plastic ones: {}",
+                if plastic.is_empty() {
+                    "none".to_string()
+                } else {
+                    plastic.join(", ")
+                }
+            ));
+        };
+        let Some(rule) = &c.plasticity else {
+            return Err(format!(
+                "{name}: connection {conn} is static, only plastic ones have traces ({})",
+                if plastic.is_empty() {
+                    "none here".to_string()
+                } else {
+                    plastic.join(", ")
+                }
+            ));
+        };
+        let traces = crate::plasticity::post_traces_of(rule);
+        if !traces.contains(&trace) {
+            return Err(format!(
+                "{name}: connection {conn} has no trace {trace:?}; its traces: {}",
+                traces.join(", ")
+            ));
+        }
+        let first = net.offsets()[c.post] as u32;
+        let post = &net.populations[c.post];
+        if self.neurons.start < first || self.neurons.end > first + post.size as u32 {
+            return Err(format!(
+                "{name}: {conn}'s traces are of population {} (ids {first}-{}), expected \
+                 neurons within it",
+                post.name,
+                first + post.size as u32 - 1
+            ));
         }
         Ok(())
     }

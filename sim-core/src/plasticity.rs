@@ -187,7 +187,27 @@ pub struct Stdp<R> {
     pub by_post_pre: Vec<u32>,
 }
 
+/// The postsynaptic traces a rule keeps, one value per postsynaptic neuron, by the
+/// names a checkpoint gives them: K₋ (pair) or x_post (triplet) is `post_trace`, the
+/// triplet's y_post and h are `post_trace_y` and `post_trace_hom`.
+pub fn post_traces_of(rule: &Plasticity) -> &'static [&'static str] {
+    match rule {
+        Plasticity::Pair(_) => &["post_trace"],
+        Plasticity::Triplet(_) => &["post_trace", "post_trace_y", "post_trace_hom"],
+    }
+}
+
 impl<R: Real> Stdp<R> {
+    /// The local postsynaptic neurons' values of trace `name` (see [`post_traces_of`]).
+    pub fn post_trace(&self, name: &str) -> Option<&[R]> {
+        match (name, &self.post_slow) {
+            ("post_trace", _) => Some(&self.post_fast.value),
+            ("post_trace_y", Some((y, _))) => Some(&y.value),
+            ("post_trace_hom", Some((_, h))) => Some(&h.value),
+            _ => None,
+        }
+    }
+
     /// `row_start`/`targets`: the connection's rows by presynaptic neuron.
     pub fn new(
         rule: &Plasticity,

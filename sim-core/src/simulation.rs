@@ -186,7 +186,7 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         for probe in &probes {
             probe.check(&self.net)?;
         }
-        Ok(self.pool.set_probes(probes, sink))
+        Ok(self.pool.set_probes(&self.net, probes, sink))
     }
 
     /// The exchange between processes (to agree with the other ranks between runs).

@@ -28,7 +28,7 @@ use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use super::history::History;
-use super::{phases, Observer, Outcome, Worker, BARRIER, SYNC};
+use super::{phases, Observer, Outcome, PartitionState, Worker, BARRIER, SYNC};
 use crate::barrier::{Gate, WaitPolicy};
 use crate::comm::{Communicator, Spike};
 use crate::contention::LoadProbe;
@@ -89,6 +89,9 @@ struct Part<R: Real, K: Clock> {
 struct Piece {
     probe: usize,
     pop: usize,
+    /// The postsynaptic trace of this connection (onto `pop`) rather than a variable
+    /// of the population.
+    conn: Option<usize>,
     local: std::ops::Range<usize>,
     first_gid: u32,
     variable: &'static str,
@@ -98,16 +101,13 @@ struct Piece {
 impl Piece {
     /// Appends the values at the start of step `step` if its probe samples then.
     #[inline]
-    fn sample<R: Real>(
-        &mut self,
-        probes: &[StateProbe],
-        pops: &[crate::neuron::Population<R>],
-        step: u64,
-    ) {
+    fn sample<R: Real>(&mut self, probes: &[StateProbe], st: &PartitionState<R>, step: u64) {
         if probes[self.probe].due(step) {
-            let x = pops[self.pop]
-                .variable(self.variable)
-                .expect("a checked variable");
+            let x = match self.conn {
+                None => st.populations[self.pop].variable(self.variable),
+                Some(c) => st.connections[c].post_trace(self.variable),
+            };
+            let x = x.expect("a checked variable");
             (self.values).extend(x[self.local.clone()].iter().map(|v| v.to_f64()));
         }
     }
@@ -328,7 +328,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
         let history = self.history.read().unwrap_or_else(|e| e.into_inner());
         for step in win.start..win.end {
             for piece in pieces.iter_mut() {
-                piece.sample(&self.probes, &worker.state.populations, step);
+                piece.sample(&self.probes, &worker.state, step);
             }
             worker.advance_reading(&history);
             *beats += 1;
@@ -622,16 +622,38 @@ impl<R: Real, K: Clock> Pool<R, K> {
     /// the others); replaces the probes before and returns their sink.
     pub(crate) fn set_probes(
         &mut self,
+        net: &Network,
         probes: Vec<StateProbe>,
         sink: Option<Box<dyn StateSink>>,
     ) -> Option<Box<dyn StateSink>> {
+        // Where each probe reads: a population's variable, or (`CONN.TRACE`) a
+        // postsynaptic trace of connection CONN, onto its post population only.
+        let sources: Vec<(Option<usize>, &str)> = (probes.iter())
+            .map(|probe| match probe.variable.split_once('.') {
+                None => (None, probe.variable.as_str()),
+                Some((conn, trace)) => {
+                    let c = (net.connections.iter())
+                        .position(|c| c.name == conn)
+                        .expect("a checked connection");
+                    (Some(c), trace)
+                }
+            })
+            .collect();
         for m in &mut self.parts {
             let part = (m.get_mut().unwrap_or_else(|e| e.into_inner()).as_mut())
                 .expect("partitions are built");
             let st = &part.worker.state;
             part.pieces.clear();
-            for (k, probe) in probes.iter().enumerate() {
+            for (k, (probe, &(conn, wanted))) in probes.iter().zip(&sources).enumerate() {
                 for (p, pop) in st.populations.iter().enumerate() {
+                    let names = match conn {
+                        None => pop.variable_names(),
+                        Some(c) if net.connections[c].post == p => {
+                            let rule = net.connections[c].plasticity.as_ref();
+                            crate::plasticity::post_traces_of(rule.expect("a plastic one"))
+                        }
+                        Some(_) => continue,
+                    };
                     // The owned ids of population p, and those of them probed.
                     let first = st.pop_offsets[p];
                     let owned = first..first + pop.len() as u32;
@@ -640,12 +662,13 @@ impl<R: Real, K: Clock> Pool<R, K> {
                     if lo >= hi {
                         continue;
                     }
-                    let variable = (pop.variable_names().iter())
-                        .find(|&&n| n == probe.variable)
+                    let variable = (names.iter())
+                        .find(|&&n| n == wanted)
                         .expect("a checked variable");
                     part.pieces.push(Piece {
                         probe: k,
                         pop: p,
+                        conn,
                         local: (lo - first) as usize..(hi - first) as usize,
                         first_gid: lo,
                         variable,
