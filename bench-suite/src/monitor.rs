@@ -489,6 +489,9 @@ pub fn start(
 /// A running writer: the file it makes and its thread.
 type Writer = (PathBuf, JoinHandle<Result<u64, String>>);
 
+/// Where a writer's batches go: encoded rows and how many.
+type Batches = SyncSender<(Vec<u8>, u64)>;
+
 /// Creates `DIR/FILE.partial` of monitor `s` with a header of 0 rows and starts its
 /// writer thread; returns where to send its batches (bytes, rows) and the writer.
 fn start_writer(
@@ -496,7 +499,7 @@ fn start_writer(
     dir: &Path,
     kind: Rows,
     force: bool,
-) -> Result<(SyncSender<(Vec<u8>, u64)>, Writer), String> {
+) -> Result<(Batches, Writer), String> {
     let path = dir.join(s.file_name());
     let partial = partial_of(&path);
     let mut file = File::create(&partial)
