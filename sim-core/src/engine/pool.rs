@@ -147,6 +147,8 @@ pub(crate) struct Pool<R: Real, K: Clock> {
     /// The state probes (every rank's the same) and where their samples go (rank 0).
     probes: Vec<StateProbe>,
     state_sink: Mutex<Option<Box<dyn StateSink>>>,
+    /// Scratch of [`Pool::take_samples`].
+    sampled: Mutex<Sampled>,
     /// Call the observer's `progress` about every this many steps (0: never).
     progress_every: u64,
     /// Windows completed since the pool was made.
@@ -162,6 +164,16 @@ pub(crate) struct Pool<R: Real, K: Clock> {
     /// A partition found a NaN or infinite state: no window starts after the exchange
     /// that told everyone (see [`crate::health`]).
     stop: std::sync::atomic::AtomicBool,
+}
+
+/// The buffers a window's samples are joined in: each piece's (probe, first id, start
+/// in `values`, value count), their values, a probe's sampling steps and its rows.
+#[derive(Default)]
+struct Sampled {
+    pieces: Vec<(usize, u32, usize, usize)>,
+    values: Vec<f64>,
+    steps: Vec<u64>,
+    rows: Vec<f64>,
 }
 
 /// A spike sink, if any, and the buffer the window's spikes are sorted in for it.
@@ -399,46 +411,63 @@ impl<R: Real, K: Clock> Pool<R, K> {
 
     /// Joins the samples of window `win` of every partition (and rank, at rank 0) into
     /// rows in id order and hands them to the state sink. Called by the thread that
-    /// completed the window (every rank's, so the gather between ranks is collective).
+    /// completed the window (every rank's, so the gather between ranks is collective:
+    /// every rank has the same windows and probes, so all skip the same windows).
     fn take_samples(&self, win: Window) {
-        // (probe, first id, samples × neurons) of every piece, this process's.
-        let mut pieces: Vec<(usize, u32, Vec<f64>)> = Vec::new();
+        if !(self.probes.iter()).any(|probe| (win.start..win.end).any(|s| probe.due(s))) {
+            return;
+        }
+        let mut guard = self.sampled.lock().unwrap_or_else(|e| e.into_inner());
+        let Sampled {
+            pieces,
+            values,
+            steps,
+            rows,
+        } = &mut *guard;
+        pieces.clear();
+        values.clear();
+        // Copied out, so that each piece keeps its buffer's capacity (no allocation
+        // per piece and window).
         for p in 0..self.parts.len() {
             let mut guard = self.part(p);
             let part = guard.as_mut().expect("partitions are built");
             for pc in &mut part.pieces {
-                pieces.push((pc.probe, pc.first_gid, std::mem::take(&mut pc.values)));
+                pieces.push((pc.probe, pc.first_gid, values.len(), pc.values.len()));
+                values.extend_from_slice(&pc.values);
+                pc.values.clear();
             }
         }
         if self.comm.size() > 1 {
-            match self.comm.gather_bytes(&encode_pieces(&pieces)) {
-                Some(all) => pieces = all.iter().flat_map(|b| decode_pieces(b)).collect(),
-                None => return, // another rank's samples went to rank 0
+            match self.comm.gather_bytes(&encode_pieces(pieces, values)) {
+                Some(all) => {
+                    (pieces.clear(), values.clear());
+                    for b in &all {
+                        decode_pieces(b, pieces, values);
+                    }
+                }
+                None => return, // this rank's samples went to rank 0
             }
         }
-        let mut guard = self.state_sink.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(sink) = guard.as_mut() else {
+        let mut sink = self.state_sink.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(sink) = sink.as_mut() else {
             return;
         };
-        pieces.sort_by_key(|&(probe, first, _)| (probe, first));
-        let mut rows = Vec::new();
+        pieces.sort_unstable_by_key(|&(probe, first, _, _)| (probe, first));
         for (k, probe) in self.probes.iter().enumerate() {
-            let steps: Vec<u64> = (win.start..win.end).filter(|&s| probe.due(s)).collect();
+            steps.clear();
+            steps.extend((win.start..win.end).filter(|&s| probe.due(s)));
             if steps.is_empty() {
                 continue;
             }
-            let mine: Vec<&[f64]> = (pieces.iter())
-                .filter(|pc| pc.0 == k)
-                .map(|pc| pc.2.as_slice())
-                .collect();
             rows.clear();
+            let mine = pieces.iter().filter(|pc| pc.0 == k);
             for i in 0..steps.len() {
-                for values in &mine {
-                    let n = values.len() / steps.len();
-                    rows.extend_from_slice(&values[i * n..(i + 1) * n]);
+                for &(_, _, start, len) in mine.clone() {
+                    let n = len / steps.len();
+                    rows.extend_from_slice(&values[start + i * n..start + (i + 1) * n]);
                 }
             }
-            sink.samples(k, &steps, &rows);
+            sink.samples(k, steps, rows);
         }
     }
 
@@ -539,6 +568,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
             sink: Mutex::new((None, Vec::new())),
             probes: Vec::new(),
             state_sink: Mutex::new(None),
+            sampled: Mutex::new(Sampled::default()),
             progress_every: 0,
             windows_done: 0,
             active: AtomicUsize::new(threads),
@@ -788,32 +818,36 @@ impl<R: Real, K: Clock> Pool<R, K> {
 
 /// Pieces' samples as bytes for the gather between ranks: per piece its probe, first
 /// id and value count (u32 each), then the values (f64), little-endian.
-fn encode_pieces(pieces: &[(usize, u32, Vec<f64>)]) -> Vec<u8> {
+fn encode_pieces(pieces: &[(usize, u32, usize, usize)], values: &[f64]) -> Vec<u8> {
     let mut out = Vec::new();
-    for (probe, first, values) in pieces {
-        for x in [*probe as u32, *first, values.len() as u32] {
+    for &(probe, first, start, len) in pieces {
+        for x in [probe as u32, first, len as u32] {
             out.extend_from_slice(&x.to_le_bytes());
         }
-        for v in values {
+        for v in &values[start..start + len] {
             out.extend_from_slice(&v.to_le_bytes());
         }
     }
     out
 }
 
-fn decode_pieces(mut b: &[u8]) -> Vec<(usize, u32, Vec<f64>)> {
-    let mut out = Vec::new();
+/// Appends the pieces of one rank's [`encode_pieces`] to `pieces` and `values`.
+fn decode_pieces(
+    mut b: &[u8],
+    pieces: &mut Vec<(usize, u32, usize, usize)>,
+    values: &mut Vec<f64>,
+) {
     let u32_at = |b: &[u8], k: usize| u32::from_le_bytes(b[k..k + 4].try_into().unwrap());
     while b.len() >= 12 {
         let (probe, first, n) = (u32_at(b, 0), u32_at(b, 4), u32_at(b, 8) as usize);
-        let values = b[12..12 + 8 * n]
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
-            .collect();
-        out.push((probe as usize, first, values));
+        pieces.push((probe as usize, first, values.len(), n));
+        values.extend(
+            b[12..12 + 8 * n]
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap())),
+        );
         b = &b[12 + 8 * n..];
     }
-    out
 }
 
 /// Poisons the pool's gate if a thread unwinds, so the others stop
