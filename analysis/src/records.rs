@@ -162,7 +162,30 @@ impl RunRecord {
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect::<Vec<_>>()
                 .join(","),
+            partitioner: self
+                .str("config.partitioner")
+                .unwrap_or("block")
+                .to_string(),
         }
+    }
+
+    /// The record's estimated cost imbalance, the largest partition's estimated cost
+    /// over the mean (`config.partition_costs`; 1 is perfect balance); None where the
+    /// record has no costs.
+    pub fn cost_imbalance(&self) -> Option<f64> {
+        let costs: Vec<f64> = (self.get("config.partition_costs")?.as_array()?.iter())
+            .map(Value::as_f64)
+            .collect::<Option<_>>()?;
+        let mean = costs.iter().sum::<f64>() / costs.len() as f64;
+        let max = costs.iter().cloned().fold(f64::NAN, f64::max);
+        (mean > 0.0 && max.is_finite()).then(|| max / mean)
+    }
+
+    /// The mean barrier wait per exchange, seconds: the workers' mean barrier time over
+    /// the run's exchanges (`result.exchanges`; None in records without it).
+    pub fn barrier_per_exchange(&self) -> Option<f64> {
+        let exchanges = self.u64("result.exchanges").filter(|&n| n > 0)?;
+        Some(self.phase("barrier", "mean")? / exchanges as f64)
     }
 }
 
@@ -184,6 +207,9 @@ pub struct ConfigKey {
     pub timers: bool,
     pub initial_v: String,
     pub parameters: String,
+    /// How the neurons were split: "block" (also for records that do not say),
+    /// "round-robin", "balanced".
+    pub partitioner: String,
 }
 
 impl ConfigKey {
@@ -243,6 +269,9 @@ impl fmt::Display for ConfigKey {
         }
         if !self.timers {
             write!(f, " timers off")?;
+        }
+        if self.partitioner != "block" {
+            write!(f, " partitioner {}", self.partitioner)?;
         }
         Ok(())
     }

@@ -263,6 +263,7 @@ pub fn key_of_args(a: &RunArgs) -> Key {
         hosts: 1,
         delay_ns: nanos(delay),
         latency_ps: picos(a.comm_latency_us * 1e-6),
+        partitioner: a.partitioner.name().into(),
         simtime_ns: nanos(steps * dt),
         seed: a.seed,
         repetition: a.repetition,
@@ -360,7 +361,8 @@ mod tests {
             .unwrap()
             .plan("figures", "figures.toml", dir, Path::new("snn-bench"), None)
             .unwrap();
-        assert_eq!(figures.runs.len(), 47);
+        // 47 figure runs, and the partitioners': 2 networks × 3 partitioners × 5.
+        assert_eq!(figures.runs.len(), 47 + 30);
         for r in &figures.runs {
             let argv: Vec<String> = r.command[2..]
                 .iter()
@@ -380,5 +382,43 @@ mod tests {
             )
             .unwrap();
         assert_eq!(suite.runs.len(), 3 * 2 * 2);
+    }
+
+    /// scripts/jobs/partitioners.toml runs exactly figures.toml's `partitioners` job
+    /// (same runs, same records file), interleaved: the three partitioners in turn.
+    #[test]
+    fn the_partitioners_spec_is_the_figures_job() {
+        let dir = Path::new("results/x");
+        let exe = Path::new("snn-bench");
+        let alone = JobSpec::parse(
+            include_str!("../../scripts/jobs/partitioners.toml"),
+            "partitioners.toml",
+        )
+        .unwrap()
+        .plan("p", "partitioners.toml", dir, exe, None)
+        .unwrap();
+        let figures = JobSpec::parse(FIGURES_SPEC, "figures.toml")
+            .unwrap()
+            .plan("f", "figures.toml", dir, exe, None)
+            .unwrap();
+        let of_job: Vec<_> = figures
+            .runs
+            .iter()
+            .filter(|r| r.label.starts_with("partitioners: "))
+            .collect();
+        assert_eq!(alone.runs.len(), 30);
+        assert_eq!(of_job.len(), alone.runs.len());
+        for (a, b) in alone.runs.iter().zip(of_job) {
+            assert_eq!(
+                (&a.command, &a.records, &a.key),
+                (&b.command, &b.records, &b.key)
+            );
+        }
+        let order: Vec<_> = alone.runs[..6]
+            .iter()
+            .map(|r| r.key.partitioner.as_str())
+            .collect();
+        assert_eq!(order, ["block", "round-robin", "balanced"].repeat(2));
+        assert!(alone.runs[0].label.contains("hetero --plastic"));
     }
 }

@@ -20,18 +20,19 @@ mod params;
 pub use build::Source;
 
 /// The built-in network files: name and text (`networks/NAME.toml`).
-pub const BUILT_IN: [(&str, &str); 4] = [
+pub const BUILT_IN: [(&str, &str); 5] = [
     ("va", include_str!("../../networks/va.toml")),
     ("brunel", include_str!("../../networks/brunel.toml")),
     ("zenke25k", include_str!("../../networks/zenke25k.toml")),
     ("poisson", include_str!("../../networks/poisson.toml")),
+    ("hetero", include_str!("../../networks/hetero.toml")),
 ];
 
 /// Names accepted by `snn-bench run` (those of [`BUILT_IN`]).
-pub const NAMES: [&str; 4] = ["va", "brunel", "zenke25k", "poisson"];
+pub const NAMES: [&str; 5] = ["va", "brunel", "zenke25k", "poisson", "hetero"];
 
 /// The built-in networks with a plastic variant (a `[plastic]` section).
-pub const PLASTIC: [&str; 2] = ["brunel", "zenke25k"];
+pub const PLASTIC: [&str; 3] = ["brunel", "zenke25k", "hetero"];
 
 /// The text of built-in network `name`.
 pub fn built_in(name: &str) -> Option<&'static str> {

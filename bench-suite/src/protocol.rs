@@ -658,13 +658,18 @@ pub fn execute(a: &ProtocolArgs) -> Result<Vec<Record>, String> {
         ));
     }
     let args = &p.args;
+    let partitions = args
+        .partitions
+        .map_or(0, |q| q as usize)
+        .max(args.threads as usize);
+    args.partitioner
+        .decompose(net, partitions)
+        .map_err(|e| format!("{}: [run]: {e}", p.file.display()))?;
     limits::check_plan(
         net,
         args.precision,
         args.threads as usize,
-        args.partitions
-            .map_or(0, |q| q as usize)
-            .max(args.threads as usize),
+        partitions,
         total.unwrap_or(0),
         0,
         false,
@@ -812,8 +817,13 @@ fn run_in<R: Real, K: Clock>(
         injected_latency: std::time::Duration::from_secs_f64(args.comm_latency_us * 1e-6),
         comm: std::sync::Arc::new(sim_core::Local),
     };
+    let decomposition = args
+        .partitioner
+        .decompose(net, ctx.total_partitions())
+        .map_err(|e| format!("{}: [run]: {e}", p.file.display()))?;
     let mut sim =
-        Simulation::<R, K>::new(net, &ctx, clock, record_spikes).map_err(|e| e.to_string())?;
+        Simulation::<R, K>::with_decomposition(net, &ctx, &decomposition, clock, record_spikes)
+            .map_err(|e| e.to_string())?;
     let opts = RunOptions {
         progress_every: (0.1 / net.dt).round().max(1.0) as u64,
         trace_exchanges: false,

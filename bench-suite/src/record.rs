@@ -38,7 +38,13 @@ pub struct Config {
     pub ranks: usize,
     pub hosts: usize,
     pub communicator: String,
+    /// How the neurons were split into the partitions: block, round-robin, balanced.
     pub partitioner: String,
+    /// Each partition's estimated cost, ns of one core per step, in partition order
+    /// (`sim_core::partition::cost`): max / mean is the decomposition's estimated
+    /// imbalance. Absent in records of older builds.
+    #[serde(default)]
+    pub partition_costs: Vec<f64>,
     pub injected_latency_us: f64,
     /// Which repetition of this configuration (sweeps count from 0).
     #[serde(default)]
@@ -150,6 +156,11 @@ pub struct Outcome {
     pub synapses: usize,
     pub spikes: u64,
     pub synaptic_events: u64,
+    /// Spike exchanges in the run (every min-delay steps, and at the run's end):
+    /// `phases.barrier.mean / exchanges` is the mean wait per exchange. 0 in records of
+    /// older builds.
+    #[serde(default)]
+    pub exchanges: u64,
     /// Evolve time summed over workers per neuron update (core-nanoseconds).
     pub ns_per_neuron_step: f64,
     /// Propagate time summed over workers per synaptic event through static
@@ -238,6 +249,7 @@ impl Outcome {
             synapses: r.synapses(),
             spikes: r.spike_count(),
             synaptic_events: events,
+            exchanges: r.exchanges,
             ns_per_neuron_step: 1e9 * evolve_sum / neuron_steps.max(1.0),
             ns_per_synaptic_event: if static_events > 0 {
                 1e9 * propagate_sum / static_events as f64

@@ -3,8 +3,8 @@
 //! The checkpoint's manifest keeps the arguments of the run that wrote it, so the
 //! network is built again exactly (name, seed, dt, delays, plasticity, overrides, the
 //! weights directory it loaded); the state, spikes in flight included, comes from the
-//! checkpoint. What is run next (how long, on how many threads, where the outputs go)
-//! is this command's.
+//! checkpoint. What is run next (how long, on how many threads and partitions, by
+//! which partitioner, where the outputs go) is this command's.
 
 use std::path::PathBuf;
 
@@ -24,6 +24,10 @@ pub struct ResumeArgs {
     /// Partitions the threads step (default: one per thread).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub partitions: Option<u32>,
+    /// How the neurons are split into partitions: block, round-robin or balanced
+    /// (default: the original run's); spikes are the same for any.
+    #[arg(long, value_parser = crate::run::parse_partitioner)]
+    pub partitioner: Option<sim_core::Partitioner>,
     /// Seconds of model time between checkpoints (default: the original run's).
     #[arg(long, allow_negative_numbers = true)]
     pub checkpoint_every: Option<f64>,
@@ -69,6 +73,7 @@ pub fn args(a: &ResumeArgs) -> Result<RunArgs, String> {
         simtime: a.simtime,
         threads: a.threads.unwrap_or(original.threads),
         partitions: a.partitions.or(original.partitions),
+        partitioner: a.partitioner.unwrap_or(original.partitioner),
         checkpoint: Some(a.dir.clone()),
         checkpoint_every: a.checkpoint_every.or(original.checkpoint_every),
         resume_from: Some(a.dir.clone()),

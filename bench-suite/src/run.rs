@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use sim_core::{Network, Observer, Precision, Real, RunConfig, RunResult};
+use sim_core::{Network, Observer, Partitioner, Precision, Real, RunConfig, RunResult};
 
 use crate::conditions::{Conditions, Snapshot};
 use crate::host::{self, Build, Host, Usage};
@@ -20,9 +20,9 @@ mod here;
 #[derive(Debug, Clone, clap::Args, serde::Serialize, serde::Deserialize)]
 #[command(after_help = crate::limits::table())]
 pub struct RunArgs {
-    /// Built-in network to simulate: va, brunel, zenke25k or poisson (their files are
-    /// networks/*.toml). With --network-file it may be left out; if given, it must be
-    /// the name that file gives its network.
+    /// Built-in network to simulate: va, brunel, zenke25k, poisson or hetero (their
+    /// files are networks/*.toml). With --network-file it may be left out; if given, it
+    /// must be the name that file gives its network.
     #[arg(required_unless_present = "network_file")]
     pub network: Option<String>,
     /// A network file (TOML, README "Network files") to simulate instead of a built-in
@@ -41,6 +41,13 @@ pub struct RunArgs {
     /// spikes are the same for any count.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=65536))]
     pub partitions: Option<u32>,
+    /// How the neurons are split into the partitions: block (near-equal blocks of every
+    /// population), round-robin (whole populations dealt in turn; at most one partition
+    /// per population) or balanced (every population cut at the quantiles of the
+    /// neurons' estimated cost). Spikes are the same for any.
+    #[arg(long, default_value = "block", value_parser = parse_partitioner)]
+    #[serde(default)]
+    pub partitioner: Partitioner,
     #[arg(long, default_value = "f32", value_parser = parse_precision)]
     pub precision: Precision,
     /// Axonal delay in ms of every connection (of a network file: every connection
@@ -59,7 +66,8 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = Generator::Lattice)]
     pub generator: Generator,
     /// Run the plastic variant (brunel: E→E pair STDP; zenke25k: E→E triplet STDP with
-    /// homeostasis, after a priming run of 3·τ_hom with fixed weights).
+    /// homeostasis, after a priming run of 3·τ_hom with fixed weights; hetero: P→S pair
+    /// STDP).
     #[arg(long)]
     pub plastic: bool,
     /// Presynaptic traces of plastic runs.
@@ -168,6 +176,11 @@ impl RunArgs {
 }
 
 fn parse_precision(s: &str) -> Result<Precision, String> {
+    s.parse()
+}
+
+/// `--partitioner`'s value (clap names the flag and the value in front of the message).
+pub(crate) fn parse_partitioner(s: &str) -> Result<Partitioner, String> {
     s.parse()
 }
 
@@ -315,15 +328,19 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
         ));
     }
     let priming_steps = limits::steps("--priming", built.priming_s, net.dt)?;
+    let partitions = args
+        .partitions
+        .map_or(0, |p| p as usize)
+        .max(args.threads as usize)
+        * world_size(world);
+    // Before the run: round-robin needs a population per partition.
+    args.partitioner.decompose(net, partitions)?;
     limits::check_plan(
         net,
         args.precision,
         args.threads as usize,
         // Partitions, not threads, hold the per-partition state.
-        args.partitions
-            .map_or(0, |p| p as usize)
-            .max(args.threads as usize)
-            * world_size(world),
+        partitions,
         steps,
         priming_steps,
         args.exchange_trace.is_some(),
@@ -473,6 +490,7 @@ fn run_in<R: Real>(
         progress_every: (0.1 / net.dt).round().max(1.0) as u64,
         injected_latency: std::time::Duration::from_secs_f64(args.comm_latency_us * 1e-6),
         trace_exchanges: args.exchange_trace.is_some(),
+        partitioner: args.partitioner,
     };
     let progress = Progress::new(net, steps, args.quiet || rank != 0);
     let comm = communicator(world, cfg.threads)?;
@@ -580,7 +598,9 @@ pub(crate) fn make_record(
             ranks,
             hosts,
             communicator: result.communicator.to_string(),
-            partitioner: "block".into(),
+            partitioner: args.partitioner.name().into(),
+            partition_costs: sim_core::partition::cost::Costs::estimate(net)
+                .partitions(&result.decomposition),
             injected_latency_us: args.comm_latency_us,
             repetition: args.repetition,
             timers: args.timers == "on",

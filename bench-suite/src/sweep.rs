@@ -16,6 +16,7 @@
 //! delay = [0.8]              # axonal delay, ms: 0.2 … 20, a multiple of dt = 0.1 ms
 //! precision = ["f32"]        # f32 / f64
 //! latency_us = [0.0]         # injected wait per spike exchange, µs
+//! partitioner = ["block"]    # block / round-robin / balanced (`snn-bench run --partitioner`)
 //! repetitions = 1
 //! seed = 1
 //! out = "results/<host>/sweep.jsonl"   # `--out` overrides
@@ -25,10 +26,11 @@
 //! ```
 //!
 //! `plasticity` chooses between a network's static variant (`"static"`) and its plastic
-//! one (`snn-bench run --plastic`: brunel E→E pair STDP, zenke25k E→E triplet STDP) with
-//! continuous or event-based presynaptic traces (`--traces continuous|event-based`).
-//! Only brunel and zenke25k have a plastic variant: a plastic value in a spec that lists
-//! another network is an error (sweep those networks in a spec of their own).
+//! one (`snn-bench run --plastic`: brunel E→E pair STDP, zenke25k E→E triplet STDP,
+//! hetero P→S pair STDP) with continuous or event-based presynaptic traces (`--traces
+//! continuous|event-based`). Only brunel, zenke25k and hetero have a plastic variant: a
+//! plastic value in a spec that lists another network is an error (sweep those networks
+//! in a spec of their own).
 //! `scripts/sweeps/brunel-plastic.toml` compares the three on brunel. The default
 //! `timeout_s` of a plastic zenke25k run adds its priming run (3 · τ_hom = 30 s of model
 //! time, run before the measured one) to `simtime`.
@@ -54,14 +56,15 @@
 //! # What runs
 //!
 //! The sweep is the cartesian product network × plasticity × precision × delay ×
-//! latency × ranks × hosts × threads, repeated `repetitions` times with the repetition
-//! outermost (so slow drifts of a shared machine hit every configuration alike). Pairs
-//! with more hosts than ranks are left out (a `hosts` value larger than every `ranks`
-//! value is an error).
+//! latency × partitioner × ranks × hosts × threads, repeated `repetitions` times with the
+//! repetition outermost (so slow drifts of a shared machine hit every configuration
+//! alike). Pairs with more hosts than ranks are left out (a `hosts` value larger than
+//! every `ranks` value is an error).
 //! Each configuration runs as ONE child process:
 //!
 //! * one rank: `snn-bench run NET [--plastic --traces X] --quiet --simtime S --threads T
-//!   --precision P --delay D --comm-latency-us L --seed SEED --repetition K --out OUT`;
+//!   --precision P --delay D --comm-latency-us L --partitioner X --seed SEED --repetition K
+//!   --out OUT`;
 //! * more ranks: `MPIRUN MPIRUN_ARGS… -np R [--hostfile F] snn-bench run … --expect-ranks R`
 //!   (the run checks that the MPI world really has R processes).
 //!
@@ -76,9 +79,10 @@
 //!   record of it; there is no separate progress file that could disagree with `OUT`. On
 //!   start the sweep reads `OUT` and computes each record's configuration key from its
 //!   `config` (network, plastic and traces, precision, threads, ranks, hosts, delay rounded
-//!   to 1 ns, injected latency, simulated time, seed, repetition, and the settings a sweep
-//!   never varies: dt, timers, initial potentials and weights; not `parameters`, see
-//!   above). A configuration whose key is present is skipped; every other one runs.
+//!   to 1 ns, injected latency, partitioner, simulated time, seed, repetition, and the
+//!   settings a sweep never varies: dt, timers, initial potentials and weights; not
+//!   `parameters`, see above). A configuration whose key is present is skipped; every
+//!   other one runs.
 //! * **Records are written whole or not at all.** Each run appends its own record with one
 //!   `write` to a file opened with `O_APPEND`, under `flock`, after the simulation has
 //!   finished ([`crate::jsonl::append`]). A run killed before that write leaves no record,
@@ -121,7 +125,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::{self, Deserializer, IntoDeserializer, SeqAccess, Visitor};
 use serde::Deserialize;
-use sim_core::Precision;
+use sim_core::{Partitioner, Precision};
 
 use crate::networks::{self, InitV};
 use crate::record::{Config, Record};
@@ -233,6 +237,7 @@ struct RawSpec {
     delay: Option<List<f64>>,
     precision: Option<List<String>>,
     latency_us: Option<List<f64>>,
+    partitioner: Option<List<String>>,
     repetitions: Option<i64>,
     seed: Option<u64>,
     out: Option<PathBuf>,
@@ -257,6 +262,7 @@ pub struct Spec {
     /// "f32" / "f64".
     pub precisions: Vec<String>,
     pub latencies_us: Vec<f64>,
+    pub partitioners: Vec<Partitioner>,
     pub repetitions: u32,
     pub seed: u64,
     pub out: Option<PathBuf>,
@@ -390,7 +396,7 @@ impl Spec {
                     "plasticity = {:?}: network {n:?} has no plastic variant (only {} have \
                      one); sweep it in a spec of its own, or with plasticity = \"static\"",
                     p.name(),
-                    networks::PLASTIC.join(" and ")
+                    networks::PLASTIC.join(", ")
                 ));
             }
         }
@@ -477,6 +483,19 @@ impl Spec {
         }
         distinct("latency_us", &latencies_us, |&l| picos(l * 1e-6))?;
 
+        let partitioners = match raw.partitioner {
+            Some(List(v)) => nonempty("partitioner", v)?,
+            None => vec![Partitioner::Block.name().to_string()],
+        };
+        let partitioners = partitioners
+            .iter()
+            .map(|p| {
+                p.parse::<Partitioner>()
+                    .map_err(|e| format!("partitioner = {p:?}: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        distinct("partitioner", &partitioners, |&p| p)?;
+
         let repetitions = raw.repetitions.unwrap_or(1);
         if !(1..=i64::from(u32::MAX)).contains(&repetitions) {
             return Err(format!(
@@ -505,6 +524,7 @@ impl Spec {
             precisions.len() as u64,
             delays_ms.len() as u64,
             latencies_us.len() as u64,
+            partitioners.len() as u64,
             pairs,
             threads.len() as u64,
             repetitions as u64,
@@ -515,14 +535,15 @@ impl Spec {
         if runs.is_none() {
             return Err(format!(
                 "the spec expands to more than {MAX_RUNS} runs (networks × plasticity × \
-                 precision × delay × latency_us × (ranks, hosts) × threads × repetitions = \
-                 {} × {} × {} × {} × {} × {pairs} × {} × {repetitions}): split it into \
-                 smaller sweeps",
+                 precision × delay × latency_us × partitioner × (ranks, hosts) × threads × \
+                 repetitions = {} × {} × {} × {} × {} × {} × {pairs} × {} × {repetitions}): \
+                 split it into smaller sweeps",
                 networks.len(),
                 plasticity.len(),
                 precisions.len(),
                 delays_ms.len(),
                 latencies_us.len(),
+                partitioners.len(),
                 threads.len()
             ));
         }
@@ -537,6 +558,7 @@ impl Spec {
             delays_ms,
             precisions,
             latencies_us,
+            partitioners,
             repetitions: repetitions as u32,
             seed: raw.seed.unwrap_or(1),
             out: raw.out,
@@ -571,20 +593,23 @@ impl Spec {
                     for precision in &self.precisions {
                         for &delay_ms in &self.delays_ms {
                             for &latency_us in &self.latencies_us {
-                                for &ranks in &self.ranks {
-                                    for &hosts in self.hosts.iter().filter(|&&h| h <= ranks) {
-                                        for &threads in &self.threads {
-                                            all.push(Configuration {
-                                                network: network.clone(),
-                                                plasticity,
-                                                precision: precision.clone(),
-                                                delay_ms,
-                                                latency_us,
-                                                ranks,
-                                                hosts,
-                                                threads,
-                                                repetition,
-                                            });
+                                for &partitioner in &self.partitioners {
+                                    for &ranks in &self.ranks {
+                                        for &hosts in self.hosts.iter().filter(|&&h| h <= ranks) {
+                                            for &threads in &self.threads {
+                                                all.push(Configuration {
+                                                    network: network.clone(),
+                                                    plasticity,
+                                                    precision: precision.clone(),
+                                                    delay_ms,
+                                                    latency_us,
+                                                    partitioner,
+                                                    ranks,
+                                                    hosts,
+                                                    threads,
+                                                    repetition,
+                                                });
+                                            }
                                         }
                                     }
                                 }
@@ -691,6 +716,7 @@ pub struct Configuration {
     pub precision: String,
     pub delay_ms: f64,
     pub latency_us: f64,
+    pub partitioner: Partitioner,
     pub ranks: u32,
     pub hosts: u32,
     pub threads: u32,
@@ -701,13 +727,14 @@ impl fmt::Display for Configuration {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(
             f,
-            "{} plasticity={} {} delay={}ms latency={}us ranks={} hosts={} threads={} \
-             repetition={}",
+            "{} plasticity={} {} delay={}ms latency={}us partitioner={} ranks={} hosts={} \
+             threads={} repetition={}",
             self.network,
             self.plasticity.name(),
             self.precision,
             self.delay_ms,
             self.latency_us,
+            self.partitioner,
             self.ranks,
             self.hosts,
             self.threads,
@@ -729,6 +756,8 @@ pub struct Key {
     pub hosts: usize,
     pub delay_ns: i64,
     pub latency_ps: i64,
+    /// "block", "round-robin", "balanced".
+    pub partitioner: String,
     pub simtime_ns: i64,
     pub seed: u64,
     pub repetition: u32,
@@ -760,6 +789,7 @@ impl Key {
             hosts: c.hosts,
             delay_ns: nanos(c.delay_s),
             latency_ps: picos(c.injected_latency_us * 1e-6),
+            partitioner: c.partitioner.clone(),
             simtime_ns: nanos(c.simtime_s),
             seed: c.seed,
             repetition: c.repetition,
@@ -782,6 +812,7 @@ impl Key {
             hosts: c.hosts as usize,
             delay_ns: nanos(c.delay_ms * 1e-3),
             latency_ps: picos(c.latency_us * 1e-6),
+            partitioner: c.partitioner.name().into(),
             // The run records the time it simulated: whole steps.
             simtime_ns: nanos(steps(spec.simtime) as f64 * dt_s()),
             seed: spec.seed,
@@ -798,8 +829,9 @@ impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(
             f,
-            "{} plasticity={} {} delay={}ms latency={}us ranks={} hosts={} threads={} \
-             repetition={} simtime={}s seed={} dt={}ms timers={} initial_v={} weights={:?}",
+            "{} plasticity={} {} delay={}ms latency={}us partitioner={} ranks={} hosts={} \
+             threads={} repetition={} simtime={}s seed={} dt={}ms timers={} initial_v={} \
+             weights={:?}",
             self.network,
             match (self.plastic, &self.traces) {
                 (false, None) => "static".to_string(),
@@ -809,6 +841,7 @@ impl fmt::Display for Key {
             self.precision,
             self.delay_ns as f64 / 1e6,
             self.latency_ps as f64 / 1e6,
+            self.partitioner,
             self.ranks,
             self.hosts,
             self.threads,
@@ -835,6 +868,7 @@ pub fn command(spec: &Spec, c: &Configuration, exe: &Path, out: &Path) -> Vec<Os
         ("--precision", c.precision.clone()),
         ("--delay", c.delay_ms.to_string()),
         ("--comm-latency-us", c.latency_us.to_string()),
+        ("--partitioner", c.partitioner.name().to_string()),
         ("--seed", spec.seed.to_string()),
         ("--repetition", c.repetition.to_string()),
     ];
@@ -1110,6 +1144,14 @@ mod tests {
             ("repetitions = 0", &["repetitions = 0"]),
             ("latency_us = -1", &["latency_us = -1"]),
             ("precision = 'f16'", &["precision", "f16"]),
+            (
+                "partitioner = 'greedy'",
+                &["partitioner = \"greedy\"", "block, round-robin, balanced"],
+            ),
+            (
+                "partitioner = ['block', 'block']",
+                &["partitioner", "twice"],
+            ),
             ("network = 'vb'", &["network", "vb"]),
             (
                 "network = 'va'\nnetworks = ['va']",
@@ -1211,6 +1253,30 @@ mod tests {
             mpi.starts_with("mpirun --map-by ppr:2:node -np 4 --hostfile 'my hosts' /bin/"),
             "{mpi}"
         );
+    }
+
+    /// `partitioner` is an axis of the product: each value its own configuration, key
+    /// and command line (`--partitioner X`), block when not given.
+    #[test]
+    fn partitioners_are_a_dimension_of_the_product() {
+        let s = toml(
+            "threads = 2
+partitioner = ['block', 'round-robin', 'balanced']",
+        )
+        .unwrap();
+        let cs = s.configurations();
+        assert_eq!(cs.len(), 3);
+        let exe = Path::new("/bin/snn-bench");
+        let keys: HashSet<Key> = cs.iter().map(|c| Key::of_configuration(&s, c)).collect();
+        assert_eq!(keys.len(), 3, "the keys tell the partitioners apart");
+        for (c, p) in cs.iter().zip(["block", "round-robin", "balanced"]) {
+            assert_eq!(c.partitioner.name(), p);
+            assert_eq!(Key::of_configuration(&s, c).partitioner, p);
+            let line = shell_words(&command(&s, c, exe, Path::new("o.jsonl")));
+            assert!(line.contains(&format!("--partitioner {p} ")), "{line}");
+            assert!(c.to_string().contains(&format!("partitioner={p}")));
+        }
+        assert_eq!(toml("").unwrap().partitioners, [Partitioner::Block]);
     }
 
     #[test]
@@ -1328,6 +1394,7 @@ mod tests {
             hosts: 1,
             communicator: "x".into(),
             partitioner: "block".into(),
+            partition_costs: Vec::new(),
             injected_latency_us: 1.1,
             repetition: 0,
             timers: true,

@@ -30,6 +30,7 @@ fn one_thread(steps: u64) -> RunConfig {
         progress_every: 0,
         injected_latency: Default::default(),
         trace_exchanges: false,
+        partitioner: Default::default(),
     }
 }
 

@@ -434,3 +434,57 @@ fn monitors_on_two_ranks_write_the_one_process_file() {
         assert!(a == b, "{f} differs between 1 process and 2 ranks");
     }
 }
+
+/// Every partitioner on 2 ranks (round-robin with one partition per rank, the others
+/// with two threads each) gives one process's spikes on hetero, whose populations
+/// differ in size, in-degree and plasticity; rank 0 records the partitioner and every
+/// partition's estimated cost.
+#[test]
+fn partitioners_on_two_ranks_give_the_one_process_spikes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |threads: &str, partitioner: &str, spikes: &Path, out: &Path| -> Vec<String> {
+        [
+            "run",
+            "hetero",
+            "--plastic",
+            "--simtime",
+            "0.3",
+            "--quiet",
+            "--threads",
+            threads,
+            "--partitioner",
+            partitioner,
+            "--spikes",
+            arg(spikes),
+            "--out",
+            arg(out),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let one = dir.path().join("one.npy");
+    let args = run("1", "block", &one, &dir.path().join("one.jsonl"));
+    common::run_ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let reference = std::fs::read(&one).unwrap();
+    assert!(spikes_of(&one).len() > 1000, "the network is active");
+    for (partitioner, threads) in [("block", 2), ("round-robin", 1), ("balanced", 2)] {
+        let spikes = dir.path().join(format!("{partitioner}.npy"));
+        let out = dir.path().join(format!("{partitioner}.jsonl"));
+        let args = run(&threads.to_string(), partitioner, &spikes, &out);
+        ok(&mpirun(
+            2,
+            &[],
+            &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        ));
+        assert!(
+            std::fs::read(&spikes).unwrap() == reference,
+            "{partitioner} on 2 ranks × {threads} threads: the spikes differ"
+        );
+        let r = only_record(&out);
+        assert_eq!(
+            (r.config.ranks, r.config.partitioner.as_str()),
+            (2, partitioner)
+        );
+        assert_eq!(r.config.partition_costs.len(), 2 * threads);
+    }
+}

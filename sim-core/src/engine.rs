@@ -64,6 +64,8 @@ pub struct RunConfig {
     pub injected_latency: std::time::Duration,
     /// Keep each worker's arrival time at every exchange (needs timers).
     pub trace_exchanges: bool,
+    /// How the neurons are split into the partitions (spikes are the same for any).
+    pub partitioner: crate::partition::Partitioner,
 }
 
 impl RunConfig {
@@ -133,6 +135,10 @@ pub struct RunResult {
     pub workers: Vec<WorkerReport>,
     /// Partitions the network was split into (at least the workers).
     pub partitions: usize,
+    /// What each partition owned (every rank's, under MPI at rank 0).
+    pub decomposition: crate::partition::Decomposition,
+    /// Spike exchanges in the run (each ends a window of at most min-delay steps).
+    pub exchanges: u64,
     /// Per-neuron statistics, indexed by global id.
     pub stats: SpikeStats,
     /// Every spike, sorted by (step, gid), if recorded.
@@ -639,11 +645,14 @@ pub fn simulate<R: Real>(
     if cfg.threads == 0 {
         return Err(SimError::NoThreads(0));
     }
-    net.check_split(cfg.partitions.max(cfg.threads))?;
+    let decomposition = cfg
+        .partitioner
+        .decompose(net, cfg.partitions.max(cfg.threads))
+        .map_err(SimError::Decomposition)?;
     Ok(if cfg.timers {
-        run_with::<R, On>(net, cfg, observer, On::default())
+        run_with::<R, On>(net, cfg, &decomposition, observer, On::default())
     } else {
-        run_with::<R, Off>(net, cfg, observer, Off)
+        run_with::<R, Off>(net, cfg, &decomposition, observer, Off)
     })
 }
 
@@ -669,13 +678,15 @@ pub struct Outcome {
 fn run_with<R: Real, K: Clock + 'static>(
     net: &Network,
     cfg: &RunConfig,
+    decomposition: &crate::partition::Decomposition,
     observer: &dyn Observer,
     clock: K,
 ) -> RunResult {
     let start = Instant::now();
     let ctx = cfg.context(std::sync::Arc::new(crate::comm::Local));
-    let mut sim = Simulation::<R, K>::new(net, &ctx, clock, cfg.record_spikes)
-        .expect("simulate validated the network and the split");
+    let mut sim =
+        Simulation::<R, K>::with_decomposition(net, &ctx, decomposition, clock, cfg.record_spikes)
+            .expect("simulate validated the network and made the decomposition");
     let setup_end = Instant::now();
     sim.prime(cfg.priming_steps);
     let priming_end = Instant::now();
@@ -750,8 +761,13 @@ pub(crate) fn assemble(
         .iter()
         .filter_map(|o| o.failure.clone())
         .min_by_key(|f| (f.step, f.gid));
+    let decomposition = crate::partition::Decomposition {
+        partitions: outcomes.iter().map(|o| o.partition.clone()).collect(),
+    };
     RunResult {
         partitions: outcomes.len(),
+        decomposition,
+        exchanges: 0,
         threads_active_mean: outcomes[0].threads_active,
         steps,
         first_step: 0,
@@ -910,6 +926,7 @@ mod tests {
             progress_every: 0,
             injected_latency: std::time::Duration::ZERO,
             trace_exchanges: false,
+            partitioner: Default::default(),
         };
         let r = simulate::<f32>(&net, &cfg, &Quiet).unwrap();
         let f = r.failure.expect("diverges");
@@ -939,6 +956,7 @@ mod tests {
                 progress_every: 0,
                 injected_latency: Default::default(),
                 trace_exchanges: false,
+                partitioner: Default::default(),
             };
             let r = simulate::<f64>(&net, &cfg, &Quiet).unwrap();
             assert_eq!(r.spikes.as_ref().unwrap(), &manual, "{workers} workers");
@@ -973,6 +991,7 @@ mod tests {
             progress_every: 0,
             injected_latency: Default::default(),
             trace_exchanges: false,
+            partitioner: Default::default(),
         };
         let e = simulate::<f32>(&chain(), &cfg, &Quiet).unwrap_err();
         assert!(e.to_string().contains("threads = 0"), "{e}");
@@ -1006,6 +1025,7 @@ mod timing_tests {
                 progress_every: 0,
                 injected_latency: Default::default(),
                 trace_exchanges: false,
+                partitioner: Default::default(),
             };
             let r = simulate::<f32>(&net, &cfg, &Quiet).unwrap();
             // Some thread did the work; with the pooled scheduler any one of them may
@@ -1064,6 +1084,7 @@ mod trace_tests {
             progress_every: 0,
             injected_latency: std::time::Duration::from_micros(20),
             trace_exchanges: true,
+            partitioner: Default::default(),
         };
         let r = simulate::<f64>(&net, &cfg, &Quiet).unwrap();
         let a = r.arrivals.expect("traced");

@@ -42,7 +42,7 @@ pub use model::{
     Channel, ConnectionSpec, Connectivity, InitialV, ModelError, Network, PairStdp, Plasticity,
     PopulationSpec, TraceMode, TripletStdp,
 };
-pub use partition::{Decomposition, Partition};
+pub use partition::{Decomposition, Partition, Partitioner};
 pub use real::{Precision, Real};
 pub use simulation::{Context, RunOptions, Simulation};
 pub use timers::{PhaseStats, PhaseTimes};

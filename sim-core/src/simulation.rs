@@ -3,11 +3,11 @@
 //! The model / execution split (as Arbor's recipe, context, decomposition and
 //! simulation): the [`Network`] says what runs and knows no thread counts; the
 //! [`Context`] says on what (threads of this process, how many partitions, the
-//! communicator between processes); the [`Decomposition`] (from a partitioner, today
-//! [`Decomposition::block`]) says which partition owns which neurons; the
-//! `Simulation` holds this process's partitions' state and steps it. Threads in
-//! one process, MPI ranks and both together are one code path: the ranks differ only
-//! in the communicator.
+//! communicator between processes); the [`Decomposition`] (from a
+//! [`crate::partition::Partitioner`]: block, round-robin or balanced) says which
+//! partition owns which neurons; the `Simulation` holds this process's partitions'
+//! state and steps it. Threads in one process, MPI ranks and both together are one
+//! code path: the ranks differ only in the communicator.
 //! `run(steps)` may be called again and again: a run of T1 steps and then T2 steps
 //! gives the spikes of one run of T1 + T2 steps, bit for bit (an exchange at the end
 //! of a run only makes spikes available earlier than a delay needs them).
@@ -263,6 +263,7 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         );
         r.workers = workers;
         r.first_step = start;
+        r.exchanges = windows;
         Ok(r)
     }
 

@@ -26,6 +26,7 @@ pub fn all(ctx: &Context, dir: &Path) -> Vec<FigureOutcome> {
         fig5(ctx, dir),
         fig6(ctx, dir),
         fig7(ctx, dir),
+        partitioners(ctx, dir),
         fig8(ctx, dir),
         fig9(ctx, dir),
         fig10(ctx, dir),
@@ -39,6 +40,7 @@ fn outcome(id: &str, title: &str, caption: &str) -> FigureOutcome {
         caption: caption.into(),
         panels: Vec::new(),
         missing: Vec::new(),
+        table: None,
     }
 }
 
@@ -675,6 +677,95 @@ fn fig7(ctx: &Context, dir: &Path) -> FigureOutcome {
     }
     panel(&mut out, dir, "fig7-offsets", line);
     panel(&mut out, dir, "fig7-histogram", hist);
+    out
+}
+
+/// Beside Fig. 7: the same configuration on 2 threads split by each partitioner (the
+/// runs of `scripts/jobs/figures.toml`'s `partitioners` job): run time, the barrier wait
+/// per exchange (the imbalance the run suffered) and the estimated cost imbalance of the
+/// decomposition (the largest partition's estimated cost over the mean).
+fn partitioners(ctx: &Context, dir: &Path) -> FigureOutcome {
+    let mut out = outcome(
+        "Fig. 7b",
+        "Partitioners on 2 threads: run time, barrier wait per exchange, estimated imbalance",
+        "One configuration on 2 threads under each partitioner (block, round-robin, \
+         balanced); medians over repetitions. The barrier wait is the workers' mean wait \
+         for the slowest one, per exchange; the estimated imbalance is the largest \
+         partition's estimated cost over the mean (config.partition_costs, 1 = even).",
+    );
+    // Configurations that ran under more than one partitioner, on 2 threads of 1 rank.
+    let mut by_base: std::collections::BTreeMap<ConfigKey, Vec<&Group>> = Default::default();
+    for g in ctx.any_partitioner(|k| k.threads == 2 && k.ranks == 1) {
+        let base = ConfigKey {
+            partitioner: String::new(),
+            ..g.key.clone()
+        };
+        by_base.entry(base).or_default().push(g);
+    }
+    let order = |p: &str| {
+        ["block", "round-robin", "balanced"]
+            .iter()
+            .position(|x| *x == p)
+    };
+    let mut table = super::roofline::Table {
+        header: [
+            "network",
+            "model s",
+            "partitioner",
+            "n",
+            "run wall s",
+            "barrier µs / exchange",
+            "est. imbalance",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows: Vec::new(),
+    };
+    let mut labels = Vec::new();
+    let mut walls: [Vec<f64>; 3] = Default::default();
+    for (base, mut groups) in by_base {
+        if groups.len() < 2 {
+            continue;
+        }
+        groups.sort_by_key(|g| order(&g.key.partitioner));
+        labels.push(base.label());
+        for (k, name) in ["block", "round-robin", "balanced"].iter().enumerate() {
+            let g = groups.iter().find(|g| g.key.partitioner == *name);
+            walls[k].push(
+                g.and_then(|g| g.median(|r| Some(r.wall_s())))
+                    .unwrap_or(f64::NAN),
+            );
+        }
+        for g in groups {
+            let cell = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("—".into(), f);
+            table.rows.push(vec![
+                base.label(),
+                format!("{}", base.simtime_ns as f64 / 1e9),
+                g.key.partitioner.clone(),
+                g.records.len().to_string(),
+                cell(g.median(|r| Some(r.wall_s())), &|x| format!("{x:.3}")),
+                cell(g.median(RunRecord::barrier_per_exchange), &|x| {
+                    format!("{:.2}", x * 1e6)
+                }),
+                cell(g.median(RunRecord::cost_imbalance), &|x| format!("{x:.3}")),
+            ]);
+        }
+    }
+    if table.rows.is_empty() {
+        out.missing.push(
+            "no configuration ran on 2 threads under more than one partitioner \
+             (snn-bench figures runs them: job partitioners)"
+                .into(),
+        );
+        return out;
+    }
+    let mut chart = BarChart::new("Run wall time by partitioner, 2 threads", labels)
+        .y_label("run wall time (s)");
+    for (k, name) in ["block", "round-robin", "balanced"].iter().enumerate() {
+        chart = chart.series(BarSeries::new(*name, walls[k].clone()).color(k));
+    }
+    panel(&mut out, dir, "fig7b-partitioners", chart);
+    out.table = Some(table);
     out
 }
 

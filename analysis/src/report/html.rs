@@ -131,6 +131,9 @@ impl Page<'_> {
                     esc(png)
                 ));
             }
+            if let Some(t) = &f.table {
+                h.push_str(&html_table(t));
+            }
             for m in &f.missing {
                 h.push_str(&format!("<p class=\"missing\">missing: {}</p>\n", esc(m)));
             }
@@ -193,6 +196,9 @@ impl Page<'_> {
             m.push_str(&format!("### {}: {}\n\n{}\n\n", f.id, f.title, f.caption));
             for (png, _) in &f.panels {
                 m.push_str(&format!("![]({png})\n"));
+            }
+            if let Some(t) = &f.table {
+                m.push_str(&format!("\n{}\n", markdown_table(t)));
             }
             for missing in &f.missing {
                 m.push_str(&format!("- missing: {missing}\n"));

@@ -136,14 +136,24 @@ impl Context {
         })
     }
 
-    /// Groups whose configuration passes `keep`.
+    /// Groups of the block partitioner (every run of the study but the partitioners'
+    /// comparison, so that a round-robin run never joins a scaling curve) whose
+    /// configuration passes `keep`.
     pub fn groups(&self, keep: impl Fn(&ConfigKey) -> bool) -> Vec<&Group> {
+        self.any_partitioner(|k| k.partitioner == "block" && keep(k))
+    }
+
+    /// Groups of any partitioner whose configuration passes `keep`.
+    pub fn any_partitioner(&self, keep: impl Fn(&ConfigKey) -> bool) -> Vec<&Group> {
         self.groups.iter().filter(|g| keep(&g.key)).collect()
     }
 
-    /// Records whose configuration passes `keep`.
+    /// Records of the block partitioner whose configuration passes `keep`.
     pub fn records(&self, keep: impl Fn(&RunRecord) -> bool) -> Vec<&RunRecord> {
-        self.records.iter().filter(|r| keep(r)).collect()
+        self.records
+            .iter()
+            .filter(|r| r.key().partitioner == "block" && keep(r))
+            .collect()
     }
 
     /// The va run at `dt` seconds and `seed` that recorded its spikes (Fig. 2, 3).
@@ -198,6 +208,8 @@ pub struct FigureOutcome {
     pub panels: Vec<(String, String)>,
     /// Why some or all of the figure is missing (empty when complete).
     pub missing: Vec<String>,
+    /// A table shown with the figure (after its panels), if it has one.
+    pub table: Option<roofline::Table>,
 }
 
 /// What [`write`] produced.
@@ -400,6 +412,72 @@ mod tests {
         assert!(
             html.contains("missing: machine limits"),
             "no machine.json: shown as missing"
+        );
+    }
+
+    /// Fig. 7b: runs of one configuration under each partitioner become a table row
+    /// each (run time, barrier wait per exchange, estimated imbalance) and a bar chart;
+    /// the other figures never see a non-block run.
+    #[test]
+    fn the_partitioner_table_renders_from_fixture_records() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let mut lines = Vec::new();
+        for rep in 0..3 {
+            for (p, rtf, costs) in [
+                ("block", 0.30, [50.0, 50.0]),
+                ("round-robin", 0.50, [20.0, 80.0]),
+                ("balanced", 0.29, [50.0, 50.0]),
+            ] {
+                let mut v: Value =
+                    serde_json::from_str(&record("hetero", Some("continuous"), 2, rtf, None))
+                        .unwrap();
+                v["config"]["partitioner"] = p.into();
+                v["config"]["partition_costs"] = serde_json::json!(costs);
+                v["config"]["repetition"] = rep.into();
+                // 2 s at an exchange every 8 steps of 0.1 ms: 2500 exchanges.
+                v["result"]["exchanges"] = 2500.into();
+                lines.push(v.to_string());
+            }
+        }
+        std::fs::write(dir.join("runs.jsonl"), lines.join("\n")).unwrap();
+        let w = write(dir).unwrap();
+        let f = w.figures.iter().find(|f| f.id == "Fig. 7b").unwrap();
+        assert!(f.missing.is_empty(), "{:?}", f.missing);
+        assert_eq!(f.panels.len(), 1);
+        let t = f.table.as_ref().expect("a table");
+        assert_eq!(t.rows.len(), 3);
+        let row = |p: &str| t.rows.iter().find(|r| r[2] == p).unwrap().clone();
+        // Wall = RTF × 2 s; barrier = 0.05 × 2 workers × wall, over 2500 exchanges.
+        assert_eq!(row("round-robin")[3], "3");
+        assert_eq!(row("round-robin")[4], "1.000");
+        assert_eq!(
+            row("round-robin")[5],
+            format!("{:.2}", 0.1 * 1.0 / 2500.0 * 1e6)
+        );
+        assert_eq!(row("round-robin")[6], "1.600");
+        assert_eq!(row("block")[6], "1.000");
+        assert_eq!(row("balanced")[4], "0.580");
+        let html = std::fs::read_to_string(&w.html).unwrap();
+        assert!(html.contains("Fig. 7b") && html.contains("<td>round-robin</td>"));
+        let md = std::fs::read_to_string(&w.markdown).unwrap();
+        assert!(
+            md.contains("| hetero+stdp/continuous | 2 | balanced | 3 | 0.580 |"),
+            "{md}"
+        );
+        // Only the block runs count anywhere else.
+        let ctx = Context::load(dir).unwrap();
+        assert_eq!(ctx.groups(|_| true).len(), 1);
+        assert_eq!(ctx.records(|_| true).len(), 3);
+        assert_eq!(ctx.any_partitioner(|_| true).len(), 3);
+        // Without runs under several partitioners the figure says what is missing.
+        std::fs::write(dir.join("runs.jsonl"), &lines[0]).unwrap();
+        let w = write(dir).unwrap();
+        let f = w.figures.iter().find(|f| f.id == "Fig. 7b").unwrap();
+        assert!(
+            f.table.is_none() && f.missing[0].contains("partitioners"),
+            "{:?}",
+            f.missing
         );
     }
 

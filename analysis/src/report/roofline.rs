@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::Context;
 
 /// A table: header and rows of cells.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Table {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,

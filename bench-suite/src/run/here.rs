@@ -42,11 +42,26 @@ fn run_with<R: Real, K: Clock>(
     let start = Instant::now();
     let root = comm.rank() == 0;
     let ctx = cfg.context(comm);
+    // The same on every rank (it depends on the network and the counts only).
+    let decomposition = cfg.partitioner.decompose(net, ctx.total_partitions())?;
     let mut sim = match &args.resume_from {
-        Some(dir) => Simulation::<R, K>::restore(dir, net, &ctx, clock, cfg.record_spikes)
-            .map_err(|e| e.to_string())?,
-        None => Simulation::<R, K>::new(net, &ctx, clock, cfg.record_spikes)
-            .map_err(|e| e.to_string())?,
+        Some(dir) => Simulation::<R, K>::restore_onto(
+            dir,
+            net,
+            &ctx,
+            &decomposition,
+            clock,
+            cfg.record_spikes,
+        )
+        .map_err(|e| e.to_string())?,
+        None => Simulation::<R, K>::with_decomposition(
+            net,
+            &ctx,
+            &decomposition,
+            clock,
+            cfg.record_spikes,
+        )
+        .map_err(|e| e.to_string())?,
     };
     let setup_end = Instant::now();
     sim.prime(cfg.priming_steps);

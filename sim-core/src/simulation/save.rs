@@ -206,16 +206,33 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         checkpoint::write(dir, &meta, &refs)
     }
 
-    /// Builds `net` for `ctx` and continues from the checkpoint in `dir`, which must
-    /// have been saved from the same network (same description and seed) in the same
-    /// precision; any partitioning, thread and rank count before and after. Under MPI
-    /// every rank calls it and reads the checkpoint itself (the directory must be
-    /// visible to every rank, as on a shared filesystem); every rank gets an error if
-    /// one fails.
+    /// Builds `net` for `ctx` in near-equal blocks ([`Simulation::new`]) and continues
+    /// from the checkpoint in `dir`, which must have been saved from the same network
+    /// (same description and seed) in the same precision; any partitioning, thread and
+    /// rank count before and after. Under MPI every rank calls it and reads the
+    /// checkpoint itself (the directory must be visible to every rank, as on a shared
+    /// filesystem); every rank gets an error if one fails.
     pub fn restore(
         dir: &Path,
         net: &crate::model::Network,
         ctx: &Context,
+        clock: K,
+        record_spikes: bool,
+    ) -> Result<Self, RestoreError> {
+        net.check_split(ctx.total_partitions())
+            .map_err(crate::engine::SimError::from)?;
+        let decomposition = crate::partition::Decomposition::block(net, ctx.total_partitions());
+        Self::restore_onto(dir, net, ctx, &decomposition, clock, record_spikes)
+    }
+
+    /// As [`Simulation::restore`], onto the partitions of `decomposition` (any
+    /// partitioner's, e.g. [`crate::partition::Partitioner::decompose`]: a checkpoint
+    /// does not depend on the partitioner it was saved under).
+    pub fn restore_onto(
+        dir: &Path,
+        net: &crate::model::Network,
+        ctx: &Context,
+        decomposition: &crate::partition::Decomposition,
         clock: K,
         record_spikes: bool,
     ) -> Result<Self, RestoreError> {
@@ -233,7 +250,8 @@ impl<R: Real, K: Clock> Simulation<R, K> {
             Ok(x) => x,
             Err(e) => return agreed(Err(e)),
         };
-        let sim = agreed(Simulation::new(net, ctx, clock, record_spikes).map_err(Into::into))?;
+        let built = Simulation::with_decomposition(net, ctx, decomposition, clock, record_spikes);
+        let sim = agreed(built.map_err(Into::into))?;
         agreed(sim.load(ck, step))
     }
 
