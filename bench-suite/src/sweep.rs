@@ -63,8 +63,8 @@
 //! Each configuration runs as ONE child process:
 //!
 //! * one rank: `snn-bench run NET [--plastic --traces X] --quiet --simtime S --threads T
-//!   --precision P --delay D --comm-latency-us L --partitioner X --seed SEED --repetition K
-//!   --out OUT`;
+//!   --precision P --delay D --comm-latency-us L --seed SEED --repetition K
+//!   [--partitioner X] --out OUT` (`--partitioner` unless X is block);
 //! * more ranks: `MPIRUN MPIRUN_ARGS… -np R [--hostfile F] snn-bench run … --expect-ranks R`
 //!   (the run checks that the MPI world really has R processes).
 //!
@@ -868,7 +868,6 @@ pub fn command(spec: &Spec, c: &Configuration, exe: &Path, out: &Path) -> Vec<Os
         ("--precision", c.precision.clone()),
         ("--delay", c.delay_ms.to_string()),
         ("--comm-latency-us", c.latency_us.to_string()),
-        ("--partitioner", c.partitioner.name().to_string()),
         ("--seed", spec.seed.to_string()),
         ("--repetition", c.repetition.to_string()),
     ];
@@ -876,6 +875,11 @@ pub fn command(spec: &Spec, c: &Configuration, exe: &Path, out: &Path) -> Vec<Os
     for (flag, value) in flags {
         run.push(flag.into());
         run.push(value.into());
+    }
+    // Block is `snn-bench run`'s default (and what older sweeps' command lines meant).
+    if c.partitioner != Partitioner::Block {
+        run.push("--partitioner".into());
+        run.push(c.partitioner.name().into());
     }
     run.push("--out".into());
     run.push(out.into());
@@ -1273,7 +1277,10 @@ partitioner = ['block', 'round-robin', 'balanced']",
             assert_eq!(c.partitioner.name(), p);
             assert_eq!(Key::of_configuration(&s, c).partitioner, p);
             let line = shell_words(&command(&s, c, exe, Path::new("o.jsonl")));
-            assert!(line.contains(&format!("--partitioner {p} ")), "{line}");
+            match c.partitioner {
+                Partitioner::Block => assert!(!line.contains("--partitioner"), "{line}"),
+                _ => assert!(line.contains(&format!("--partitioner {p} --out")), "{line}"),
+            }
             assert!(c.to_string().contains(&format!("partitioner={p}")));
         }
         assert_eq!(toml("").unwrap().partitioners, [Partitioner::Block]);

@@ -58,8 +58,8 @@ fn median(xs: &mut [f64]) -> f64 {
     }
 }
 
-/// One row per configuration (network, precision, ranks, threads, delay, injected
-/// latency, model time, timers), with
+/// One row per configuration (network and partitioner, precision, ranks, threads, delay,
+/// injected latency, model time, timers), with
 /// the median over its repetitions of wall time, RTF, each phase's share of the summed
 /// phase time (mean over workers) and the mean rate.
 pub fn table(records: &[Record]) -> String {
@@ -76,6 +76,10 @@ pub fn table(records: &[Record]) -> String {
         };
         if c.plastic {
             network += &format!("+stdp/{}", c.traces.as_deref().unwrap_or("?"));
+        }
+        // Runs under different partitioners are different rows.
+        if c.partitioner != "block" {
+            network += &format!(" {}", c.partitioner);
         }
         let key = (
             network,

@@ -170,6 +170,19 @@ fn the_record_gives_the_partitioner_and_the_partition_costs() {
     // The same spikes under each.
     assert_eq!(records[0].1.result.spikes, records[1].1.result.spikes);
     assert_eq!(records[0].1.result.spikes, records[2].1.result.spikes);
+    // The table gives each partitioner a row of its own.
+    let table = run_ok(&["table", arg(&out)]);
+    let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("hetero")).collect();
+    assert_eq!(rows.len(), 3, "{table}");
+    assert!(
+        rows.iter()
+            .any(|r| r.contains("stdp/continuous round-robin")),
+        "{table}"
+    );
+    assert!(
+        rows.iter().any(|r| r.contains("stdp/continuous balanced")),
+        "{table}"
+    );
 }
 
 /// A checkpoint written under balanced continues under round-robin (another thread
