@@ -339,3 +339,56 @@ fn protocols_carry_the_partitioner() {
         "{e}"
     );
 }
+
+/// The monitors' files are the same under every partitioner (they gather what each
+/// partition holds by neuron id): a state monitor across the L/S boundary, a plastic
+/// connection's trace, and every spike.
+#[test]
+fn monitors_write_the_same_files_under_every_partitioner() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [
+        "spikes-all.npy",
+        "state-v-3990-4010.npy",
+        "state-PS.post_trace-S.npy",
+    ];
+    let mut reference: Option<Vec<Vec<u8>>> = None;
+    for (p, threads) in [("block", "1"), ("round-robin", "2"), ("balanced", "3")] {
+        let dir = tmp.path().join(p);
+        run_ok(&[
+            "run",
+            "hetero",
+            "--plastic",
+            "--simtime",
+            "0.1",
+            "--quiet",
+            "--threads",
+            threads,
+            "--partitioner",
+            p,
+            "--monitor-dir",
+            arg(&dir),
+            "--monitor",
+            "spikes:all",
+            "--monitor",
+            "state:v:3990-4010:1ms",
+            "--monitor",
+            "state:PS.post_trace:S:2ms",
+        ]);
+        let got: Vec<Vec<u8>> = files
+            .iter()
+            .map(|f| std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{p}: {f}: {e}")))
+            .collect();
+        assert!(
+            got.iter().all(|b| b.len() > 1000),
+            "{p}: the files hold data"
+        );
+        match &reference {
+            None => reference = Some(got),
+            Some(r) => {
+                for (k, f) in files.iter().enumerate() {
+                    assert!(r[k] == got[k], "{p}: {f} differs from block's");
+                }
+            }
+        }
+    }
+}
