@@ -44,6 +44,15 @@ impl Array {
 /// Reads a 2-D little-endian int64 (`<i8`) or float64 (`<f8`) array, C order. Errors
 /// name the file and what was expected.
 pub fn read_2d(path: &Path) -> Result<Array, String> {
+    read(path, false)
+}
+
+/// As [`read_2d`], also taking a 1-D array (a rate monitor's values), as one column.
+pub fn read_columns(path: &Path) -> Result<Array, String> {
+    read(path, true)
+}
+
+fn read(path: &Path, one_d: bool) -> Result<Array, String> {
     let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let (mut file, size) =
         sim_core::input::open(path, MAX_FILE_BYTES, "a .npy file").map_err(|e| e.to_string())?;
@@ -80,10 +89,15 @@ pub fn read_2d(path: &Path) -> Result<Array, String> {
             sim_core::input::excerpt(&text, 80)
         ))
     })?;
-    let [rows, cols] = shape[..] else {
-        return Err(err(&format!(
-            "shape {shape:?}: expected 2 dimensions (rows, columns)"
-        )));
+    let (rows, cols) = match shape[..] {
+        [rows, cols] => (rows, cols),
+        [rows] if one_d => (rows, 1),
+        _ => {
+            return Err(err(&format!(
+                "shape {shape:?}: expected 2 dimensions (rows, columns){}",
+                if one_d { " or 1" } else { "" }
+            )))
+        }
     };
     let data_bytes = size - (prefix + header_len) as u64;
     rows.checked_mul(cols)

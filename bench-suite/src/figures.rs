@@ -3,10 +3,11 @@
 //!
 //! The runs are data: the job spec `scripts/jobs/figures.toml` (built into the binary;
 //! `--spec FILE` runs another), run by the job runner ([`crate::jobs`]). Each run's
-//! records go to `DIR/figures/JOB.jsonl` and its spikes or exchange trace beside them. A
-//! run is skipped only when its record is there *and* its spike file or trace exists and
-//! parses, so an interrupted `make bench` picks up where it stopped and a fresh clone
-//! (records committed, spike files not) runs what the figures lack. The scaling figures
+//! records go to `DIR/figures/JOB.jsonl`, its monitors' files (spike trains, population
+//! rates) to a monitor directory beside them, its exchange trace beside them. A run is
+//! skipped only when its record is there *and* every such file exists and parses, so an
+//! interrupted `make bench` picks up where it stopped and a fresh clone (records
+//! committed, spike files not) runs what the figures lack. The scaling figures
 //! also use the workstation suite's records (`DIR/runs.jsonl`) and any sweep in `DIR`.
 
 use std::path::{Path, PathBuf};

@@ -23,6 +23,8 @@ use crate::sweep::Key;
 /// run = "poisson --simtime 100 --generator {generator}"
 /// spikes = "figures/poisson-{generator}.npy"     # optional: --spikes, an artifact
 /// # exchange_trace = "…"                         # optional: --exchange-trace, an artifact
+/// # monitor = ["spikes:all", "rate:E:5ms"]       # optional: --monitor …, written under
+/// # monitor_dir = "figures/poisson-{generator}"  #   monitor_dir: their files are artifacts
 /// # records = "…", repetitions = 1, timeout_s = 600
 /// vary = { generator = ["lattice", "per-step"] }
 /// ```
@@ -46,6 +48,10 @@ pub struct Job {
     pub records: Option<String>,
     pub spikes: Option<String>,
     pub exchange_trace: Option<String>,
+    /// `--monitor` specs (`{name}` replaced), written under `monitor_dir`.
+    #[serde(default)]
+    pub monitor: Vec<String>,
+    pub monitor_dir: Option<String>,
     #[serde(default)]
     pub vary: toml::Table,
     pub repetitions: Option<u32>,
@@ -165,6 +171,32 @@ impl JobSpec {
                             argv.push(p.display().to_string());
                             artifacts.push(p);
                         }
+                    }
+                    match (&job.monitor_dir, job.monitor.is_empty()) {
+                        (Some(t), false) => {
+                            let d = dir.join(fill(t, combo)?);
+                            for m in &job.monitor {
+                                let m = fill(m, combo)?;
+                                let spec = crate::monitor::parse(&m)
+                                    .map_err(|e| fail(format!("monitor: {e}")))?;
+                                artifacts.extend(spec.file_names().iter().map(|f| d.join(f)));
+                                argv.extend(["--monitor".into(), m]);
+                            }
+                            argv.extend(["--monitor-dir".into(), d.display().to_string()]);
+                        }
+                        (None, false) => {
+                            return Err(fail(
+                                "monitor without monitor_dir: give the directory its files \
+                                 go to"
+                                    .into(),
+                            ))
+                        }
+                        (Some(_), true) => {
+                            return Err(fail(
+                                "monitor_dir without monitor: give the monitors".into(),
+                            ))
+                        }
+                        (None, true) => {}
                     }
                     if repetitions > 1 {
                         argv.push("--repetition".into());
@@ -345,6 +377,14 @@ mod tests {
                 "[[job]]\nname = 'a'\nrun = 'va --simtime {s}'\nvary = { s = ['1', '1.0'] }\n",
                 "told apart",
             ),
+            (
+                "[[job]]\nname = 'a'\nrun = 'va'\nmonitor = ['spikes:all']\n",
+                "monitor without monitor_dir",
+            ),
+            (
+                "[[job]]\nname = 'a'\nrun = 'va'\nmonitor = ['spikes:all:csv']\nmonitor_dir = 'm'\n",
+                "format \"csv\"",
+            ),
         ] {
             let e = JobSpec::parse(text, "s.toml")
                 .and_then(|s| s.plan("t", "s.toml", Path::new("."), Path::new("x"), None))
@@ -363,6 +403,25 @@ mod tests {
             .unwrap();
         // 47 figure runs, and the partitioners': 2 networks × 3 partitioners × 5.
         assert_eq!(figures.runs.len(), 47 + 30);
+        // The figures' spike trains and rates are monitors' files, artifacts of their runs.
+        let fig2 = figures
+            .runs
+            .iter()
+            .find(|r| r.label.starts_with("fig2-va"))
+            .unwrap();
+        let names: Vec<String> = fig2
+            .artifacts
+            .iter()
+            .map(|a| a.display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "results/x/figures/va-dt0.1-seed1/spikes-all.npy",
+                "results/x/figures/va-dt0.1-seed1/rate-E.npy",
+                "results/x/figures/va-dt0.1-seed1/rate-I.npy"
+            ]
+        );
         for r in &figures.runs {
             let argv: Vec<String> = r.command[2..]
                 .iter()

@@ -57,8 +57,10 @@ enum Command {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// Complete the header of a spike monitor's file that a killed run left
-    /// (`DIR/spikes-WHAT.npy.partial`): its row count from the file's length.
+    /// Complete a monitor's file that a killed run left (`DIR/spikes-WHAT.npy.partial`,
+    /// `weights-EE.npy.partial`, a `--spikes` file's `.partial`, …): an .npy header's
+    /// row count from the file's length (a torn last row cut off); a `.ras` file's torn
+    /// last line cut off. The file keeps its name: rename it when done.
     RepairNpy { file: PathBuf },
     /// Print a table (medians over repetitions) of the records in a JSON Lines file.
     Table {
@@ -116,8 +118,9 @@ fn main() -> ExitCode {
             }),
         Command::Report { dir } => report(&dir.unwrap_or_else(host_results)),
         Command::Table { file, last } => print_table(&file, last),
-        Command::RepairNpy { file } => bench_suite::monitor::repair(&file).map(|rows| {
-            println!("{}: {rows} spikes", file.display());
+        Command::RepairNpy { file } => bench_suite::monitor::repair(&file).map(|r| {
+            let what = if r.spikes { "spikes" } else { "rows" };
+            println!("{}: {} {what}", file.display(), r.rows);
         }),
         Command::Machine(args) => bench_suite::machine::execute(&args),
         Command::Networks { name } => {

@@ -1,40 +1,46 @@
-//! `--monitor spikes:WHAT` and `--monitor rate:WHAT:BIN`: spike and population-rate
-//! monitors streamed to `.npy` files while the run goes on, so that a run of any length
-//! records them in bounded memory. A rate monitor writes `rate-WHAT.npy`, float64, one
-//! value per bin of BIN (a multiple of dt) from the run's first step: the population's
-//! mean rate in Hz (spikes / (neurons × bin)); a last, shorter bin is divided by its
-//! own length.
+//! `--monitor KIND:WHAT[:OPTIONS]`: monitors streamed to files while the run goes on,
+//! so that a run of any length records them in bounded memory.
+//!
+//! - `spikes:WHAT` (`all`, a population, ids `A-B`): `spikes-WHAT.npy`, int64 rows
+//!   (step, id), the layout of `--spikes`; `spikes:WHAT:ras`: `spikes-WHAT.ras`,
+//!   Auryn's text format ([`ras`]).
+//! - `rate:WHAT:BIN`: `rate-WHAT.npy`, float64, one value per bin of BIN (a multiple of
+//!   dt) from the run's first step: the population's mean rate in Hz (spikes /
+//!   (neurons × bin)); a last, shorter bin is divided by its own length.
+//! - `state:VAR:WHAT:EVERY`: `state-VAR-WHAT.npy`, float64, one row per sample (the
+//!   run's first step, then every EVERY) of one value per neuron watched, in id order:
+//!   the variable at the start of the step, i.e. at time step·dt ([`state`]).
+//! - `weights:CONN:N:INTERVAL`: a sample of N synapses of a plastic connection and a
+//!   histogram of all its weights every INTERVAL ([`weights`]).
+//! - `--spikes FILE` is a spike monitor of all neurons writing FILE ([`start`]).
 //!
 //! Each exchange's spikes (network-wide, sorted by step then id: see
-//! `sim_core::monitor`) are filtered by each monitor and sent, over a bounded channel,
-//! to the monitor's writer thread, which appends them to `DIR/spikes-WHAT.npy.partial`
-//! (int64 rows (step, id), the layout of `--spikes`). When the run ends, the writer
-//! completes the header's row count, syncs the file and renames it to
-//! `spikes-WHAT.npy`; an existing file of that name is replaced only with `--force`,
-//! and only then. A run killed on the way leaves the `.partial` file with a header of
-//! 0 rows and every row written so far: `snn-bench repair-npy FILE` sets the header
-//! from the file's length (or, in NumPy,
-//! `np.fromfile(FILE, dtype='<i8', offset=128).reshape(-1, 2)`).
-//!
-//! A state monitor, `--monitor state:VAR:WHAT:EVERY`, writes `state-VAR-WHAT.npy`,
-//! float64, one row per sample (the run's first step, then every EVERY) of one value
-//! per neuron watched, in id order: the variable at the start of the step, i.e. at time
-//! step·dt (see [`state`]).
+//! `sim_core::monitor`) are filtered by each spike or rate monitor and sent, over a
+//! bounded channel, to the monitor's writer thread, which appends them to
+//! `DIR/KIND-WHAT.EXT.partial` ([`stream`]). When the run ends, the writer completes
+//! the header's row count, syncs the file and renames it to `KIND-WHAT.EXT`; an
+//! existing file of that name is replaced only with `--force`, and only then. A run
+//! killed on the way leaves the `.partial` file with a header of 0 rows and every row
+//! written so far: `snn-bench repair-npy FILE` sets the header from the file's length
+//! (or, in NumPy, `np.fromfile(FILE, dtype='<i8', offset=128).reshape(-1, 2)`); of a
+//! `.ras` file it cuts a torn last line.
 //!
 //! Memory: per monitor, a batch being filled and at most [`QUEUE`] batches of
 //! [`BATCH`] spikes waiting; when the disk is slower than the run, the run waits.
 
-use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex};
 
 use sim_core::monitor::{SpikeSink, StateSink};
 use sim_core::{Network, Spike};
 
+pub mod ras;
 pub mod state;
+pub mod stream;
+pub mod weights;
+
+use stream::{partial_of, Layout, Writer};
 
 /// Batches of spikes that may wait for a monitor's writer.
 pub const QUEUE: usize = 8;
@@ -44,52 +50,109 @@ pub const QUEUE: usize = 8;
 /// than va's whole step (README, "Performance notes").
 pub const BATCH: usize = 32 * 1024;
 
-/// The header's length: magic, version, length and a dictionary padded to 128 bytes,
-/// its row count written in a fixed-width field so that it can be completed in place.
-const HEADER: usize = 128;
-
 /// One `--monitor` as given.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonitorSpec {
-    /// `spikes` or `rate`.
+    /// `spikes`, `rate`, `state` or `weights`.
     pub kind: &'static str,
-    /// What it watches, as written after the kind (`all`, a population, `A-B`).
+    /// What it watches, as written after the kind (`all`, a population, `A-B`; a
+    /// weight monitor's connection).
     pub what: String,
     /// A rate monitor's bin or a state monitor's sampling interval, seconds, and as
     /// written.
     pub bin: Option<(f64, String)>,
     /// A state monitor's variable.
     pub variable: Option<String>,
+    /// A spike monitor's file format: `npy` or `ras`.
+    pub format: &'static str,
+    /// A weight monitor's sample size (synapses).
+    pub sample: Option<u64>,
+    /// A weight monitor's interval, seconds, and as written.
+    pub every: Option<(f64, String)>,
+}
+
+/// A duration such as `5ms` or `10s`, in seconds (finite, > 0).
+fn duration(text: &str) -> Option<f64> {
+    text.strip_suffix("ms")
+        .map(|x| (x, 1e-3))
+        .or_else(|| text.strip_suffix('s').map(|x| (x, 1.0)))
+        .and_then(|(x, unit)| Some(x.parse::<f64>().ok()? * unit))
+        .filter(|b| b.is_finite() && *b > 0.0)
 }
 
 /// Parses `spikes:all`, `spikes:POP` or `spikes:A-B` (neuron ids A to B, both
-/// included), `rate:WHAT:BIN` and `state:VAR:WHAT:EVERY`; other kinds are refused,
+/// included) with an optional format (`spikes:E:ras`), `rate:WHAT:BIN`,
+/// `state:VAR:WHAT:EVERY` and `weights:CONN:N:INTERVAL`; other kinds are refused,
 /// naming the ones there are.
 pub fn parse(spec: &str) -> Result<MonitorSpec, String> {
     let bad = |why: &str| format!("--monitor {spec:?}: {why}");
     let (kind, rest) = spec.split_once(':').ok_or_else(|| {
-        bad("expected KIND:WHAT, e.g. spikes:all, spikes:E, rate:E:5ms or state:v:0-99:1ms")
+        bad(
+            "expected KIND:WHAT, e.g. spikes:all, spikes:E:ras, rate:E:5ms, \
+             state:v:0-99:1ms or weights:EE:1000:10s",
+        )
     })?;
-    let duration = |what: &str, d: &str| {
-        d.strip_suffix("ms")
-            .map(|x| (x, 1e-3))
-            .or_else(|| d.strip_suffix('s').map(|x| (x, 1.0)))
-            .and_then(|(x, unit)| Some(x.parse::<f64>().ok()? * unit))
-            .filter(|b| b.is_finite() && *b > 0.0)
-            .map(|seconds| (seconds, d.to_string()))
-            .ok_or_else(|| {
-                bad(&format!(
-                    "{what} {d:?}: expected a duration such as 5ms or 1s"
-                ))
-            })
+    let mut m = MonitorSpec {
+        kind: "spikes",
+        what: String::new(),
+        bin: None,
+        variable: None,
+        format: "npy",
+        sample: None,
+        every: None,
     };
-    let (kind, what, bin, variable) = match kind {
-        "spikes" => ("spikes", rest, None, None),
+    let what = match kind {
+        "spikes" => match rest.split_once(':') {
+            None => rest,
+            Some((what, format)) => {
+                m.format = match format {
+                    "npy" => "npy",
+                    "ras" => "ras",
+                    _ => {
+                        return Err(bad(&format!(
+                            "format {format:?}: expected npy or ras (spikes:WHAT:ras writes \
+                             Auryn's text format)"
+                        )))
+                    }
+                };
+                what
+            }
+        },
         "rate" => {
             let (what, bin) = rest
                 .split_once(':')
                 .ok_or_else(|| bad("expected rate:WHAT:BIN, e.g. rate:E:5ms"))?;
-            ("rate", what, Some(duration("bin", bin)?), None)
+            let seconds = duration(bin).ok_or_else(|| {
+                bad(&format!(
+                    "bin {bin:?}: expected a duration such as 5ms or 1s"
+                ))
+            })?;
+            m.kind = "rate";
+            m.bin = Some((seconds, bin.to_string()));
+            what
+        }
+        "weights" => {
+            let parts: Vec<&str> = rest.split(':').collect();
+            let [what, n, every] = parts[..] else {
+                return Err(bad(
+                    "expected weights:CONN:N:INTERVAL (a plastic connection, the synapses \
+                     sampled and the interval), e.g. weights:EE:1000:10s",
+                ));
+            };
+            let n = n.parse::<u64>().ok().filter(|&n| n > 0).ok_or_else(|| {
+                bad(&format!(
+                    "N {n:?}: expected a whole number of synapses to sample, at least 1"
+                ))
+            })?;
+            let seconds = duration(every).ok_or_else(|| {
+                bad(&format!(
+                    "interval {every:?}: expected a duration such as 100ms or 10s"
+                ))
+            })?;
+            m.kind = "weights";
+            m.sample = Some(n);
+            m.every = Some((seconds, every.to_string()));
+            what
         }
         "state" => {
             let mut parts = rest.splitn(3, ':');
@@ -112,22 +175,19 @@ pub fn parse(spec: &str) -> Result<MonitorSpec, String> {
                      or CONN.TRACE (EE.post_trace, …)"
                 )));
             }
-            (
-                "state",
-                what,
-                Some(duration("interval", every)?),
-                Some(var.to_string()),
-            )
-        }
-        "weights" => {
-            return Err(bad(
-                "weight monitors are not available yet; spike, rate and state monitors are \
-                 (spikes:WHAT, rate:WHAT:BIN, state:VAR:WHAT:EVERY)",
-            ))
+            let seconds = duration(every).ok_or_else(|| {
+                bad(&format!(
+                    "interval {every:?}: expected a duration such as 5ms or 1s"
+                ))
+            })?;
+            m.kind = "state";
+            m.bin = Some((seconds, every.to_string()));
+            m.variable = Some(var.to_string());
+            what
         }
         _ => {
             return Err(bad(&format!(
-                "unknown kind {kind:?}: expected spikes, rate or state"
+                "unknown kind {kind:?}: expected spikes, rate, state or weights"
             )))
         }
     };
@@ -136,60 +196,112 @@ pub fn parse(spec: &str) -> Result<MonitorSpec, String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !ok {
-        return Err(bad(
-            "expected all, a population's name or an id range A-B (letters, digits, _ and -)",
+        return Err(bad(match m.kind {
+            "weights" => "expected a connection's name (letters, digits, _ and -)",
+            _ => "expected all, a population's name or an id range A-B (letters, digits, _ and -)",
+        }));
+    }
+    m.what = what.into();
+    Ok(m)
+}
+
+/// `seconds` (as `written`) in whole steps of `dt`: the message names `spec` and
+/// `what` (`bin`, `interval`).
+fn whole_steps(
+    spec: &str,
+    what: &str,
+    seconds: f64,
+    written: &str,
+    dt: f64,
+) -> Result<u64, String> {
+    let steps = (seconds / dt).round();
+    // At most 2^32 steps (over a day of model time at dt = 10 µs), so that the step
+    // arithmetic cannot overflow.
+    if steps > u32::MAX as f64 {
+        return Err(format!(
+            "--monitor {spec}: a {what} of {steps} steps ({written}); expected at most \
+             2^32 − 1"
         ));
     }
-    Ok(MonitorSpec {
-        kind,
-        what: what.into(),
-        bin,
-        variable,
-    })
+    if steps < 1.0 || (seconds / dt - steps).abs() > 1e-6 * steps {
+        return Err(format!(
+            "--monitor {spec}: the {what} {written} must be a whole number of steps \
+             (dt = {} ms)",
+            dt * 1e3
+        ));
+    }
+    Ok(steps as u64)
 }
 
 impl MonitorSpec {
-    /// The file it writes in the monitor directory.
-    pub fn file_name(&self) -> String {
-        match &self.variable {
-            Some(var) => format!("{}-{var}-{}.npy", self.kind, self.what),
-            None => format!("{}-{}.npy", self.kind, self.what),
+    /// The spec as written (`spikes:E:ras`, `weights:EE:1000:10s`).
+    pub fn written(&self) -> String {
+        match self.kind {
+            "state" => format!(
+                "state:{}:{}:{}",
+                self.variable.as_deref().unwrap_or_default(),
+                self.what,
+                self.bin.as_ref().map_or("", |b| &b.1)
+            ),
+            "rate" => format!(
+                "rate:{}:{}",
+                self.what,
+                self.bin.as_ref().map_or("", |b| &b.1)
+            ),
+            "weights" => format!(
+                "weights:{}:{}:{}",
+                self.what,
+                self.sample.unwrap_or(0),
+                self.every.as_ref().map_or("", |e| &e.1)
+            ),
+            _ if self.format == "ras" => format!("spikes:{}:ras", self.what),
+            _ => format!("spikes:{}", self.what),
         }
     }
 
-    /// How it is written on the command line (for messages).
-    pub fn written(&self) -> String {
-        match (&self.variable, &self.bin) {
-            (Some(var), Some((_, every))) => format!("{}:{var}:{}:{every}", self.kind, self.what),
-            (None, Some((_, bin))) => format!("{}:{}:{bin}", self.kind, self.what),
-            _ => format!("{}:{}", self.kind, self.what),
+    /// The file it writes in the monitor directory (a weight monitor's first; see
+    /// [`MonitorSpec::file_names`]).
+    pub fn file_name(&self) -> String {
+        match self.kind {
+            "weights" => weights::file_names(&self.what)[0].clone(),
+            "state" => format!(
+                "state-{}-{}.npy",
+                self.variable.as_deref().unwrap_or_default(),
+                self.what
+            ),
+            _ => format!("{}-{}.{}", self.kind, self.what, self.format),
         }
+    }
+
+    /// Every file it writes in the monitor directory.
+    pub fn file_names(&self) -> Vec<String> {
+        match self.kind {
+            "weights" => weights::file_names(&self.what).to_vec(),
+            _ => vec![self.file_name()],
+        }
+    }
+
+    /// A weight monitor's interval in steps of `dt`: a whole number of them.
+    pub fn every_steps(&self, dt: f64) -> Result<u64, String> {
+        let (every, written) = self
+            .every
+            .as_ref()
+            .ok_or_else(|| format!("--monitor {}: not a weight monitor", self.written()))?;
+        whole_steps(&self.written(), "interval", *every, written, dt)
     }
 
     /// A rate monitor's bin or a state monitor's interval in steps of `dt`: a whole
     /// number of them.
     fn bin_steps(&self, dt: f64) -> Result<Option<u64>, String> {
-        let Some((bin, _)) = &self.bin else {
+        let Some((bin, written)) = &self.bin else {
             return Ok(None);
         };
-        let steps = (bin / dt).round();
-        // At most 2^32 steps a bin (over a day of model time at dt = 10 µs), so that
-        // the bins' step arithmetic cannot overflow.
-        if steps > u32::MAX as f64 {
-            return Err(format!(
-                "--monitor {}: {} steps; expected at most 2^32 − 1",
-                self.written(),
-                steps
-            ));
-        }
-        if steps < 1.0 || (bin / dt - steps).abs() > 1e-6 * steps {
-            return Err(format!(
-                "--monitor {}: expected a whole number of steps (dt = {} ms)",
-                self.written(),
-                dt * 1e3
-            ));
-        }
-        Ok(Some(steps as u64))
+        let what = if self.kind == "state" {
+            "interval"
+        } else {
+            "bin"
+        };
+        whole_steps(&self.written(), what, *bin, written, dt).map(Some)
     }
 
     /// The neuron ids it keeps in `net`.
@@ -210,8 +322,8 @@ impl MonitorSpec {
         match range {
             Some(r) if r.end <= n => Ok(r),
             Some(r) => Err(format!(
-                "--monitor {}: ids up to {}, but {} has {n} neurons (0-{})",
-                self.written(),
+                "--monitor spikes:{}: ids up to {}, but {} has {n} neurons (0-{})",
+                self.what,
                 r.end - 1,
                 net.name,
                 n - 1
@@ -219,9 +331,9 @@ impl MonitorSpec {
             None => {
                 let names: Vec<&str> = net.populations.iter().map(|p| p.name.as_str()).collect();
                 Err(format!(
-                    "--monitor {}: expected all, a population of {} ({}) or ids A-B \
+                    "--monitor spikes:{}: expected all, a population of {} ({}) or ids A-B \
                      with A <= B",
-                    self.written(),
+                    self.what,
                     net.name,
                     names.join(", ")
                 ))
@@ -235,41 +347,29 @@ impl MonitorSpec {
 pub fn check(specs: &[MonitorSpec], dir: &Path, net: &Network, force: bool) -> Result<(), String> {
     let mut names = std::collections::BTreeSet::new();
     for s in specs {
-        s.ids(net)?;
-        s.bin_steps(net.dt)?;
-        for probe in state::probes(std::slice::from_ref(s), net, 0)? {
-            probe
-                .check(net)
-                .map_err(|e| format!("--monitor {}: {e}", s.written()))?;
+        match s.kind {
+            "weights" => {
+                weights::connection(s, net)?;
+                s.every_steps(net.dt)?;
+            }
+            _ => {
+                s.ids(net)?;
+                s.bin_steps(net.dt)?;
+                for probe in state::probes(std::slice::from_ref(s), net, 0)? {
+                    probe
+                        .check(net)
+                        .map_err(|e| format!("--monitor {}: {e}", s.written()))?;
+                }
+            }
         }
-        let name = s.file_name();
-        if !names.insert(name.clone()) {
-            return Err(format!("--monitor {}: given twice", s.written()));
-        }
-        let path = dir.join(&name);
-        if path.exists() && !force {
-            return Err(format!(
-                "--monitor {}: {} exists; pass --force to replace it",
-                s.written(),
-                path.display()
-            ));
-        }
-        if path.is_dir() {
-            return Err(format!(
-                "--monitor {}: {} is a directory",
-                s.written(),
-                path.display()
-            ));
-        }
-        // A killed run's file, perhaps not repaired yet: the run would truncate it.
-        let partial = partial_of(&path);
-        if partial.exists() && !force {
-            return Err(format!(
-                "--monitor {}: {} is there (left by an interrupted run: \
-                 `snn-bench repair-npy` completes it); pass --force to replace it",
-                s.written(),
-                partial.display()
-            ));
+        let what = format!("--monitor {}", s.written());
+        for name in s.file_names() {
+            if !names.insert(name.clone()) {
+                return Err(format!(
+                    "{what}: given twice (another monitor writes {name})"
+                ));
+            }
+            check_target(&what, &dir.join(&name), force)?;
         }
     }
     if dir.exists() && !dir.is_dir() {
@@ -281,48 +381,83 @@ pub fn check(specs: &[MonitorSpec], dir: &Path, net: &Network, force: bool) -> R
     Ok(())
 }
 
-/// What a monitor's file holds: spike rows (int64 step, id), rate values (float64),
-/// or rows of a number of float64 values (a state monitor's samples).
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Rows {
-    Spikes,
-    Rates,
-    Values(u32),
-}
-
-impl Rows {
-    fn bytes(self) -> u64 {
-        match self {
-            Rows::Spikes => 16,
-            Rows::Rates => 8,
-            Rows::Values(n) => 8 * n as u64,
+/// Refuses a monitor file in `dir` that another output of the command names too
+/// (`others`: flag and path, e.g. `--spikes` and its file), through any spelling or
+/// symlink: two writers would destroy each other's file.
+pub fn check_distinct(
+    specs: &[MonitorSpec],
+    dir: &Path,
+    others: &[(&str, &Path)],
+) -> Result<(), String> {
+    let resolve = |what: &str, p: &Path| {
+        crate::outputs::resolve(p).map_err(|e| format!("{what} {}: {e}", p.display()))
+    };
+    let others = others
+        .iter()
+        .map(|&(flag, p)| Ok((flag, p, resolve(flag, p)?)))
+        .collect::<Result<Vec<_>, String>>()?;
+    for s in specs {
+        let what = format!("--monitor {}", s.written());
+        for name in s.file_names() {
+            let file = dir.join(&name);
+            let mine = resolve(&what, &file)?;
+            for (flag, path, theirs) in &others {
+                if mine == *theirs || theirs.starts_with(&mine) || mine.starts_with(theirs) {
+                    return Err(format!(
+                        "{what} writes {} and {flag} names {}: the same path or one inside \
+                         the other; give each output its own",
+                        file.display(),
+                        path.display()
+                    ));
+                }
+            }
         }
     }
+    Ok(())
 }
 
-/// The header of a monitor's file of `rows` rows.
-fn header(kind: Rows, rows: u64) -> [u8; HEADER] {
-    let dict = match kind {
-        Rows::Spikes => {
-            format!("{{'descr': '<i8', 'fortran_order': False, 'shape': ({rows:>20}, 2), }}")
-        }
-        Rows::Rates => {
-            format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows:>20},), }}")
-        }
-        Rows::Values(n) => {
-            format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({rows:>20}, {n}), }}")
-        }
-    };
-    let mut out = [b' '; HEADER];
-    out[..6].copy_from_slice(b"\x93NUMPY");
-    out[6..8].copy_from_slice(&[1, 0]);
-    out[8..10].copy_from_slice(&((HEADER - 10) as u16).to_le_bytes());
-    out[10..10 + dict.len()].copy_from_slice(dict.as_bytes());
-    out[HEADER - 1] = b'\n';
-    out
+/// A file a monitor will write: not a directory, not replacing a file without `force`,
+/// and no `.partial` file of an interrupted run there (the run would truncate it).
+fn check_target(what: &str, path: &Path, force: bool) -> Result<(), String> {
+    if path.exists() && !force {
+        return Err(format!(
+            "{what}: {} exists; pass --force to replace it",
+            path.display()
+        ));
+    }
+    if path.is_dir() {
+        return Err(format!("{what}: {} is a directory", path.display()));
+    }
+    let partial = partial_of(path);
+    if partial.exists() && !force {
+        return Err(format!(
+            "{what}: {} is there (left by an interrupted run: `snn-bench repair-npy` \
+             completes it); pass --force to replace it",
+            partial.display()
+        ));
+    }
+    Ok(())
 }
 
-/// The running monitors: the sink the simulation streams to, and their writers.
+/// `--spikes FILE` (or a protocol segment's `spikes`, named by `flag`): refuses the
+/// `.partial` file an interrupted run left beside it, unless `force`. (Everything else
+/// about FILE is checked with the other outputs, [`crate::outputs::check`].)
+pub fn check_spike_file(flag: &str, path: &Path, force: bool) -> Result<(), String> {
+    let target =
+        crate::outputs::resolve(path).map_err(|e| format!("{flag} {}: {e}", path.display()))?;
+    let partial = partial_of(&target);
+    if partial.exists() && !force {
+        return Err(format!(
+            "{flag} {}: {} is there (left by an interrupted run: `snn-bench repair-npy` \
+             completes it); pass --force to replace it",
+            path.display(),
+            partial.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The running monitors' writers (spike, `.ras`, rate and state monitors, `--spikes`).
 pub struct Monitors {
     writers: Vec<Writer>,
 }
@@ -333,12 +468,13 @@ struct Fanout {
 }
 
 /// One monitor's side of the fan-out: what it keeps, its batch of encoded rows (and
-/// how many), its writer, and a rate monitor's bins.
+/// how many), its writer, and a rate monitor's bins. (A `.ras` monitor sends (step, id)
+/// rows too: its writer thread turns them into text.)
 struct Feed {
     ids: Range<u32>,
     batch: Vec<u8>,
     rows: u64,
-    tx: SyncSender<(Vec<u8>, u64)>,
+    tx: stream::Rows,
     bins: Option<Bins>,
 }
 
@@ -440,40 +576,58 @@ impl Drop for Fanout {
     }
 }
 
+/// A sink that several runs' sinks share: a protocol's monitors across its segments.
+/// What it wraps (and so its monitors' last batches) is dropped with the last clone.
+#[derive(Clone)]
+pub struct Shared(Arc<Mutex<Box<dyn SpikeSink>>>);
+
+impl Shared {
+    pub fn new(sink: Box<dyn SpikeSink>) -> Shared {
+        Shared(Arc::new(Mutex::new(sink)))
+    }
+}
+
+impl SpikeSink for Shared {
+    fn window(&mut self, upto: u64, spikes: &[Spike]) {
+        let mut sink = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        sink.window(upto, spikes);
+    }
+}
+
+/// Sinks fed the same windows, in order.
+pub struct Tee(pub Vec<Box<dyn SpikeSink>>);
+
+impl SpikeSink for Tee {
+    fn window(&mut self, upto: u64, spikes: &[Spike]) {
+        for s in &mut self.0 {
+            s.window(upto, spikes);
+        }
+    }
+}
+
 /// What [`start`] returns: the sinks for `Simulation::set_spike_sink` and
 /// `Simulation::set_state_probes` (None without state monitors), and the monitors to
 /// [`Monitors::finish`].
 pub type Started = (Box<dyn SpikeSink>, Option<Box<dyn StateSink>>, Monitors);
 
-/// Starts a writer per monitor (files `dir/KIND-WHAT.npy.partial`); a run's first step
-/// `first_step` starts the rate bins.
+/// Starts a writer for each spike, `.ras`, rate and state monitor of `specs` in `dir`
+/// (files `dir/KIND-WHAT.EXT.partial`; weight monitors are [`weights::Weights`]'), and
+/// for `spike_file` (`--spikes FILE`: every neuron, the `.npy` layout, written as
+/// `FILE.partial` beside FILE's target if FILE is a symlink, and moved over it at the
+/// end); a run's first step `first_step` starts the rate bins. The monitors are
+/// finished ([`Monitors::finish`]) once the sinks are dropped.
 pub fn start(
     specs: &[MonitorSpec],
-    dir: &Path,
+    dir: Option<&Path>,
+    spike_file: Option<&Path>,
     net: &Network,
     first_step: u64,
     force: bool,
 ) -> Result<Started, String> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("--monitor-dir {}: cannot create it: {e}", dir.display()))?;
     let mut to = Vec::new();
     let mut writers = Vec::new();
-    for s in specs.iter().filter(|s| s.variable.is_none()) {
-        let ids = s.ids(net)?;
-        let bins = s.bin_steps(net.dt)?.map(|steps| Bins {
-            start: first_step,
-            steps,
-            current: 0,
-            count: 0,
-            upto: first_step,
-            per_step: ids.len() as f64 * net.dt,
-        });
-        let kind = match bins {
-            Some(_) => Rows::Rates,
-            None => Rows::Spikes,
-        };
-        let (tx, writer) = start_writer(s, dir, kind, force)?;
-        writers.push(writer);
+    let mut feed = |ids: Range<u32>, bins: Option<Bins>, target: &Path, layout, what: &str| {
+        let (tx, writer) = stream::start(target, layout, force, what)?;
         to.push(Feed {
             ids,
             batch: Vec::with_capacity(BATCH * 16),
@@ -481,82 +635,64 @@ pub fn start(
             tx,
             bins,
         });
+        writers.push(writer);
+        Ok::<(), String>(())
+    };
+    let streamed: Vec<&MonitorSpec> = specs
+        .iter()
+        .filter(|s| matches!(s.kind, "spikes" | "rate"))
+        .collect();
+    if let (Some(dir), false) = (dir, streamed.is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("--monitor-dir {}: cannot create it: {e}", dir.display()))?;
+        for s in streamed {
+            let ids = s.ids(net)?;
+            let bins = s.bin_steps(net.dt)?.map(|steps| Bins {
+                start: first_step,
+                steps,
+                current: 0,
+                count: 0,
+                upto: first_step,
+                per_step: ids.len() as f64 * net.dt,
+            });
+            let layout = match (&bins, s.format) {
+                (Some(_), _) => Layout::VALUES,
+                (None, "ras") => Layout::Ras {
+                    dt: net.dt,
+                    decimals: ras::decimals(net.dt),
+                },
+                (None, _) => Layout::SPIKES,
+            };
+            let what = format!("--monitor {}", s.written());
+            feed(ids, bins, &dir.join(s.file_name()), layout, &what)?;
+        }
     }
-    let state = state::start(specs, dir, net, force, &mut writers)?;
+    if let Some(path) = spike_file {
+        let target = crate::outputs::resolve(path)
+            .map_err(|e| format!("--spikes {}: {e}", path.display()))?;
+        let all = 0..net.neuron_count() as u32;
+        feed(all, None, &target, Layout::SPIKE_FILE, "--spikes")?;
+    }
+    let state = match dir {
+        Some(dir) => state::start(specs, dir, net, force, &mut writers)?,
+        None => None,
+    };
     Ok((Box::new(Fanout { to }), state, Monitors { writers }))
 }
 
-/// A running writer: the file it makes and its thread.
-type Writer = (PathBuf, JoinHandle<Result<u64, String>>);
-
-/// Where a writer's batches go: encoded rows and how many.
-type Batches = SyncSender<(Vec<u8>, u64)>;
-
-/// Creates `DIR/FILE.partial` of monitor `s` with a header of 0 rows and starts its
-/// writer thread; returns where to send its batches (bytes, rows) and the writer.
+/// Creates `DIR/FILE.partial` of monitor `s` in `layout` with a header of 0 rows and
+/// starts its writer thread; returns where to send its batches (bytes, rows) and the
+/// writer.
 fn start_writer(
     s: &MonitorSpec,
     dir: &Path,
-    kind: Rows,
+    layout: Layout,
     force: bool,
-) -> Result<(Batches, Writer), String> {
-    let path = dir.join(s.file_name());
-    let partial = partial_of(&path);
-    let mut file = File::create(&partial)
-        .map_err(|e| format!("--monitor {}: {}: {e}", s.written(), partial.display()))?;
-    file.write_all(&header(kind, 0))
-        .map_err(|e| format!("{}: {e}", partial.display()))?;
-    let (tx, rx) = sync_channel(QUEUE);
-    let target = path.clone();
-    let handle = std::thread::spawn(move || write_rows(file, kind, rx, &partial, &target, force));
-    Ok((tx, (path, handle)))
-}
-
-fn partial_of(path: &Path) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(".partial");
-    PathBuf::from(p)
-}
-
-/// A writer thread: appends the rows it receives, then completes the header, syncs and
-/// moves the file into place. Returns the rows written.
-fn write_rows(
-    file: File,
-    kind: Rows,
-    rx: Receiver<(Vec<u8>, u64)>,
-    partial: &Path,
-    target: &Path,
-    force: bool,
-) -> Result<u64, String> {
-    let err = |e: std::io::Error| format!("{}: {e}", partial.display());
-    let mut out = BufWriter::with_capacity(1 << 20, file);
-    let mut rows = 0u64;
-    let mut failed = None;
-    for (bytes, n) in rx {
-        if failed.is_some() {
-            continue; // keep receiving, so the run never waits on a dead writer
-        }
-        match out.write_all(&bytes) {
-            Ok(()) => rows += n,
-            Err(e) => failed = Some(err(e)),
-        }
-    }
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    let mut file = out.into_inner().map_err(|e| err(e.into_error()))?;
-    file.seek(SeekFrom::Start(0)).map_err(err)?;
-    file.write_all(&header(kind, rows)).map_err(err)?;
-    file.sync_all().map_err(err)?;
-    if target.exists() && !force {
-        return Err(format!(
-            "{} appeared during the run; the monitor's rows are in {}",
-            target.display(),
-            partial.display()
-        ));
-    }
-    std::fs::rename(partial, target).map_err(err)?;
-    Ok(rows)
+) -> Result<(stream::Rows, Writer), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("--monitor-dir {}: cannot create it: {e}", dir.display()))?;
+    let what = format!("--monitor {}", s.written());
+    stream::start(&dir.join(s.file_name()), layout, force, &what)
 }
 
 impl Monitors {
@@ -564,61 +700,27 @@ impl Monitors {
     /// its row count, or the first writer's error.
     pub fn finish(self) -> Result<Vec<(PathBuf, u64)>, String> {
         let mut done = Vec::new();
-        for (path, h) in self.writers {
-            let rows = h
-                .join()
-                .map_err(|_| format!("{}: the writer panicked", path.display()))??;
-            done.push((path, rows));
+        let mut first_error = None;
+        for w in self.writers {
+            match w.finish() {
+                Ok(d) => done.push(d),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
         }
-        Ok(done)
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(done),
+        }
     }
 }
 
-/// `snn-bench repair-npy FILE`: sets the row count in the header of a monitor's file
-/// left by a killed run from the file's length (whole rows only; a torn last row is
-/// cut off). Returns the rows.
-pub fn repair(path: &Path) -> Result<u64, String> {
-    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(|e| err(&e))?;
-    let mut head = [0u8; HEADER];
-    std::io::Read::read_exact(&mut file, &mut head).map_err(|e| err(&e))?;
-    let Some(kind) = ours(&head) else {
-        return Err(err(
-            &"not a monitor's file (its header is not the one monitors write)",
-        ));
-    };
-    let len = file.metadata().map_err(|e| err(&e))?.len();
-    let rows = (len - HEADER as u64) / kind.bytes();
-    file.set_len(HEADER as u64 + rows * kind.bytes())
-        .map_err(|e| err(&e))?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| err(&e))?;
-    file.write_all(&header(kind, rows)).map_err(|e| err(&e))?;
-    file.sync_all().map_err(|e| err(&e))?;
-    Ok(rows)
-}
-
-/// What `head` is the header of, if [`header`] wrote it (for any row count).
-fn ours(head: &[u8; HEADER]) -> Option<Rows> {
-    let text = String::from_utf8_lossy(&head[10..]);
-    let text = text.trim_end();
-    // A matrix's column count, from the shape's second field.
-    let cols = (text.rsplit_once(", "))
-        .and_then(|(_, tail)| tail.strip_suffix("), }")?.parse::<u32>().ok())
-        .filter(|&n| n > 0);
-    let kinds = [Rows::Spikes, Rows::Rates]
-        .into_iter()
-        .chain(cols.map(Rows::Values));
-    kinds.into_iter().find(|&kind| {
-        let model = header(kind, 0);
-        let model = String::from_utf8_lossy(&model[10..]);
-        let (prefix, suffix) = model.trim_end().split_once("(  ").expect("a shape");
-        let suffix = suffix.trim_start_matches([' ', '0']);
-        head[..10] == header(kind, 0)[..10] && text.starts_with(prefix) && text.ends_with(suffix)
-    })
+/// `snn-bench repair-npy FILE`: completes a monitor's file left by a killed run (see
+/// [`stream::repair`]): the header's row count from the file's length (whole rows
+/// only), or a `.ras` file's torn last line cut.
+pub fn repair(path: &Path) -> Result<stream::Repaired, String> {
+    stream::repair(path)
 }
 
 #[cfg(test)]
@@ -629,9 +731,14 @@ mod tests {
     fn specs_parse_and_bad_ones_say_why() {
         assert_eq!(parse("spikes:all").unwrap().file_name(), "spikes-all.npy");
         assert_eq!(parse("spikes:0-99").unwrap().what, "0-99");
+        let st = parse("state:EE.post_trace:0-9:1ms").unwrap();
+        assert_eq!(st.file_name(), "state-EE.post_trace-0-9.npy");
+        assert_eq!(st.written(), "state:EE.post_trace:0-9:1ms");
         for (bad, says) in [
             ("spikes", "KIND:WHAT"),
-            ("state:v:0-9:1ms", "not available yet"),
+            ("state:v", "state:VARIABLE:WHAT:EVERY"),
+            ("state:v-x:0-9:1ms", "variable"),
+            ("state:v:0-9:1", "a duration"),
             ("rate:E", "rate:WHAT:BIN"),
             ("rate:E:5", "a duration"),
             ("rate:E:-1ms", "a duration"),
@@ -645,15 +752,66 @@ mod tests {
     }
 
     #[test]
+    fn weight_and_ras_specs_parse_and_bad_ones_say_why() {
+        let w = parse("weights:EE:1000:10s").unwrap();
+        assert_eq!(
+            (
+                w.kind,
+                w.what.as_str(),
+                w.sample,
+                w.every.as_ref().unwrap().0
+            ),
+            ("weights", "EE", Some(1000), 10.0)
+        );
+        assert_eq!(w.written(), "weights:EE:1000:10s");
+        assert_eq!(
+            w.file_names(),
+            [
+                "weights-EE.npy",
+                "weights-EE-synapses.npy",
+                "weights-EE-hist.npy"
+            ]
+        );
+        assert_eq!(w.every_steps(1e-4).unwrap(), 100_000);
+        let r = parse("spikes:E:ras").unwrap();
+        assert_eq!(
+            (r.file_name(), r.written()),
+            ("spikes-E.ras".into(), "spikes:E:ras".into())
+        );
+        assert_eq!(parse("spikes:E:npy").unwrap().file_name(), "spikes-E.npy");
+        for (bad, says) in [
+            ("weights:EE", "weights:CONN:N:INTERVAL"),
+            ("weights:EE:10", "weights:CONN:N:INTERVAL"),
+            ("weights:EE:10:1s:x", "weights:CONN:N:INTERVAL"),
+            (
+                "weights:EE:0:1s",
+                "N \"0\": expected a whole number of synapses",
+            ),
+            ("weights:EE:-3:1s", "N \"-3\""),
+            ("weights:EE:10:1", "interval \"1\": expected a duration"),
+            ("weights::10:1s", "a connection's name"),
+            ("spikes:E:csv", "format \"csv\": expected npy or ras"),
+        ] {
+            let e = parse(bad).unwrap_err();
+            assert!(e.contains(says) && e.contains(bad), "{bad}: {e}");
+        }
+        let e = parse("weights:EE:10:0.33ms")
+            .unwrap()
+            .every_steps(1e-4)
+            .unwrap_err();
+        assert!(
+            e.contains("weights:EE:10:0.33ms") && e.contains("whole number of steps"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn the_header_is_128_bytes_that_numpy_and_our_reader_read() {
-        let h = header(Rows::Spikes, 12345);
-        assert_eq!(h.len(), HEADER);
-        assert_eq!(h[HEADER - 1], b'\n');
-        assert_eq!(ours(&h), Some(Rows::Spikes));
-        assert_eq!(ours(&header(Rows::Rates, 7)), Some(Rows::Rates));
+        let h = stream::header(stream::Descr::I8, Some(2), 2);
+        assert_eq!(h.len(), stream::HEADER);
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.npy");
-        let mut bytes = header(Rows::Spikes, 2).to_vec();
+        let mut bytes = h.to_vec();
         for v in [3i64, 7, 600_000, 3999] {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
@@ -675,12 +833,18 @@ mod tests {
     fn repair_counts_whole_rows_and_refuses_other_files() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.npy.partial");
-        let mut bytes = header(Rows::Spikes, 0).to_vec();
+        let mut bytes = stream::header(stream::Descr::I8, Some(2), 0).to_vec();
         for v in [1i64, 2, 3, 4, 5] {
             bytes.extend_from_slice(&v.to_le_bytes()); // two rows and a torn third
         }
         std::fs::write(&p, &bytes).unwrap();
-        assert_eq!(repair(&p).unwrap(), 2);
+        assert_eq!(
+            repair(&p).unwrap(),
+            stream::Repaired {
+                rows: 2,
+                spikes: true
+            }
+        );
         let s = crate::spikes::read_npy(&p).unwrap();
         assert_eq!(
             s,

@@ -71,12 +71,14 @@
 //! `save_state` files, checkpoints) are checked before the run as `snn-bench run`
 //! checks its own: none replaces a file without `--force`.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use clap::CommandFactory;
 use serde::Deserialize;
 use sim_core::model::NeuronModel;
+use sim_core::monitor::SpikeSink;
 use sim_core::mtx::Entry;
 use sim_core::state::Values;
 use sim_core::timers::{Clock, Off, On};
@@ -84,9 +86,10 @@ use sim_core::{Connectivity, Context, Precision, Real, RunOptions, Simulation};
 
 use crate::conditions::Conditions;
 use crate::host::{Host, Usage};
+use crate::monitor::weights::Weights;
 use crate::record::{Marks, RankUsage, Record, Segment};
 use crate::run::{Progress, RunArgs};
-use crate::{jsonl, limits, networks, npy, outputs, spikes, weights};
+use crate::{jsonl, limits, monitor, networks, npy, outputs, weights};
 
 /// Most segments in one protocol.
 pub const MAX_SEGMENTS: usize = 10_000;
@@ -253,7 +256,7 @@ struct RunCli {
 }
 
 /// [run] keys a protocol gives per segment or not at all.
-const REFUSED: [(&str, &str); 11] = [
+const REFUSED: [(&str, &str); 9] = [
     ("simtime", "the segments' durations give the model time"),
     (
         "priming",
@@ -272,8 +275,6 @@ const REFUSED: [(&str, &str); 11] = [
     ("save_initial_weights", "not available in a protocol"),
     ("exchange_trace", "not available in a protocol"),
     ("expect_ranks", "a protocol runs in one process"),
-    ("monitor", "not available in a protocol yet"),
-    ("monitor_dir", "not available in a protocol yet"),
 ];
 
 fn show(v: &toml::Value) -> String {
@@ -322,6 +323,17 @@ fn flag_argv(file: &Path, key: &str, value: &toml::Value) -> Result<Vec<String>,
         toml::Value::String(s) => vec![flag, s.clone()],
         toml::Value::Integer(i) if arg.get_action().takes_values() => vec![flag, i.to_string()],
         toml::Value::Float(x) if arg.get_action().takes_values() => vec![flag, x.to_string()],
+        // A repeatable flag (`monitor = ["spikes:all", "rate:E:5ms"]`).
+        toml::Value::Array(items) if matches!(arg.get_action(), clap::ArgAction::Append) => {
+            let mut argv = Vec::new();
+            for item in items {
+                let toml::Value::String(v) = item else {
+                    return Err(err(&format!("{}: expected a list of strings", show(item))));
+                };
+                argv.extend([flag.clone(), v.clone()]);
+            }
+            argv
+        }
         _ if !arg.get_action().takes_values() => return Err(err("expected true or false")),
         _ => return Err(err("expected a string or a number")),
     })
@@ -358,13 +370,21 @@ fn run_args(file: &Path, table: &toml::Table) -> Result<RunArgs, String> {
     match parse(&mut flags.iter().flat_map(|(_, _, a)| a)) {
         Ok(cli) => Ok(cli.run),
         Err(e) => {
+            // clap's message: its first line and the indented lines under it (the
+            // arguments it names), without the usage.
             let first = |e: clap::Error| {
-                e.to_string()
-                    .lines()
+                let text = e.to_string();
+                let mut lines = text.lines();
+                let mut out = lines
                     .next()
                     .unwrap_or_default()
                     .trim_start_matches("error: ")
-                    .to_string()
+                    .to_string();
+                for more in lines.take_while(|l| l.starts_with("  ")) {
+                    out.push(' ');
+                    out.push_str(more.trim());
+                }
+                out
             };
             // Name the key: the first that fails on its own (else the combination).
             for (key, value, argv) in &flags {
@@ -752,6 +772,17 @@ fn check_outputs(p: &Protocol, net: &sim_core::Network) -> Result<(), String> {
         force: args.force,
     })
     .map_err(|e| format!("{}: {e}", p.file.display()))?;
+    let monitors = crate::run::monitor_specs(args)
+        .map_err(|e| format!("{}: [run] monitor: {e}", p.file.display()))?;
+    if let Some(dir) = &args.monitor_dir {
+        crate::monitor::check(&monitors, dir, net, args.force)
+            .map_err(|e| format!("{}: [run] {e}", p.file.display()))?;
+    }
+    for (i, s) in p.segments.iter().enumerate() {
+        if let Some(path) = &s.spikes {
+            crate::monitor::check_spike_file(&format!("{}: spikes", p.at(i)), path, args.force)?;
+        }
+    }
     // Directories: each its own, none a file named above.
     let mut named: Vec<(String, PathBuf)> = Vec::new();
     let resolve = |what: &str, path: &Path| {
@@ -759,6 +790,14 @@ fn check_outputs(p: &Protocol, net: &sim_core::Network) -> Result<(), String> {
     };
     if let Some(out) = &args.out {
         named.push(("out".into(), resolve("out", out)?));
+    }
+    if let Some(dir) = &args.monitor_dir {
+        for m in &monitors {
+            for f in m.file_names() {
+                let what = format!("[run] monitor {}", m.written());
+                named.push((what.clone(), resolve(&what, &dir.join(f))?));
+            }
+        }
     }
     for (i, s) in p.segments.iter().enumerate() {
         let at = p.at(i);
@@ -810,7 +849,6 @@ fn run_in<R: Real, K: Clock>(
 ) -> Result<Vec<Record>, String> {
     let args = &p.args;
     let net = &built.net;
-    let record_spikes = p.segments.iter().any(|s| s.spikes.is_some());
     let ctx = Context {
         threads: args.threads as usize,
         partitions: args.partitions.unwrap_or(0) as usize,
@@ -821,16 +859,84 @@ fn run_in<R: Real, K: Clock>(
         .partitioner
         .decompose(net, ctx.total_partitions())
         .map_err(|e| format!("{}: [run]: {e}", p.file.display()))?;
-    let mut sim =
-        Simulation::<R, K>::with_decomposition(net, &ctx, &decomposition, clock, record_spikes)
-            .map_err(|e| e.to_string())?;
+    // Spike files (the segments' `spikes`) are monitors: no spike is kept in memory.
+    let mut sim = Simulation::<R, K>::with_decomposition(net, &ctx, &decomposition, clock, false)
+        .map_err(|e| e.to_string())?;
     let opts = RunOptions {
         progress_every: (0.1 / net.dt).round().max(1.0) as u64,
         trace_exchanges: false,
     };
     let mut shapes = Shapes::default();
     check_arrays(p, net, &mut sim, &mut shapes)?;
+    // The protocol's monitors cover every segment: one spike sink shared by the
+    // segments' sinks, the state probes kept from the first step on, the weight
+    // monitors' rows at every interval of the whole run.
+    let at_file = |e: String| format!("{}: [run] {e}", p.file.display());
+    let specs = crate::run::monitor_specs(args).map_err(at_file)?;
+    let (mut shared, monitors) = match &args.monitor_dir {
+        Some(dir) => {
+            let (sink, state, m) =
+                monitor::start(&specs, Some(dir), None, net, sim.step(), args.force)
+                    .map_err(at_file)?;
+            let probes = monitor::state::probes(&specs, net, sim.step()).map_err(at_file)?;
+            sim.set_state_probes(probes, state).map_err(at_file)?;
+            (Some(monitor::Shared::new(sink)), Some(m))
+        }
+        None => (None, None),
+    };
+    let mut weights = Weights::start(
+        &specs,
+        args.monitor_dir.as_deref(),
+        &mut sim,
+        true,
+        args.force,
+    )
+    .map_err(at_file)?;
+    let outcome = segments(
+        p,
+        built,
+        steps,
+        start,
+        &mut sim,
+        &opts,
+        &mut shapes,
+        shared.as_ref(),
+        &mut weights,
+    );
+    // Every monitor's file is complete up to here, also after a failed segment.
+    drop(sim.set_spike_sink(None));
+    drop(shared.take());
+    let state_done = sim
+        .set_state_probes(Vec::new(), None)
+        .map(drop)
+        .map_err(at_file);
+    let weights_done = weights.finish(&mut sim).map_err(at_file);
+    let monitors_done = monitors.map(|m| m.finish().map_err(at_file)).transpose();
+    let records = outcome?;
+    state_done?;
+    weights_done?;
+    monitors_done?;
+    Ok(records)
+}
+
+/// The segments of `p`, one after the other, on `sim` (see [`run_in`]).
+#[allow(clippy::too_many_arguments)]
+fn segments<R: Real, K: Clock>(
+    p: &Protocol,
+    built: &networks::Built,
+    steps: &[u64],
+    start: Usage,
+    sim: &mut Simulation<R, K>,
+    opts: &RunOptions,
+    shapes: &mut Shapes,
+    shared: Option<&monitor::Shared>,
+    weights: &mut Weights,
+) -> Result<Vec<Record>, String> {
+    let args = &p.args;
+    let net = &built.net;
     let host = Host::detect();
+    // The protocol's monitors started here.
+    let monitors_first = sim.step();
     let mut records = Vec::new();
     for (i, (s, &n)) in p.segments.iter().zip(steps).enumerate() {
         let at = p.at(i);
@@ -853,9 +959,9 @@ fn run_in<R: Real, K: Clock>(
         }
         for (pop, path) in s.input_rate_file.iter().flatten() {
             let key = format!("input_rate_file.{pop}");
-            let name = neuron_rate(&mut shapes, net, pop);
-            let Values::F64(hz) = read_array(&mut sim, &mut shapes, &name, path)
-                .map_err(|e| format!("{at}: {key}: {e}"))?
+            let name = neuron_rate(shapes, net, pop);
+            let Values::F64(hz) =
+                read_array(sim, shapes, &name, path).map_err(|e| format!("{at}: {key}: {e}"))?
             else {
                 unreachable!("rates are read as <f8")
             };
@@ -864,7 +970,7 @@ fn run_in<R: Real, K: Clock>(
         }
         if let Some(dir) = &s.load_weights {
             for (c, w) in
-                weight_values(net, dir, &mut sim).map_err(|e| format!("{at}: load_weights: {e}"))?
+                weight_values(net, dir, sim).map_err(|e| format!("{at}: load_weights: {e}"))?
             {
                 sim.set_weights(c, &w)
                     .map_err(|e| format!("{at}: load_weights: {e}"))?;
@@ -872,14 +978,46 @@ fn run_in<R: Real, K: Clock>(
         }
         for (name, path) in s.set.iter().flatten() {
             let key = set_key(name);
-            let v = read_array(&mut sim, &mut shapes, name, path)
-                .map_err(|e| format!("{at}: {key}: {e}"))?;
+            let v = read_array(sim, shapes, name, path).map_err(|e| format!("{at}: {key}: {e}"))?;
             sim.set_array(name, v)
                 .map_err(|e| format!("{at}: {key}: {e}"))?;
         }
+        // The segment's spike file is a monitor of its own, beside the protocol's.
+        let mut segment_monitors = None;
+        let mut sinks: Vec<Box<dyn SpikeSink>> = Vec::new();
+        if let Some(sh) = shared {
+            sinks.push(Box::new(sh.clone()));
+        }
+        if let Some(path) = &s.spikes {
+            let (sink, _, m) = monitor::start(&[], None, Some(path), net, first_step, args.force)
+                .map_err(|e| format!("{at}: spikes: {e}"))?;
+            sinks.push(sink);
+            segment_monitors = Some(m);
+        }
+        sim.set_spike_sink(match sinks.len() {
+            0 => None,
+            1 => sinks.pop(),
+            _ => Some(Box::new(monitor::Tee(sinks))),
+        });
         let progress = Progress::new(net, first_step + n, args.quiet);
-        let mut r = sim.run(n, &opts, &progress);
+        let weights_due = Cell::new(weights.next_due());
+        let run = sim.run_pausing_at(
+            n,
+            opts,
+            &progress,
+            |_| weights_due.get(),
+            |sim| {
+                weights.at_pause(sim)?;
+                weights_due.set(weights.next_due());
+                Ok::<bool, String>(true)
+            },
+        );
         progress.bar.finish_and_clear();
+        // The segment's spike file is complete (the protocol's monitors go on).
+        drop(sim.set_spike_sink(None));
+        let spikes_done = segment_monitors.map(|m| m.finish()).transpose();
+        let mut r = run.map_err(|e| format!("{at}: {e}"))?;
+        spikes_done.map_err(|e| format!("{at}: spikes: {e}"))?;
         r.setup_wall = if i == 0 { sim.setup_wall() } else { 0.0 };
         r.priming_wall = 0.0;
         let run_start = progress
@@ -908,9 +1046,6 @@ fn run_in<R: Real, K: Clock>(
             .as_ref()
             .map(|f| format!("{at}: the run stopped: {f}"));
         if failed.is_none() {
-            if let (Some(path), Some(sp)) = (&s.spikes, &r.spikes) {
-                spikes::write_npy(path, sp, args.force).map_err(|e| format!("{at}: {e}"))?;
-            }
             if let Some(dir) = &s.save_weights {
                 weights::save_entries(net, dir, args.force, |c| sim.synapses(c))
                     .map_err(|e| format!("{at}: save_weights: {e}"))?;
@@ -959,6 +1094,9 @@ fn run_in<R: Real, K: Clock>(
             conditions,
             &host,
         );
+        for m in &mut record.config.monitors {
+            m.first_step = monitors_first;
+        }
         record.config.segment = Some(Segment {
             name: s.name.clone(),
             index: i,

@@ -95,24 +95,59 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MonitorRecord {
     /// `spikes` (every spike of the neurons watched), `rate` (their mean rate per
-    /// bin) or `state` (a variable of theirs, sampled).
+    /// bin), `state` (a variable of theirs, sampled) or `weights` (a sample of a
+    /// plastic connection's weights and their histogram).
     pub kind: String,
-    /// `all`, a population, or an id range `A-B`.
+    /// `all`, a population, or an id range `A-B`; a weight monitor's connection.
     pub what: String,
+    /// Its file (a spike monitor's `.npy` or `.ras`; a weight monitor's weights).
     pub file: String,
     /// A rate monitor's bin, as given (`5ms`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bin: Option<String>,
     /// A state monitor's variable, and its sampling interval as given (`1ms`): its
-    /// rows are the steps `first_step`, `first_step + every / dt`, … of the run.
+    /// rows are the steps `first_step`, `first_step + every / dt`, … of the run. A
+    /// weight monitor's interval (`10s`): its rows are those steps and the run's end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variable: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub every: Option<String>,
-    /// The run's first step (after priming): where the rate bins and the state samples
-    /// start.
+    /// The run's first step (after priming): where the rate bins, the state samples
+    /// and the weight rows start.
     #[serde(default)]
     pub first_step: u64,
+    /// A weight monitor's sample size as asked for (the synapses file holds all of
+    /// the connection's synapses when it has fewer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<u64>,
+    /// A weight monitor's other files: the sampled synapses, the histogram.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
+}
+
+impl MonitorRecord {
+    /// The record of monitor `m` writing in `dir`, of a run from step `first_step`.
+    pub fn of(m: &crate::monitor::MonitorSpec, dir: &std::path::Path, first_step: u64) -> Self {
+        let mut files = m
+            .file_names()
+            .into_iter()
+            .map(|f| dir.join(f).display().to_string());
+        let written = |b: &Option<(f64, String)>| b.as_ref().map(|(_, w)| w.clone());
+        MonitorRecord {
+            kind: m.kind.into(),
+            what: m.what.clone(),
+            file: files.next().unwrap_or_default(),
+            bin: (m.kind == "rate").then(|| written(&m.bin)).flatten(),
+            variable: m.variable.clone(),
+            every: match m.kind {
+                "state" => written(&m.bin),
+                _ => written(&m.every),
+            },
+            first_step,
+            sample: m.sample,
+            also: files.collect(),
+        }
+    }
 }
 
 /// One segment of a protocol: its name, its place, the step it started at, and the

@@ -11,7 +11,7 @@ use crate::conditions::{Conditions, Snapshot};
 use crate::host::{self, Build, Host, Usage};
 use crate::networks::{self, Generator, InitV, Traces};
 use crate::record::{Config, Marks, Outcome, RankUsage, Record, SCHEMA};
-use crate::{jsonl, limits, spikes, weights};
+use crate::{jsonl, limits, weights};
 
 mod here;
 
@@ -100,13 +100,18 @@ pub struct RunArgs {
     /// Append the results record (JSON Lines) to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Write every spike to this .npy file (int64, columns step and neuron id).
+    /// Write every spike to this .npy file (int64, columns step and neuron id),
+    /// streamed while the run goes on (a spike monitor of all neurons: bounded memory).
     #[arg(long)]
     pub spikes: Option<PathBuf>,
     /// A monitor, streamed to --monitor-dir while the run goes on (bounded memory):
     /// spikes:all, spikes:POPULATION or spikes:A-B (neuron ids A to B), written as
-    /// spikes-WHAT.npy in the layout of --spikes; or rate:WHAT:BIN (e.g. rate:E:5ms),
-    /// the mean rate per bin in Hz, written as rate-WHAT.npy (float64). Repeatable.
+    /// spikes-WHAT.npy in the layout of --spikes (spikes:WHAT:ras: spikes-WHAT.ras,
+    /// Auryn's text format); rate:WHAT:BIN (e.g. rate:E:5ms), the mean rate per bin in
+    /// Hz, written as rate-WHAT.npy (float64); weights:CONN:N:INTERVAL (e.g.
+    /// weights:EE:1000:10s), N sampled weights of a plastic connection and a histogram
+    /// of all its weights every INTERVAL (weights-CONN.npy, weights-CONN-synapses.npy,
+    /// weights-CONN-hist.npy). Repeatable.
     #[arg(long = "monitor", requires = "monitor_dir")]
     #[serde(default)]
     pub monitors: Vec<String>,
@@ -319,6 +324,23 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
     }
     // Every output path, before the run: a bad one must not cost the run.
     crate::outputs::check(&crate::outputs::Request::of_run(args, net))?;
+    if let Some(path) = &args.spikes {
+        crate::monitor::check_spike_file("--spikes", path, args.force)?;
+    }
+    if let Some(dir) = &args.monitor_dir {
+        let others: Vec<(&str, &std::path::Path)> = [
+            ("--spikes", &args.spikes),
+            ("--exchange-trace", &args.exchange_trace),
+            ("--out", &args.out),
+            ("--save-weights", &args.save_weights),
+            ("--save-initial-weights", &args.save_initial_weights),
+            ("--checkpoint", &args.checkpoint),
+        ]
+        .into_iter()
+        .filter_map(|(flag, p)| Some((flag, p.as_deref()?)))
+        .collect();
+        crate::monitor::check_distinct(&monitors, dir, &others)?;
+    }
     // Model time is rounded to whole steps; the record gives the time actually simulated.
     let steps = limits::steps("--simtime", args.simtime, net.dt)?;
     if steps == 0 {
@@ -486,7 +508,8 @@ fn run_in<R: Real>(
             (built.priming_s / net.dt).round() as u64
         },
         timers: args.timers == "on",
-        record_spikes: args.spikes.is_some(),
+        // --spikes is a spike monitor (streamed): no spike is kept in memory.
+        record_spikes: false,
         progress_every: (0.1 / net.dt).round().max(1.0) as u64,
         injected_latency: std::time::Duration::from_secs_f64(args.comm_latency_us * 1e-6),
         trace_exchanges: args.exchange_trace.is_some(),
@@ -526,9 +549,6 @@ fn run_in<R: Real>(
         .failure
         .as_ref()
         .map(|f| format!("the run stopped: {f}"));
-    if let (Some(path), Some(sp), None) = (&args.spikes, &result.spikes, &failed) {
-        spikes::write_npy(path, sp, args.force)?;
-    }
     if let (Some(path), Some(arrivals), None) = (&args.exchange_trace, &result.arrivals, &failed) {
         let exchanges = arrivals.iter().map(Vec::len).min().unwrap_or(0);
         let values = (0..exchanges).flat_map(|e| arrivals.iter().map(move |w| w[e]));
@@ -636,19 +656,7 @@ pub(crate) fn make_record(
                     .monitors
                     .iter()
                     .filter_map(|m| crate::monitor::parse(m).ok())
-                    .map(|m| crate::record::MonitorRecord {
-                        kind: m.kind.into(),
-                        file: dir.join(m.file_name()).display().to_string(),
-                        bin: (m.variable.is_none())
-                            .then(|| m.bin.as_ref().map(|(_, written)| written.clone()))
-                            .flatten(),
-                        every: (m.variable.is_some())
-                            .then(|| m.bin.as_ref().map(|(_, written)| written.clone()))
-                            .flatten(),
-                        variable: m.variable,
-                        what: m.what,
-                        first_step: result.first_step,
-                    })
+                    .map(|m| crate::record::MonitorRecord::of(&m, dir, result.first_step))
                     .collect(),
                 None => Vec::new(),
             },

@@ -65,6 +65,37 @@ fn figures_redo_a_run_whose_artifact_is_missing() {
     assert_eq!(read_records(&dir.join("figures/plain.jsonl")).len(), 2);
 }
 
+/// A job's monitor files are its artifacts: one lost, its run (only) runs again and
+/// writes them all anew (the same spikes).
+#[test]
+fn figures_redo_a_run_whose_monitor_file_is_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("results");
+    let spec = tmp.path().join("tiny.toml");
+    fs::write(
+        &spec,
+        "records = 'figures/{job}.jsonl'\n\
+         [[job]]\nname = 'tiny'\nrun = 'va --simtime 0.05 --seed {seed}'\n\
+         monitor = ['spikes:all', 'rate:E:5ms']\nmonitor_dir = 'figures/va-seed{seed}'\n\
+         vary = { seed = [1, 2] }\n",
+    )
+    .unwrap();
+    let figures = || run_ok_both(&["figures", "--dir", arg(&dir), "--spec", arg(&spec)]);
+    let (_, stderr) = figures();
+    assert!(stderr.contains("skipping 0 of 2"), "{stderr}");
+    let m1 = dir.join("figures/va-seed1");
+    let spikes = fs::read(m1.join("spikes-all.npy")).unwrap();
+    assert!(dir.join("figures/va-seed2/rate-E.npy").exists());
+    let records = read_records(&dir.join("figures/tiny.jsonl"));
+    assert_eq!(records[0].1.config.monitors.len(), 2);
+    fs::remove_file(m1.join("rate-E.npy")).unwrap();
+    let (_, stderr) = figures();
+    assert!(stderr.contains("skipping 1 of 2"), "{stderr}");
+    assert!(stderr.contains("rate-E.npy"), "{stderr}");
+    assert_eq!(fs::read(m1.join("spikes-all.npy")).unwrap(), spikes);
+    assert!(m1.join("rate-E.npy").exists());
+}
+
 #[test]
 fn the_suite_is_resumable_and_its_flags_override_the_spec() {
     let tmp = tempfile::tempdir().unwrap();

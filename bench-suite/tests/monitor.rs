@@ -155,7 +155,7 @@ fn bad_monitors_are_refused_before_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let m = dir.path().join("m");
     for (spec, says) in [
-        ("state:v:0-99:1ms", "not available yet"),
+        ("weights:EE:10:1s", "has no plastic connection"),
         ("spikes:X", "a population of va (E, I)"),
         ("spikes:0-4000", "4000 neurons"),
         ("spikes:9-3", "A <= B"),

@@ -488,3 +488,64 @@ fn partitioners_on_two_ranks_give_the_one_process_spikes() {
         assert_eq!(r.config.partition_costs.len(), 2 * threads);
     }
 }
+
+/// Weight monitors (probed on every rank, gathered by rank 0), `.ras` monitors and the
+/// streamed `--spikes` file on 2 ranks × 2 threads are the one process's files, byte
+/// for byte (a small plastic network: brunel's file with 200 E + 50 I).
+#[test]
+fn weight_and_ras_monitors_on_two_ranks_write_the_one_process_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let brunel = Path::new(env!("CARGO_MANIFEST_DIR")).join("../networks/brunel.toml");
+    let tiny = std::fs::read_to_string(brunel)
+        .unwrap()
+        .replacen("name = \"brunel\"", "name = \"tiny\"", 1)
+        .replacen("size = 8000", "size = 200", 1)
+        .replacen("size = 2000", "size = 50", 1);
+    let net = dir.path().join("tiny.toml");
+    std::fs::write(&net, tiny).unwrap();
+    let args = |m: &Path| {
+        [
+            "run",
+            "--network-file",
+            arg(&net),
+            "--plastic",
+            "--learning-rate",
+            "0.2",
+            "--simtime",
+            "0.2",
+            "--quiet",
+            "--monitor",
+            "weights:EE:500:20ms",
+            "--monitor",
+            "spikes:all:ras",
+            "--monitor-dir",
+            m.to_str().unwrap(),
+            "--spikes",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([m.join("s.npy").display().to_string()])
+        .collect::<Vec<_>>()
+    };
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    let two_args = args(&two);
+    let mut v: Vec<&str> = two_args.iter().map(String::as_str).collect();
+    v.extend(["--threads", "2"]);
+    ok(&mpirun(2, &[], &v));
+    let one_args = args(&one);
+    common::run_ok(&one_args.iter().map(String::as_str).collect::<Vec<_>>());
+    for f in [
+        "weights-EE.npy",
+        "weights-EE-synapses.npy",
+        "weights-EE-hist.npy",
+        "spikes-all.ras",
+        "s.npy",
+    ] {
+        let (a, b) = (
+            std::fs::read(one.join(f)).unwrap(),
+            std::fs::read(two.join(f)).unwrap(),
+        );
+        assert!(a.len() > 2_000, "{f}: {} bytes", a.len());
+        assert!(a == b, "{f} differs between 1 process and 2 ranks");
+    }
+}

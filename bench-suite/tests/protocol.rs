@@ -838,3 +838,97 @@ fn hostile_input_files_fail_before_anything_runs() {
         );
     }
 }
+
+/// `[run] monitor` and `monitor_dir`: each monitor's file covers the whole protocol,
+/// every segment: the spike monitor is the segments' spike files joined, the rate bins
+/// run on across segment boundaries, the weight monitor's rows every 30 ms from the
+/// first step (fixed while learning is off), the state samples every 10 ms across
+/// the segments; every segment's record lists them.
+#[test]
+fn monitors_cover_every_segment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let m = d.join("m");
+    let run = format!(
+        "{BRUNEL}\nmonitor = [\"spikes:all\", \"spikes:E:ras\", \"rate:all:7ms\", \
+         \"weights:EE:100:30ms\", \"state:v:0-9:10ms\"]\nmonitor_dir = {:?}",
+        arg(&m)
+    );
+    let segments = format!(
+        "[[segment]]\nname = \"learn\"\nduration = 0.1\nspikes = {:?}\n\
+         [[segment]]\nname = \"off\"\nduration = 0.05\nlearning = false\nspikes = {:?}\n",
+        arg(&d.join("one.npy")),
+        arg(&d.join("two.npy"))
+    );
+    let file = protocol(d, &run, &segments);
+    ok(&file);
+    let all = read_npy(&m.join("spikes-all.npy")).unwrap();
+    let mut joined = read_npy(&d.join("one.npy")).unwrap();
+    joined.extend(read_npy(&d.join("two.npy")).unwrap());
+    assert!(all.len() > 1000, "{} spikes", all.len());
+    assert!(all == joined, "spikes-all.npy is not the segments' spikes");
+    assert!(
+        all.iter().any(|s| s.step >= 1000),
+        "no spikes of the second segment"
+    );
+    let ras = bench_suite::monitor::ras::read(&m.join("spikes-E.ras"), 1e-4).unwrap();
+    let e: Vec<(u64, u32)> = all
+        .iter()
+        .filter(|s| s.gid < 8000)
+        .map(|s| (s.step, s.gid))
+        .collect();
+    assert!(ras == e, "spikes-E.ras");
+    // 1500 steps in bins of 70: 21 whole bins and one of 30.
+    let bytes = fs::read(m.join("rate-all.npy")).unwrap();
+    let rates: Vec<f64> = bytes[128..]
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(rates.len(), 22);
+    for (b, r) in rates.iter().enumerate() {
+        let (lo, hi) = (70 * b as u64, (70 * (b as u64 + 1)).min(1500));
+        let n = all.iter().filter(|s| (lo..hi).contains(&s.step)).count();
+        let want = n as f64 / (10_000.0 * (hi - lo) as f64 * 1e-4);
+        assert!(
+            (r - want).abs() <= 1e-9 * want.max(1.0),
+            "bin {b}: {r} vs {want}"
+        );
+    }
+    // Rows before steps 0, 300, 600, 900, 1200 and at the end (1500).
+    let w = analysis::npy::read_2d(&m.join("weights-EE.npy")).unwrap();
+    assert_eq!((w.rows, w.cols), (6, 100));
+    let v = w.to_f64();
+    let row = |k: usize| &v[100 * k..100 * (k + 1)];
+    assert!(row(0) != row(3), "no learning in the first segment");
+    assert!(row(4) == row(5), "weights moved while learning was off");
+    // V of neurons 0-9 sampled at steps 0, 100, …, 1400, across the segments.
+    let v = analysis::npy::read_2d(&m.join("state-v-0-9.npy")).unwrap();
+    assert_eq!((v.rows, v.cols), (15, 10));
+    let records = read_records(&d.join("r.jsonl"));
+    assert_eq!(records.len(), 2);
+    for (_, r) in &records {
+        let whats: Vec<&str> = r.config.monitors.iter().map(|m| m.what.as_str()).collect();
+        assert_eq!(whats, ["all", "E", "all", "EE", "0-9"]);
+        assert!(r.config.monitors.iter().all(|m| m.first_step == 0));
+    }
+    // Again: the monitors' files are there, so the protocol stops before it runs.
+    fs::remove_file(d.join("one.npy")).unwrap();
+    fs::remove_file(d.join("two.npy")).unwrap();
+    let err = run_err(&["protocol", arg(&file)]);
+    assert!(
+        err.contains(arg(&file)) && err.contains("spikes-all.npy") && err.contains("--force"),
+        "{err}"
+    );
+    assert!(!d.join("one.npy").exists());
+    // A monitor without a directory names the key.
+    let file = protocol(
+        d,
+        &format!("{BRUNEL}\nmonitor = [\"spikes:all\"]"),
+        &segments,
+    );
+    let err = run_err(&["protocol", arg(&file)]);
+    assert!(
+        err.contains("[run] monitor") && err.contains("--monitor-dir"),
+        "{err}"
+    );
+}

@@ -19,18 +19,31 @@ fn fixture(dir: &Path) {
     let fig = |name: &str| figures.join(name);
     let mut runs: Vec<Vec<String>> = Vec::new();
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    for g in ["lattice", "per-step"] {
-        let mut r = s(&["poisson", "--simtime", "2", "--generator", g, "--spikes"]);
-        r.push(arg(&fig(&format!("poisson-{g}.npy"))).to_string());
-        runs.push(r);
+    // The figures' spike trains and rates from monitors (as `snn-bench figures` runs
+    // them: the records' config.monitors name the files), or from --spikes files (the
+    // records of before).
+    let mut r = s(&["poisson", "--simtime", "2", "--generator", "lattice"]);
+    r.extend(s(&["--monitor", "spikes:all", "--monitor-dir"]));
+    r.push(arg(&fig("poisson-lattice")).to_string());
+    runs.push(r);
+    let mut r = s(&[
+        "poisson",
+        "--simtime",
+        "2",
+        "--generator",
+        "per-step",
+        "--spikes",
+    ]);
+    r.push(arg(&fig("poisson-per-step.npy")).to_string());
+    runs.push(r);
+    let mut r = s(&["va", "--simtime", "2", "--dt", "0.1", "--seed", "1"]);
+    for m in ["spikes:all", "rate:E:5ms", "rate:I:5ms"] {
+        r.extend(s(&["--monitor", m]));
     }
-    for (dt, seed) in [
-        ("0.1", "1"),
-        ("0.4", "1"),
-        ("0.01", "1"),
-        ("0.1", "2"),
-        ("0.1", "3"),
-    ] {
+    r.push("--monitor-dir".into());
+    r.push(arg(&fig("va-dt0.1-seed1")).to_string());
+    runs.push(r);
+    for (dt, seed) in [("0.4", "1"), ("0.01", "1"), ("0.1", "2"), ("0.1", "3")] {
         let mut r = s(&[
             "va",
             "--simtime",
@@ -96,6 +109,21 @@ fn report_from_short_runs() {
         .map(|s| s.split('"').next().unwrap())
         .collect();
     assert!(images.len() >= 10, "{} panels drawn", images.len());
+    // Drawn from the monitors' files: the rasters and the population rates.
+    for stem in ["fig1-raster", "fig2-raster", "fig2-rate", "fig3-"] {
+        assert!(
+            images.iter().any(|i| i.contains(stem)),
+            "{stem} not drawn: {images:?}"
+        );
+    }
+    assert!(
+        !html.contains("no va run with a spikes:all monitor"),
+        "Fig. 2 lacks its spikes"
+    );
+    assert!(
+        !html.contains("monitor in the va run"),
+        "Fig. 2 lacks its rates"
+    );
     for png in &images {
         let p = dir.join("report").join(png);
         assert!(

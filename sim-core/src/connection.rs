@@ -357,6 +357,30 @@ impl<R: Real> Connection<R> {
         }
     }
 
+    /// Plastic connections: the number of synapses onto each local postsynaptic
+    /// neuron (None for a static connection).
+    pub fn post_counts(&self) -> Option<Vec<u32>> {
+        self.stdp.as_ref().map(|s| s.post_synapse_counts())
+    }
+
+    /// Plastic connections: the `k`-th synapse onto local postsynaptic neuron `j` in
+    /// (pre, build) order, the order of [`Connection::save`]'s arrays, as (pre,
+    /// weight); None for a static connection or where there is no such synapse.
+    pub fn onto(&self, j: usize, k: usize) -> Option<(u32, R)> {
+        let (stdp, Weights::Each(weights)) = (self.stdp.as_ref()?, &self.weights) else {
+            return None;
+        };
+        let (a, b) = (
+            *stdp.by_post_start.get(j)? as usize,
+            *stdp.by_post_start.get(j + 1)? as usize,
+        );
+        let at = a.checked_add(k).filter(|&at| at < b)?;
+        Some((
+            stdp.by_post_pre[at],
+            weights[stdp.by_post_synapse[at] as usize],
+        ))
+    }
+
     /// Size of the presynaptic population.
     pub fn n_pre(&self) -> usize {
         self.row_start.len() - 1

@@ -15,7 +15,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod probe;
 mod save;
+pub use probe::WeightProbe;
 pub use save::RestoreError;
 
 use crate::comm::{Communicator, Delayed, Local};
@@ -217,6 +219,22 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         opts: &RunOptions,
         observer: &dyn Observer,
         every: u64,
+        pause: impl FnMut(&mut Self) -> Result<bool, E>,
+    ) -> Result<RunResult, E> {
+        let next = |step: u64| (every > 0).then(|| step + every);
+        self.run_pausing_at(steps, opts, observer, next, pause)
+    }
+
+    /// As [`Simulation::run_with_pauses`], pausing at the steps `next` gives:
+    /// `next(step)` is the first step after `step` to pause at (None: none), e.g. the
+    /// union of a checkpoint schedule and a monitor's intervals. No pause at the run's
+    /// end.
+    pub fn run_pausing_at<E>(
+        &mut self,
+        steps: u64,
+        opts: &RunOptions,
+        observer: &dyn Observer,
+        mut next: impl FnMut(u64) -> Option<u64>,
         mut pause: impl FnMut(&mut Self) -> Result<bool, E>,
     ) -> Result<RunResult, E> {
         let start = self.step;
@@ -233,8 +251,8 @@ impl<R: Real, K: Clock> Simulation<R, K> {
         self.pool.comm().barrier();
         observer.run_started();
         while self.step < start + steps {
-            let left = start + steps - self.step;
-            let n = if every == 0 { left } else { every.min(left) };
+            let end = start + steps;
+            let n = next(self.step).map_or(end, |p| p.clamp(self.step + 1, end)) - self.step;
             windows += crate::engine::pool::window_count(self.step, n, d);
             let t0 = Instant::now();
             self.pool

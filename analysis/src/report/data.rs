@@ -1,6 +1,8 @@
-//! The files records point to: spike trains (`--spikes`, `.npy` of (step, neuron id)
-//! rows) and exchange traces (`--exchange-trace`, `.npy` of arrival seconds, one row per
-//! exchange, one column per worker).
+//! The files records point to: spike trains (the `spikes:all` monitor's `.npy` of (step,
+//! neuron id) rows, or a `--spikes` file), population rates (a `rate:WHAT:BIN` monitor's
+//! float64 Hz per bin) and exchange traces (`--exchange-trace`, `.npy` of arrival
+//! seconds, one row per exchange, one column per worker). Monitors' files are found in
+//! the record's `config.monitors`.
 
 use std::path::Path;
 
@@ -25,20 +27,49 @@ fn read_2d(path: &Path) -> Result<(usize, usize, Vec<f64>), String> {
 const MAX_NEURONS: usize = 10_000_000;
 
 /// Where a record's file lies: as recorded, or (for a results directory that moved)
-/// beside the record's own file.
+/// beside the record's own file, or in a directory beside it (a monitor directory).
 fn locate(r: &RunRecord, recorded: &str) -> Option<std::path::PathBuf> {
     let p = Path::new(recorded);
     if p.exists() {
         return Some(p.to_path_buf());
     }
-    let beside = r.file.parent()?.join(p.file_name()?);
-    beside.exists().then_some(beside)
+    let here = r.file.parent()?;
+    let beside = here.join(p.file_name()?);
+    if beside.exists() {
+        return Some(beside);
+    }
+    let dir = p.parent()?.file_name()?;
+    let below = here.join(dir).join(p.file_name()?);
+    below.exists().then_some(below)
+}
+
+/// The record's monitor of `kind` watching `what` whose file ends in `ext`: its
+/// entry of `config.monitors`.
+fn monitor<'a>(
+    r: &'a RunRecord,
+    kind: &str,
+    what: &str,
+    ext: &str,
+) -> Option<&'a serde_json::Value> {
+    r.get("config.monitors")?.as_array()?.iter().find(|m| {
+        m["kind"] == kind
+            && m["what"] == what
+            && m["file"].as_str().is_some_and(|f| f.ends_with(ext))
+    })
+}
+
+/// The file of every spike of a record's run: its `spikes:all` monitor's `.npy`, or
+/// else its `--spikes` file (records of before the monitors).
+pub fn spike_file(r: &RunRecord) -> Option<&str> {
+    monitor(r, "spikes", "all", ".npy")
+        .and_then(|m| m["file"].as_str())
+        .or_else(|| r.str("config.spikes"))
 }
 
 impl Spikes {
-    /// The spikes a record points to (`config.spikes`), if it has them.
+    /// The spikes a record points to ([`spike_file`]), if it has them.
     pub fn of(r: &RunRecord) -> Option<Result<Spikes, String>> {
-        let path = locate(r, r.str("config.spikes")?)?;
+        let path = locate(r, spike_file(r)?)?;
         Some(Self::load(&path, r))
     }
 
@@ -124,6 +155,59 @@ impl Spikes {
                 .map(move |&t| (t, i as u32))
         })
         .collect()
+    }
+}
+
+/// A population-rate monitor's file (`--monitor rate:WHAT:BIN`): the mean rate of the
+/// population in each bin from the run's first step, Hz (a last, shorter bin over its
+/// own length).
+#[derive(Debug, Clone)]
+pub struct PopulationRate {
+    /// Bin width, seconds.
+    pub bin: f64,
+    pub hz: Vec<f64>,
+}
+
+impl PopulationRate {
+    /// The rates of the record's monitor of `what` (a population, `all`), if it has one.
+    pub fn of(r: &RunRecord, what: &str) -> Option<Result<PopulationRate, String>> {
+        let m = monitor(r, "rate", what, ".npy")?;
+        let path = locate(r, m["file"].as_str()?)?;
+        let written = m["bin"].as_str().unwrap_or_default();
+        let bin = written
+            .strip_suffix("ms")
+            .map(|x| (x, 1e-3))
+            .or_else(|| written.strip_suffix('s').map(|x| (x, 1.0)))
+            .and_then(|(x, unit)| Some(x.parse::<f64>().ok()? * unit))
+            .filter(|b| b.is_finite() && *b > 0.0);
+        let Some(bin) = bin else {
+            return Some(Err(format!(
+                "{}:{}: config.monitors: rate:{what}: bin {written:?}: expected a duration \
+                 such as 5ms",
+                r.file.display(),
+                r.line
+            )));
+        };
+        Some(crate::npy::read_columns(&path).and_then(|a| match a.cols {
+            1 => Ok(PopulationRate {
+                bin,
+                hz: a.to_f64(),
+            }),
+            c => Err(format!(
+                "{}: {c} columns, expected one rate per bin",
+                path.display()
+            )),
+        }))
+    }
+
+    /// (bin start, Hz) of the bins that start within [from, to) seconds of the run.
+    pub fn points(&self, from: f64, to: f64) -> Vec<(f64, f64)> {
+        self.hz
+            .iter()
+            .enumerate()
+            .map(|(b, &hz)| (b as f64 * self.bin, hz))
+            .filter(|&(t, _)| t >= from && t < to)
+            .collect()
     }
 }
 

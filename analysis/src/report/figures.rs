@@ -11,7 +11,7 @@ use crate::plots::{
 use crate::records::{ConfigKey, Group, RunRecord};
 use crate::stats;
 
-use super::data::{Spikes, Trace};
+use super::data::{spike_file, PopulationRate, Spikes, Trace};
 use super::{Context, FigureOutcome};
 
 /// Worker counts the scaling fits are extrapolated to.
@@ -167,7 +167,7 @@ fn fig1(ctx: &Context, dir: &Path) -> FigureOutcome {
         "1000 Poisson neurons at 5 Hz for 100 s (`snn-bench run poisson --generator …`): \
          raster, rate and CV-ISI distributions, and run time of the two generators.",
     );
-    let with_spikes = ctx.records(|r| r.network() == "poisson" && r.str("config.spikes").is_some());
+    let with_spikes = ctx.records(|r| r.network() == "poisson" && spike_file(r).is_some());
     let lattice = with_spikes
         .iter()
         .find(|r| r.str("config.generator") == Some("lattice"))
@@ -209,9 +209,11 @@ fn fig1(ctx: &Context, dir: &Path) -> FigureOutcome {
             );
         }
         Some(Err(e)) => out.missing.push(format!("spikes: {e}")),
-        None => out
-            .missing
-            .push("no poisson run with --spikes (snn-bench figures writes one)".into()),
+        None => out.missing.push(
+            "no poisson run with a spikes:all monitor or --spikes (snn-bench figures writes \
+             one)"
+                .into(),
+        ),
     }
     let groups = ctx.groups(|k| k.network == "poisson" && k.timers);
     if groups.is_empty() {
@@ -250,8 +252,9 @@ fn fig2(ctx: &Context, dir: &Path) -> FigureOutcome {
     let mut out = outcome(
         "Fig. 2",
         "Vogels–Abbott benchmark: activity and run time",
-        "va at dt 0.1 ms (seed 1): raster, distributions of E rates, ISIs and CV-ISI (means \
-         marked); run time by precision and threads (the workstation suite of `make bench`).",
+        "va at dt 0.1 ms (seed 1): raster and population rates (its spike and rate \
+         monitors), distributions of E rates, ISIs and CV-ISI (means marked); run time by \
+         precision and threads (the workstation suite of `make bench`).",
     );
     match ctx.va_spikes(1e-4, 1).and_then(Spikes::of) {
         Some(Ok(s)) => {
@@ -288,9 +291,38 @@ fn fig2(ctx: &Context, dir: &Path) -> FigureOutcome {
             }
         }
         Some(Err(e)) => out.missing.push(format!("spikes: {e}")),
-        None => out
-            .missing
-            .push("no va run with --spikes at dt 0.1 ms, seed 1 (snn-bench figures)".into()),
+        None => out.missing.push(
+            "no va run with a spikes:all monitor or --spikes at dt 0.1 ms, seed 1 \
+             (snn-bench figures)"
+                .into(),
+        ),
+    }
+    // The population rates of the raster's window, from the run's rate monitors.
+    if let Some(r) = ctx.va_spikes(1e-4, 1) {
+        let mut chart = LineChart::new("va population rates (5 ms bins)")
+            .x_label("time (s)")
+            .y_label("rate (Hz)");
+        let mut drawn = 0;
+        for (i, pop) in ["E", "I"].into_iter().enumerate() {
+            match PopulationRate::of(r, pop) {
+                Some(Ok(rate)) => {
+                    chart = chart.series(
+                        Series::new(pop, rate.points(1.0, 1.5))
+                            .style(crate::plots::SeriesStyle::Line)
+                            .color(i),
+                    );
+                    drawn += 1;
+                }
+                Some(Err(e)) => out.missing.push(format!("rate:{pop}: {e}")),
+                None => out.missing.push(format!(
+                    "no rate:{pop} monitor in the va run of the raster (snn-bench figures \
+                     writes one)"
+                )),
+            }
+        }
+        if drawn > 0 {
+            panel(&mut out, dir, "fig2-rate", chart);
+        }
     }
     let groups = ctx.groups(|k| {
         k.network == "va"

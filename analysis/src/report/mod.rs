@@ -156,11 +156,12 @@ impl Context {
             .collect()
     }
 
-    /// The va run at `dt` seconds and `seed` that recorded its spikes (Fig. 2, 3).
+    /// The va run at `dt` seconds and `seed` that recorded its spikes (a `spikes:all`
+    /// monitor or `--spikes`; Fig. 2, 3).
     pub fn va_spikes(&self, dt: f64, seed: u64) -> Option<&RunRecord> {
         self.records.iter().find(|r| {
             r.network() == "va"
-                && r.str("config.spikes").is_some()
+                && data::spike_file(r).is_some()
                 && r.u64("config.seed") == Some(seed)
                 && r.f64("config.dt_s").is_some_and(|x| (x - dt).abs() < 1e-9)
         })

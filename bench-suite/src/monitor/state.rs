@@ -11,7 +11,8 @@ use std::sync::mpsc::SyncSender;
 use sim_core::monitor::{StateProbe, StateSink};
 use sim_core::Network;
 
-use super::{start_writer, MonitorSpec, Rows, Writer, BATCH};
+use super::stream::{Descr, Layout};
+use super::{start_writer, MonitorSpec, Writer, BATCH};
 
 /// The probes of the state monitors among `specs`, sampling from step `first`: every
 /// rank sets them (each samples its own neurons), rank 0 alone gets the sink.
@@ -89,7 +90,7 @@ pub(super) fn start(
     let mut to = Vec::new();
     for s in specs.iter().filter(|s| s.variable.is_some()) {
         let n = s.ids(net)?.len() as u32;
-        let (tx, writer) = start_writer(s, dir, Rows::Values(n), force)?;
+        let (tx, writer) = start_writer(s, dir, Layout::matrix(Descr::F8, n as u64), force)?;
         writers.push(writer);
         // At least one row a batch, about as many bytes as a spike monitor's batch.
         let full = (BATCH * 16).max(8 * n as usize);

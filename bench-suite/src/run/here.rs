@@ -2,6 +2,7 @@
 //! the measured run with its checkpoints, the learnt weights. Under MPI every rank
 //! runs this; rank 0 writes what is written.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,7 +11,8 @@ use sim_core::timers::{Clock, Off, On};
 use sim_core::{Communicator, Network, Observer, Real, RunConfig, RunResult, Simulation};
 
 use super::RunArgs;
-use crate::{spikes, weights};
+use crate::monitor::weights::Weights;
+use crate::weights;
 
 /// Longest stretch of model time between two looks at the interrupt flag when
 /// checkpointing (each look starts the threads again: ~50 µs, under 1 % of a second
@@ -66,14 +68,23 @@ fn run_with<R: Real, K: Clock>(
     let setup_end = Instant::now();
     sim.prime(cfg.priming_steps);
     let priming_end = Instant::now();
-    // Rank 0 streams the monitors (it gets every rank's spikes and samples); every
-    // rank samples its own neurons for the state monitors. After the priming run.
+    // After the priming run: rank 0 streams the spike, rate and state monitors and
+    // --spikes (it gets every rank's spikes and samples); every rank samples its own
+    // neurons for the state monitors and probes its own synapses for the weight
+    // monitors (rank 0 writes them).
     let specs = super::monitor_specs(args)?;
     let probes = crate::monitor::state::probes(&specs, net, sim.step())?;
-    let monitors = match (&args.monitor_dir, root) {
-        (Some(dir), true) => {
-            let (sink, state, monitors) =
-                crate::monitor::start(&specs, dir, net, sim.step(), args.force)?;
+    let streams = args.monitor_dir.is_some() || args.spikes.is_some();
+    let monitors = match (streams, root) {
+        (true, true) => {
+            let (sink, state, monitors) = crate::monitor::start(
+                &specs,
+                args.monitor_dir.as_deref(),
+                args.spikes.as_deref(),
+                net,
+                sim.step(),
+                args.force,
+            )?;
             sim.set_spike_sink(Some(sink));
             sim.set_state_probes(probes, state)?;
             Some(monitors)
@@ -82,6 +93,10 @@ fn run_with<R: Real, K: Clock>(
             sim.set_state_probes(probes, None)?;
             None
         }
+    };
+    let mut weights = match &args.monitor_dir {
+        Some(dir) => Weights::start(&specs, Some(dir), &mut sim, root, args.force)?,
+        None => Weights::default(),
     };
     let opts = cfg.options();
     // Paths as absolute: `resume` may be started from another directory.
@@ -106,14 +121,27 @@ fn run_with<R: Real, K: Clock>(
         every = args.checkpoint_every.map_or(0, steps_of);
         look = steps_of(LOOK_EVERY_S).min(if every > 0 { every } else { u64::MAX });
     }
-    let mut due = sim.step() + every;
+    let first = sim.step();
+    let mut due = first + every;
     let save = |sim: &mut Simulation<R, K>| match &args.checkpoint {
         Some(dir) => sim
             .save(dir, extra.clone())
             .map_err(|e| format!("--checkpoint: {e}")),
         None => Ok(()),
     };
-    let mut r = sim.run_with_pauses(cfg.steps, &opts, observer, look, |sim| {
+    // Pauses at the union of the looks at the interrupt flag (every `look` steps from
+    // the first) and the weight monitors' rows.
+    let weights_due = Cell::new(weights.next_due());
+    let next = |step: u64| {
+        let look_at = (look > 0).then(|| first + ((step - first) / look + 1) * look);
+        look_at.into_iter().chain(weights_due.get()).min()
+    };
+    let mut r = sim.run_pausing_at(cfg.steps, &opts, observer, next, |sim| {
+        weights.at_pause(sim)?;
+        weights_due.set(weights.next_due());
+        if args.checkpoint.is_none() {
+            return Ok(true);
+        }
         // Every rank stops at the same step if any was signalled.
         let stop = !sim.comm().all_agree(!interrupted.load(Ordering::Relaxed));
         if stop || (every > 0 && sim.step() >= due) {
@@ -122,18 +150,18 @@ fn run_with<R: Real, K: Clock>(
         }
         Ok::<bool, String>(!stop)
     })?;
-    // The monitors' files are complete up to here, whatever comes next.
+    // The monitors' files are complete up to here, whatever comes next (the weight
+    // monitors' last row is of this step).
     drop(sim.set_spike_sink(None));
     drop(sim.set_state_probes(Vec::new(), None)?);
+    let weights_done = weights.finish(&mut sim);
     if let Some(m) = monitors {
         m.finish()?;
     }
+    weights_done?;
     if sim.step() < r.first_step + cfg.steps && r.failure.is_none() {
-        // Interrupted. Nothing is lost: the spikes so far are written, the rest
-        // continues from the checkpoint.
-        if let (Some(path), Some(sp), true) = (&args.spikes, &r.spikes, root) {
-            spikes::write_npy(path, sp, args.force)?;
-        }
+        // Interrupted. Nothing is lost: the spikes so far are written (the spike file
+        // is a monitor), the rest continues from the checkpoint.
         let dir = args
             .checkpoint
             .as_ref()

@@ -440,7 +440,8 @@ impl<R: Real, K: Clock> Pool<R, K> {
         if self.comm.size() > 1 {
             match self.comm.gather_bytes(&encode_pieces(pieces, values)) {
                 Some(all) => {
-                    (pieces.clear(), values.clear());
+                    pieces.clear();
+                    values.clear();
                     for b in &all {
                         decode_pieces(b, pieces, values);
                     }
