@@ -10,19 +10,13 @@ use common::{arg, run_err, run_ok};
 
 /// A float64 (rows × cols) `.npy` file as rows.
 fn matrix(path: &Path) -> Vec<Vec<f64>> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let head = String::from_utf8_lossy(&bytes[10..128]).to_string();
-    assert!(head.contains("'descr': '<f8'"), "{head}");
-    let shape = head.split("'shape': (").nth(1).unwrap();
-    let (rows, rest) = shape.split_once(',').unwrap();
-    let cols = rest.split(')').next().unwrap().trim();
-    let (rows, cols): (usize, usize) = (rows.trim().parse().unwrap(), cols.parse().unwrap());
-    let values: Vec<f64> = bytes[128..]
-        .chunks_exact(8)
-        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
-        .collect();
-    assert_eq!(values.len(), rows * cols, "{}", path.display());
-    values.chunks(cols).map(|r| r.to_vec()).collect()
+    let a = analysis::npy::read_2d(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        matches!(a.values, analysis::npy::Values::F64(_)),
+        "{}: not float64",
+        path.display()
+    );
+    a.to_f64().chunks(a.cols).map(|r| r.to_vec()).collect()
 }
 
 /// A network of `n` unconnected COBA neurons with background drive `i_bg_mv`, V drawn
