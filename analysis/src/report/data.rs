@@ -28,7 +28,7 @@ const MAX_NEURONS: usize = 10_000_000;
 
 /// Where a record's file lies: as recorded, or (for a results directory that moved)
 /// beside the record's own file, or in a directory beside it (a monitor directory).
-fn locate(r: &RunRecord, recorded: &str) -> Option<std::path::PathBuf> {
+pub(crate) fn locate(r: &RunRecord, recorded: &str) -> Option<std::path::PathBuf> {
     let p = Path::new(recorded);
     if p.exists() {
         return Some(p.to_path_buf());

@@ -159,12 +159,20 @@ impl Context {
     /// The va run at `dt` seconds and `seed` that recorded its spikes (a `spikes:all`
     /// monitor or `--spikes`; Fig. 2, 3).
     pub fn va_spikes(&self, dt: f64, seed: u64) -> Option<&RunRecord> {
-        self.records.iter().find(|r| {
+        // The newest such run whose spike file is there: a results directory may also
+        // hold older records of the same run (from before its files were monitors',
+        // or another machine's), whose files are gone or lack the rate monitors.
+        let runs = self.records.iter().filter(|r| {
             r.network() == "va"
-                && data::spike_file(r).is_some()
                 && r.u64("config.seed") == Some(seed)
                 && r.f64("config.dt_s").is_some_and(|x| (x - dt).abs() < 1e-9)
-        })
+        });
+        let with_file: Vec<&RunRecord> = runs
+            .filter(|r| data::spike_file(r).is_some_and(|f| data::locate(r, f).is_some()))
+            .collect();
+        with_file
+            .into_iter()
+            .max_by_key(|r| r.str("date").unwrap_or(""))
     }
 
     /// The newest record's host and build, for the report's header.
@@ -480,6 +488,34 @@ mod tests {
             "{:?}",
             f.missing
         );
+    }
+
+    /// The raster's run is the newest va run whose spike file is there: an older record
+    /// of the same run (its file gone, e.g. a committed record from before the figures
+    /// wrote monitors) must not hide it (it did: Fig. 2's rates went missing).
+    #[test]
+    fn the_raster_run_is_the_newest_with_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |date: &str, spikes: &Path| {
+            let mut v: Value = serde_json::from_str(&record("va", None, 1, 0.05, None)).unwrap();
+            v["date"] = date.into();
+            v["config"]["seed"] = 1.into();
+            v["config"]["spikes"] = spikes.display().to_string().into();
+            v.to_string()
+        };
+        let there = dir.path().join("new.npy");
+        std::fs::write(&there, b"").unwrap();
+        let text = [
+            run("2026-11-01T00:00:00Z", &dir.path().join("gone.npy")),
+            run("2026-12-01T00:00:00Z", &there),
+            run("2026-10-01T00:00:00Z", &there),
+        ]
+        .join("\n");
+        std::fs::write(dir.path().join("runs.jsonl"), text).unwrap();
+        let ctx = Context::load(dir.path()).unwrap();
+        let r = ctx.va_spikes(1e-4, 1).expect("a run with its file");
+        assert_eq!(r.str("date"), Some("2026-12-01T00:00:00Z"));
+        assert!(ctx.va_spikes(1e-4, 2).is_none(), "no run of seed 2");
     }
 
     #[test]
