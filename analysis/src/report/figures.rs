@@ -11,7 +11,7 @@ use crate::plots::{
 use crate::records::{ConfigKey, Group, RunRecord};
 use crate::stats;
 
-use super::data::{spike_file, PopulationRate, Spikes, Trace};
+use super::data::{PopulationRate, Spikes, Trace};
 use super::{Context, FigureOutcome};
 
 /// Worker counts the scaling fits are extrapolated to.
@@ -167,11 +167,11 @@ fn fig1(ctx: &Context, dir: &Path) -> FigureOutcome {
         "1000 Poisson neurons at 5 Hz for 100 s (`snn-bench run poisson --generator …`): \
          raster, rate and CV-ISI distributions, and run time of the two generators.",
     );
-    let with_spikes = ctx.records(|r| r.network() == "poisson" && spike_file(r).is_some());
-    let lattice = with_spikes
-        .iter()
-        .find(|r| r.str("config.generator") == Some("lattice"))
-        .and_then(|r| Spikes::of(r));
+    let lattice = ctx
+        .newest_with_spikes(|r| {
+            r.network() == "poisson" && r.str("config.generator") == Some("lattice")
+        })
+        .and_then(Spikes::of);
     match lattice {
         Some(Ok(s)) => {
             let n = s.trains.len();

@@ -159,19 +159,20 @@ impl Context {
     /// The va run at `dt` seconds and `seed` that recorded its spikes (a `spikes:all`
     /// monitor or `--spikes`; Fig. 2, 3).
     pub fn va_spikes(&self, dt: f64, seed: u64) -> Option<&RunRecord> {
-        // The newest such run whose spike file is there: a results directory may also
-        // hold older records of the same run (from before its files were monitors',
-        // or another machine's), whose files are gone or lack the rate monitors.
-        let runs = self.records.iter().filter(|r| {
+        self.newest_with_spikes(|r| {
             r.network() == "va"
                 && r.u64("config.seed") == Some(seed)
                 && r.f64("config.dt_s").is_some_and(|x| (x - dt).abs() < 1e-9)
-        });
-        let with_file: Vec<&RunRecord> = runs
+        })
+    }
+
+    /// The newest run matching `pred` whose spike file is there: a results directory
+    /// may also hold older records of the same run (from before its files were
+    /// monitors', or another machine's) whose files are gone or lack the monitors.
+    pub fn newest_with_spikes(&self, pred: impl Fn(&RunRecord) -> bool) -> Option<&RunRecord> {
+        (self.records.iter())
+            .filter(|r| pred(r))
             .filter(|r| data::spike_file(r).is_some_and(|f| data::locate(r, f).is_some()))
-            .collect();
-        with_file
-            .into_iter()
             .max_by_key(|r| r.str("date").unwrap_or(""))
     }
 
