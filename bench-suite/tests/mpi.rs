@@ -109,11 +109,19 @@ fn rank_zero_gathers_every_rank_into_one_record() {
     );
     assert!(r.result.per_rank.iter().all(|u| u.run_cpu_s > 0.0));
     assert_eq!(r.result.phases_per_worker.len(), 4, "every worker's timers");
-    assert!(r
-        .result
-        .phases_per_worker
-        .iter()
-        .all(|p| p.evolve > 0.0 && p.sync > 0.0));
+    // Rank by rank (its threads in order): each rank's timers reached the record. Not
+    // every thread: on a loaded machine the scheduler may step all of a rank's
+    // partitions on one thread (`threads_active_mean` < 2), leaving the other's at zero.
+    for (rank, threads) in r.result.phases_per_worker.chunks(2).enumerate() {
+        assert!(
+            threads.iter().all(|p| p.evolve >= 0.0 && p.sync >= 0.0),
+            "rank {rank}: {threads:?}"
+        );
+        assert!(
+            threads.iter().any(|p| p.evolve > 0.0) && threads.iter().any(|p| p.sync > 0.0),
+            "rank {rank}'s timers are missing: {threads:?}"
+        );
+    }
     // The spike file holds every neuron's spikes, not only rank 0's partitions.
     let s = read_spikes(&spikes, 10_000);
     assert_eq!(s.len() as u64, r.result.spikes);
