@@ -8,7 +8,13 @@ REPEATS ?= 3
 # The MPI build (cargo feature `mpi`) is used when an MPI compiler wrapper is present.
 MPI_FEATURE = $$(command -v mpicc >/dev/null 2>&1 && echo --features bench-suite/mpi)
 
-.PHONY: bench bench-kernels build build-mpi deps test lint fmt clean sweep-mpi report figures
+.PHONY: bench bench-kernels build build-mpi deps test lint fmt clean sweep-mpi report figures peers peers-env
+
+# `make bench` runs the peers (scripts/jobs/peers.toml) when their environments exist;
+# PEERS=0 switches that off.
+PEERS ?= 1
+# The peers whose environments exist (scripts/peers/setup.sh makes them).
+PEERS_READY = $$(for p in nest brian2; do [ -x .venv-peers/$$p/bin/python ] && printf '%s,' $$p; done | sed 's/,$$//')
 
 ## Release build, then the workstation suite: va on 1 and 2 threads x f32 and f64,
 ## each repeated (timers on and off, for the timer overhead); prints a table of medians
@@ -20,12 +26,26 @@ MPI_FEATURE = $$(command -v mpicc >/dev/null 2>&1 && echo --features bench-suite
 bench: build
 	$(BIN) suite --spec scripts/jobs/workstation.toml --simtime $(SIMTIME) --repeats $(REPEATS) --timer-overhead
 	$(BIN) figures --spec scripts/jobs/figures.toml
+	@ready=$(PEERS_READY); if [ "$(PEERS)" != 0 ] && [ -n "$$ready" ]; then \
+		echo "peers: $$ready (PEERS=0 skips them)"; \
+		$(BIN) figures --spec scripts/jobs/peers.toml --set simulator=$$ready; \
+	else echo "peers: skipped (make peers sets them up and runs them; PEERS=0 skips them)"; fi
 	$(BIN) machine
 	$(BIN) report
 
 ## The runs behind the report's figures (scripts/jobs/figures.toml; about 7 minutes on 2 cores).
 figures: build
 	$(BIN) figures --spec scripts/jobs/figures.toml
+
+## The peers (NEST 3.10, Brian2 2.11) beside snn-limits on the same networks: makes their
+## Python environments (scripts/peers/setup.sh, from PyPI), runs scripts/jobs/peers.toml
+## (runs already recorded are skipped), then the report.
+peers: build peers-env
+	$(BIN) figures --spec scripts/jobs/peers.toml
+	$(BIN) report
+
+peers-env:
+	bash scripts/peers/setup.sh
 
 ## The report of results/<host> from the records already there.
 report: build

@@ -24,6 +24,10 @@ pub struct FiguresArgs {
     /// Job spec (TOML); default: the built-in copy of scripts/jobs/figures.toml.
     #[arg(long)]
     pub spec: Option<PathBuf>,
+    /// `NAME=V1,V2`: the values of `vary.NAME` in every job that varies it (for example
+    /// `--set simulator=nest` runs only NEST's jobs of scripts/jobs/peers.toml); repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUES")]
+    pub set: Vec<String>,
     #[command(flatten)]
     pub runner: RunnerArgs,
 }
@@ -47,6 +51,20 @@ pub fn execute(exe: &Path, dir: &Path, args: &FiguresArgs) -> Result<(), String>
         jobspec::FIGURES_SPEC,
         "scripts/jobs/figures.toml (built in)",
     )?;
+    let mut spec = spec;
+    for s in &args.set {
+        let Some((name, values)) = s.split_once('=') else {
+            return Err(format!("--set {s:?}: expected NAME=V1,V2"));
+        };
+        let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).collect();
+        if values.iter().any(String::is_empty) {
+            return Err(format!("--set {s:?}: an empty value"));
+        }
+        if !spec.jobs.iter().any(|j| j.vary.contains_key(name)) {
+            return Err(format!("--set {s:?}: no job of {origin} varies {name:?}"));
+        }
+        spec.set(name, &values);
+    }
     let plan = spec.plan("figures", &origin, dir, exe, None)?;
     let outcome = jobs::execute(&plan, &args.runner)?;
     if !args.runner.dry_run {
@@ -54,7 +72,7 @@ pub fn execute(exe: &Path, dir: &Path, args: &FiguresArgs) -> Result<(), String>
             "figures: {} run(s) now, {} already done; records in {}",
             outcome.ran.len(),
             outcome.skipped,
-            dir.join("figures").display()
+            dir.display()
         );
     }
     Ok(())

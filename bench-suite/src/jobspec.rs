@@ -44,7 +44,13 @@ pub struct Job {
     pub name: String,
     /// `snn-bench run` arguments, words separated by spaces, `{name}` replaced by the
     /// values of `vary`.
-    pub run: String,
+    #[serde(default)]
+    pub run: Option<String>,
+    /// Instead of `run`: `snn-bench peer` arguments (`nest va --simtime 10 --threads
+    /// 1`), a peer simulator's run on snn-limits' network; `spikes` is then required
+    /// (the peer's spike file; its meta file beside it is an artifact too).
+    #[serde(default)]
+    pub peer: Option<String>,
     pub records: Option<String>,
     pub spikes: Option<String>,
     pub exchange_trace: Option<String>,
@@ -151,9 +157,26 @@ impl JobSpec {
                 .as_deref()
                 .or(self.records.as_deref())
                 .unwrap_or("{job}.jsonl");
+            let template = match (&job.run, &job.peer) {
+                (Some(t), None) | (None, Some(t)) => t,
+                _ => return Err(fail("expected exactly one of run and peer".into())),
+            };
             for repetition in 0..repetitions {
                 for combo in &combos {
-                    let words = fill(&job.run, combo)?;
+                    let words = fill(template, combo)?;
+                    if job.peer.is_some() {
+                        let out = match records {
+                            Some(r) => r.to_path_buf(),
+                            None => dir.join(fill(records_t, combo)?),
+                        };
+                        let spikes = match &job.spikes {
+                            Some(t) => Some(dir.join(fill(t, combo)?)),
+                            None => None,
+                        };
+                        let rep = (repetitions > 1).then_some(repetition);
+                        runs.push(peer_run(job, &words, spikes, exe, out, rep).map_err(fail)?);
+                        continue;
+                    }
                     let out = match records {
                         Some(r) => r.to_path_buf(),
                         None => dir.join(fill(records_t, combo)?),
@@ -243,6 +266,63 @@ impl JobSpec {
     }
 }
 
+/// One run of a `peer` job: `snn-bench peer WORDS --spikes SPIKES [--repetition R] --out
+/// OUT`.
+fn peer_run(
+    job: &Job,
+    words: &str,
+    spikes: Option<std::path::PathBuf>,
+    exe: &Path,
+    out: std::path::PathBuf,
+    repetition: Option<u32>,
+) -> Result<Run, String> {
+    if job.exchange_trace.is_some() || !job.monitor.is_empty() || job.monitor_dir.is_some() {
+        return Err("a peer job takes no exchange_trace, monitor or monitor_dir".into());
+    }
+    let Some(spikes) = spikes else {
+        return Err("a peer job needs spikes (the peer's spike file)".into());
+    };
+    let mut argv: Vec<String> = words.split_whitespace().map(String::from).collect();
+    argv.extend(["--spikes".into(), spikes.display().to_string()]);
+    if let Some(r) = repetition {
+        argv.extend(["--repetition".into(), r.to_string()]);
+    }
+    let args = parse_peer(&argv).map_err(|e| format!("`{words}`: {e}"))?;
+    let mut command: Vec<OsString> = vec![exe.into(), "peer".into()];
+    command.extend(argv.iter().map(OsString::from));
+    // A rerun (missing artifact) replaces the peer's own files.
+    command.extend(["--force".into(), "--out".into(), out.clone().into()]);
+    Ok(Run {
+        label: format!("{}: peer {}", job.name, argv.join(" ")),
+        command,
+        records: out,
+        key: args.key(),
+        generator: None,
+        artifacts: vec![spikes.clone(), spikes.with_extension("json")],
+        // The peer's own limit plus the inputs' making.
+        timeout_s: job.timeout_s.unwrap_or(args.timeout_s + 1800.0),
+        mpi_as_root: false,
+    })
+}
+
+/// Parses `snn-bench peer` arguments (without `peer`).
+pub fn parse_peer(argv: &[String]) -> Result<crate::peer::PeerArgs, String> {
+    use clap::Parser;
+    #[derive(clap::Parser)]
+    #[command(name = "snn-bench peer")]
+    struct P {
+        #[command(flatten)]
+        a: crate::peer::PeerArgs,
+    }
+    let mut full = vec!["snn-bench peer".to_string()];
+    full.extend(argv.iter().cloned());
+    // --out is the job's; a placeholder satisfies the parser.
+    full.extend(["--out".into(), "-".into()]);
+    P::try_parse_from(full)
+        .map(|p| p.a)
+        .map_err(|e| e.to_string().trim().to_string())
+}
+
 /// Parses `snn-bench run` arguments (without `run`).
 pub fn parse_run(argv: &[String]) -> Result<RunArgs, String> {
     use clap::Parser;
@@ -306,6 +386,7 @@ pub fn key_of_args(a: &RunArgs) -> Key {
             Some(d) => format!("loaded from {}", d.display()),
             None => "generated from seed".into(),
         },
+        simulator: crate::sweep::SNN_LIMITS.into(),
     }
 }
 
@@ -385,12 +466,69 @@ mod tests {
                 "[[job]]\nname = 'a'\nrun = 'va'\nmonitor = ['spikes:all:csv']\nmonitor_dir = 'm'\n",
                 "format \"csv\"",
             ),
+            ("[[job]]\nname = 'a'\n", "exactly one of run and peer"),
+            (
+                "[[job]]\nname = 'a'\nrun = 'va'\npeer = 'nest va --simtime 1'\n",
+                "exactly one of run and peer",
+            ),
+            (
+                "[[job]]\nname = 'a'\npeer = 'nest va --simtime 1'\n",
+                "needs spikes",
+            ),
+            (
+                "[[job]]\nname = 'a'\npeer = 'nest va'\nspikes = 's.npy'\n",
+                "--simtime",
+            ),
         ] {
             let e = JobSpec::parse(text, "s.toml")
                 .and_then(|s| s.plan("t", "s.toml", Path::new("."), Path::new("x"), None))
                 .unwrap_err();
             assert!(e.contains("s.toml") && e.contains(must), "{text}: {e}");
         }
+    }
+
+    /// The peers' spec: every peer run's key is the key its record will have (the same
+    /// function makes both), its spike file and meta file are its artifacts, and the
+    /// snn-limits runs beside them are plain runs.
+    #[test]
+    fn the_peers_spec_expands_to_peer_runs() {
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/jobs/peers.toml"),
+        )
+        .unwrap();
+        let plan = JobSpec::parse(&text, "peers.toml")
+            .unwrap()
+            .plan("peers", "peers.toml", Path::new("d"), Path::new("x"), None)
+            .unwrap();
+        let peers: Vec<&Run> = plan
+            .runs
+            .iter()
+            .filter(|r| r.command[1] == "peer")
+            .collect();
+        assert_eq!(
+            peers.len(),
+            8,
+            "2 peers × (va on 1, 2 threads + brunel static, plastic)"
+        );
+        assert_eq!(plan.runs.len() - peers.len(), 4);
+        let nest2 = peers
+            .iter()
+            .find(|r| r.label.contains("nest va") && r.label.contains("--threads 2"))
+            .unwrap();
+        assert_eq!(nest2.key.simulator, "nest");
+        assert_eq!(nest2.key.threads, 2);
+        assert_eq!(
+            nest2.artifacts,
+            [
+                Path::new("d/peers/nest-va-t2.npy"),
+                Path::new("d/peers/nest-va-t2.json")
+            ]
+        );
+        assert!(plan
+            .runs
+            .iter()
+            .filter(|r| r.command[1] == "run")
+            .all(|r| r.key.simulator == crate::sweep::SNN_LIMITS));
     }
 
     /// The built-in specs expand, and every figure run parses and builds its network.

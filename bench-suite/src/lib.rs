@@ -14,6 +14,7 @@ pub mod monitor;
 pub mod networks;
 pub mod npy;
 pub mod outputs;
+pub mod peer;
 pub mod protocol;
 pub mod record;
 pub mod resume;

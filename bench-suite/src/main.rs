@@ -41,6 +41,10 @@ enum Command {
     /// files, traces, scaling and plasticity runs), about 7 minutes on 2 cores; runs whose
     /// record and artifacts are already there are skipped.
     Figures(bench_suite::figures::FiguresArgs),
+    /// One run of a peer simulator (nest, brian2) on snn-limits' weights and initial
+    /// state, recorded in snn-limits' schema (`config.simulator`); its Python environment
+    /// comes from `scripts/peers/setup.sh` (README, "Peers").
+    Peer(Box<bench_suite::peer::PeerArgs>),
     /// List the built-in networks, or print one's network file (NAME): the start of a
     /// network of your own (`snn-bench run --network-file FILE`).
     Networks {
@@ -102,31 +106,47 @@ struct SuiteArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome = match cli.command {
-        Command::Run(args) => run_here_or_under_mpi(&args),
-        Command::Resume(args) => {
-            bench_suite::resume::args(&args).and_then(|run| run_here_or_under_mpi(&run))
-        }
-        Command::Protocol(args) => bench_suite::protocol::execute(&args).map(|_| ()),
-        Command::Suite(args) => suite(&args),
-        Command::Sweep(args) => bench_suite::sweep::execute(&args),
-        Command::Figures(args) => std::env::current_exe()
-            .map_err(|e| format!("cannot find own executable: {e}"))
-            .and_then(|exe| {
-                let dir = args.dir.clone().unwrap_or_else(host_results);
-                bench_suite::figures::execute(&exe, &dir, &args)
+    let outcome =
+        match cli.command {
+            Command::Run(args) => run_here_or_under_mpi(&args),
+            Command::Resume(args) => {
+                bench_suite::resume::args(&args).and_then(|run| run_here_or_under_mpi(&run))
+            }
+            Command::Protocol(args) => bench_suite::protocol::execute(&args).map(|_| ()),
+            Command::Suite(args) => suite(&args),
+            Command::Sweep(args) => bench_suite::sweep::execute(&args),
+            Command::Figures(args) => std::env::current_exe()
+                .map_err(|e| format!("cannot find own executable: {e}"))
+                .and_then(|exe| {
+                    let dir = args.dir.clone().unwrap_or_else(host_results);
+                    bench_suite::figures::execute(&exe, &dir, &args)
+                }),
+            Command::Peer(args) => std::env::current_exe()
+                .map_err(|e| format!("cannot find own executable: {e}"))
+                .and_then(|exe| bench_suite::peer::execute(&exe, &args))
+                .map(|r| {
+                    println!(
+                    "{} {} on {} thread(s): loop {:.3} s (RTF {:.3}), process {:.1} s, {} spikes",
+                    r.config.simulator_name(),
+                    r.config.network,
+                    r.config.threads,
+                    r.result.run.wall_s,
+                    r.result.rtf,
+                    r.config.simulator.as_ref().map_or(0.0, |s| s.process_wall_s),
+                    r.result.spikes
+                )
+                }),
+            Command::Report { dir } => report(&dir.unwrap_or_else(host_results)),
+            Command::Table { file, last } => print_table(&file, last),
+            Command::RepairNpy { file } => bench_suite::monitor::repair(&file).map(|r| {
+                let what = if r.spikes { "spikes" } else { "rows" };
+                println!("{}: {} {what}", file.display(), r.rows);
             }),
-        Command::Report { dir } => report(&dir.unwrap_or_else(host_results)),
-        Command::Table { file, last } => print_table(&file, last),
-        Command::RepairNpy { file } => bench_suite::monitor::repair(&file).map(|r| {
-            let what = if r.spikes { "spikes" } else { "rows" };
-            println!("{}: {} {what}", file.display(), r.rows);
-        }),
-        Command::Machine(args) => bench_suite::machine::execute(&args),
-        Command::Networks { name } => {
-            bench_suite::networks::show(name.as_deref()).map(|text| print!("{text}"))
-        }
-    };
+            Command::Machine(args) => bench_suite::machine::execute(&args),
+            Command::Networks { name } => {
+                bench_suite::networks::show(name.as_deref()).map(|text| print!("{text}"))
+            }
+        };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -89,6 +89,46 @@ pub struct Config {
     /// The run's monitors (`--monitor`): what each watched and the file it wrote.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub monitors: Vec<MonitorRecord>,
+    /// The peer simulator that ran (`snn-bench peer`: NEST, Brian2) on snn-limits'
+    /// connectivity and initial state; absent for snn-limits' own runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulator: Option<Simulator>,
+}
+
+/// A peer simulator's run (`snn-bench peer`). Its record's `result.run.wall_s` (and
+/// `rtf`) is the simulator's own timer of the simulation loop; the whole process is here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Simulator {
+    /// `nest`, `brian2`.
+    pub name: String,
+    pub version: String,
+    /// The neuron model and integrator (`iaf_cond_exp, GSL RKF45`; `cpp_standalone, euler`).
+    pub solver: String,
+    pub threads: usize,
+    /// The simulator's own timer of the simulation loop (NEST's `time_simulate`,
+    /// Brian2's run time), seconds.
+    pub loop_wall_s: f64,
+    /// The whole process, interpreter start to exit, measured by `snn-bench peer`.
+    pub process_wall_s: f64,
+    /// CPU seconds of the process and its children (Brian2's compiler and binary).
+    pub process_cpu_s: f64,
+    /// Brian2's code generation and compilation, part of the process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compile_wall_s: Option<f64>,
+    /// The directory of snn-limits' weights and initial state the peer loaded.
+    pub inputs: String,
+    /// Anything else the runner reported (its meta file's other fields).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub details: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Config {
+    /// The simulator that ran: `snn-limits` or a peer's name.
+    pub fn simulator_name(&self) -> &str {
+        self.simulator
+            .as_ref()
+            .map_or("snn-limits", |s| s.name.as_str())
+    }
 }
 
 /// One monitor of a run.

@@ -667,6 +667,7 @@ pub(crate) fn make_record(
                     .unwrap_or_default()
             }),
             segment: None,
+            simulator: None,
         },
         host: host.clone(),
         build: Build::current(),

@@ -767,6 +767,8 @@ pub struct Key {
     pub timers: bool,
     pub initial_v: String,
     pub weights: String,
+    /// `snn-limits`, or the peer simulator that ran (`snn-bench peer`).
+    pub simulator: String,
 }
 
 /// The initial potentials of a sweep run of `network` (`snn-bench run`'s default,
@@ -775,6 +777,8 @@ fn sweep_initial_v(network: &str) -> String {
     crate::networks::initial_v_label(network, InitV::Uniform)
 }
 const SWEEP_WEIGHTS: &str = "generated from seed";
+/// The simulator of a key of snn-limits' own runs.
+pub const SNN_LIMITS: &str = "snn-limits";
 
 impl Key {
     /// The key of a record's configuration.
@@ -797,6 +801,7 @@ impl Key {
             timers: c.timers,
             initial_v: c.initial_v.clone(),
             weights: c.weights.clone(),
+            simulator: c.simulator_name().into(),
         }
     }
 
@@ -821,6 +826,7 @@ impl Key {
             timers: true,
             initial_v: sweep_initial_v(&c.network),
             weights: SWEEP_WEIGHTS.into(),
+            simulator: SNN_LIMITS.into(),
         }
     }
 }
@@ -831,7 +837,7 @@ impl fmt::Display for Key {
             f,
             "{} plasticity={} {} delay={}ms latency={}us partitioner={} ranks={} hosts={} \
              threads={} repetition={} simtime={}s seed={} dt={}ms timers={} initial_v={} \
-             weights={:?}",
+             weights={:?}{}",
             self.network,
             match (self.plastic, &self.traces) {
                 (false, None) => "static".to_string(),
@@ -851,7 +857,12 @@ impl fmt::Display for Key {
             self.dt_ns as f64 / 1e6,
             if self.timers { "on" } else { "off" },
             self.initial_v,
-            self.weights
+            self.weights,
+            if self.simulator == SNN_LIMITS {
+                String::new()
+            } else {
+                format!(" simulator={}", self.simulator)
+            }
         )
     }
 }
@@ -1417,6 +1428,7 @@ partitioner = ['block', 'round-robin', 'balanced']",
             resumed_from: None,
             checkpoint: None,
             segment: None,
+            simulator: None,
             monitors: Vec::new(),
         };
         assert_eq!(Key::of_record(&config), Key::of_configuration(&s, c));

@@ -43,7 +43,7 @@ pub struct Claim {
     pub verdict: Verdict,
 }
 
-fn claim(
+pub(super) fn claim(
     figure: &'static str,
     claim: &'static str,
     paper: &'static str,

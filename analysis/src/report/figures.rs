@@ -33,7 +33,7 @@ pub fn all(ctx: &Context, dir: &Path) -> Vec<FigureOutcome> {
     ]
 }
 
-fn outcome(id: &str, title: &str, caption: &str) -> FigureOutcome {
+pub(super) fn outcome(id: &str, title: &str, caption: &str) -> FigureOutcome {
     FigureOutcome {
         id: id.into(),
         title: title.into(),
@@ -45,7 +45,7 @@ fn outcome(id: &str, title: &str, caption: &str) -> FigureOutcome {
 }
 
 /// Renders one panel into `dir`, or notes why it could not be drawn.
-fn panel(out: &mut FigureOutcome, dir: &Path, stem: &str, chart: impl Into<Chart>) {
+pub(super) fn panel(out: &mut FigureOutcome, dir: &Path, stem: &str, chart: impl Into<Chart>) {
     match chart.into().render(dir, stem) {
         Ok(r) => {
             let rel = |p: &Path| format!("figures/{}", p.file_name().unwrap().to_string_lossy());

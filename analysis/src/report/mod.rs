@@ -11,6 +11,7 @@ mod claims;
 pub mod data;
 mod figures;
 mod html;
+mod peers;
 mod roofline;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,10 @@ pub struct Context {
     pub machine: Option<Value>,
     /// What was done with runs measured on a loaded machine (see [`quiet_where_possible`]).
     pub loaded: Vec<String>,
+    /// The peers' comparison (`DIR/peers/*.jsonl`: NEST's and Brian2's runs and
+    /// snn-limits' runs beside them), kept apart from `records` so that a peer's run never
+    /// joins snn-limits' figures.
+    pub peers: Vec<RunRecord>,
 }
 
 /// Whether a record says its run was measured on a loaded machine (other processes
@@ -101,6 +106,8 @@ impl Context {
         let (r, w) = read(&dir.join("figures"))?;
         records.extend(r);
         warnings.extend(w);
+        let (peers, w) = read(&dir.join("peers"))?;
+        warnings.extend(w);
         let machine_json = dir.join("machine.json");
         let machine = match sim_core::input::read(&machine_json, 1 << 24, "machine.json") {
             Ok(bytes) => match serde_json::from_slice(&bytes) {
@@ -133,6 +140,7 @@ impl Context {
             warnings,
             machine,
             loaded,
+            peers,
         })
     }
 
@@ -239,8 +247,10 @@ pub fn write(dir: &Path) -> Result<Written, String> {
     let fig_dir = out.join("figures");
     std::fs::create_dir_all(&fig_dir)
         .map_err(|e| format!("cannot create {}: {e}", fig_dir.display()))?;
-    let figures = figures::all(&ctx, &fig_dir);
-    let claims = claims::all(&ctx);
+    let mut figures = figures::all(&ctx, &fig_dir);
+    figures.push(peers::figure(&ctx, &fig_dir));
+    let mut claims = claims::all(&ctx);
+    claims.extend(peers::claims(&ctx));
     let page = html::Page {
         about: ctx.about(),
         figures: &figures,
