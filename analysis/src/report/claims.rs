@@ -260,13 +260,29 @@ fn pair<'a>(
     net: &str,
     extra: impl Fn(&ConfigKey) -> bool,
 ) -> Result<(&'a Group, &'a Group), String> {
-    let at = |n: u64| {
-        best(ctx, |k| {
-            k.network == net && standard(k) && k.hosts <= 1 && k.workers() == n && extra(k)
-        })
-        .ok_or_else(|| format!("no {net} run on {n} worker(s)"))
+    let keep = |k: &ConfigKey, n: u64| {
+        k.network == net && standard(k) && k.hosts <= 1 && k.workers() == n && extra(k)
     };
-    Ok((at(1)?, at(2)?))
+    // Like with like: the 2-worker group of the same configuration (model time, variant,
+    // parameters) as the 1-worker group, the pair with the most runs on its thinner side.
+    let without_workers = |k: &ConfigKey| ConfigKey {
+        threads: 0,
+        ranks: 0,
+        ..k.clone()
+    };
+    let ones = ctx.groups(|k| keep(k, 1));
+    let twos = ctx.groups(|k| keep(k, 2));
+    if ones.is_empty() {
+        return Err(format!("no {net} run on 1 worker(s)"));
+    }
+    ones.iter()
+        .flat_map(|one| {
+            twos.iter()
+                .filter(|two| without_workers(&two.key) == without_workers(&one.key))
+                .map(move |two| (*one, *two))
+        })
+        .max_by_key(|(one, two)| (one.records.len().min(two.records.len()), one.key.simtime_ns))
+        .ok_or_else(|| format!("no {net} run on 2 worker(s) of a configuration also run on 1"))
 }
 
 fn local_scaling(ctx: &Context) -> Outcome {

@@ -529,6 +529,35 @@ mod tests {
         assert!(ctx.va_spikes(1e-4, 2).is_none(), "no run of seed 2");
     }
 
+    /// The local-scaling claim compares 1 and 2 threads of one configuration: a larger
+    /// group of 2-thread runs of another model time must not become its 2-thread side.
+    #[test]
+    fn local_scaling_pairs_runs_of_one_model_time() {
+        let at = |workers: u64, rtf: f64, simtime: f64| {
+            let mut v: Value =
+                serde_json::from_str(&record("va", None, workers, rtf, None)).unwrap();
+            v["config"]["simtime_s"] = simtime.into();
+            v["config"]["steps"] = ((simtime / 1e-4) as u64).into();
+            v.to_string()
+        };
+        let mut lines = Vec::new();
+        for _ in 0..3 {
+            lines.push(at(1, 0.1, 60.0));
+            lines.push(at(2, 0.055, 60.0));
+        }
+        for _ in 0..5 {
+            lines.push(at(2, 0.09, 20.0));
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("runs.jsonl"), lines.join("\n")).unwrap();
+        let ctx = Context::load(tmp.path()).unwrap();
+        let c = claims::all(&ctx)
+            .into_iter()
+            .find(|c| c.claim.starts_with("Locally, strong scaling"))
+            .unwrap();
+        assert!(c.measured.contains("1.82× faster"), "{}", c.measured);
+    }
+
     #[test]
     fn a_missing_directory_is_an_error_that_names_it() {
         let e = write(Path::new("/nonexistent/results")).unwrap_err();

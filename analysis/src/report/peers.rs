@@ -311,7 +311,10 @@ pub fn figure(ctx: &Context, dir: &Path) -> FigureOutcome {
          population's rates, ISIs and CV-ISI; self: snn-limits' even against its odd \
          neurons, the distance sampling alone gives. Same spikes until: the model time of \
          the first spike one run has and the other has not. Runs measured while other \
-         processes took a core are marked loaded.",
+         processes took a core are marked loaded. NEURON, the paper's fourth simulator, is \
+         not among the peers: its own models have no integrate-and-fire cell with \
+         exponential conductances, and one written here in NMODL would test our \
+         reimplementation rather than NEURON.",
     );
     out.missing = peers.missing.clone();
     if peers.bases.is_empty() {
