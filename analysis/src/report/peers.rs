@@ -4,8 +4,8 @@
 //! between each peer's rate, ISI and CV-ISI distributions and snn-limits', beside the
 //! distance between two halves of snn-limits' own run (even and odd neurons: two samples of
 //! one distribution), so that a reader sees whether a difference is more than sampling;
-//! the distributions overlaid (Fig. 2B, snn-limits in black as NEST is in the paper); the
-//! run times (Fig. 2C/D, Fig. 9); and the claims that compare simulators.
+//! the distributions overlaid (Fig. 2B, snn-limits as the reference, as NEST is in the
+//! paper); the run times (Fig. 2C/D, Fig. 9); and the claims that compare simulators.
 //!
 //! Like with like: a peer is compared with snn-limits' run of the same network, variant,
 //! model time, time step and seed (run times: also the same thread count), never across.
@@ -139,6 +139,34 @@ fn first_difference(a: &Spikes, b: &Spikes) -> Option<f64> {
     first
 }
 
+/// The final E→E weights of a plastic run: snn-limits' weight monitor's last row (a fixed
+/// sample of the synapses), a peer's `ee.mtx` in its final-weights directory (all of them).
+fn final_weights(r: &RunRecord) -> Option<Result<Vec<f64>, String>> {
+    if is_peer(r) {
+        let dir = r.str("config.simulator.details.final_weights")?;
+        let path = super::data::locate(r, &Path::new(dir).join("ee.mtx").display().to_string())?;
+        Some(
+            sim_core::mtx::read(&path)
+                .map(|c| c.entries.iter().map(|e| e.2).collect())
+                .map_err(|e| e.to_string()),
+        )
+    } else {
+        let m = r
+            .get("config.monitors")?
+            .as_array()?
+            .iter()
+            .find(|m| m["kind"] == "weights" && m["what"] == "EE")?;
+        let path = super::data::locate(r, m["file"].as_str()?)?;
+        Some(crate::npy::read_2d(&path).and_then(|a| {
+            let v = a.to_f64();
+            match a.rows {
+                0 => Err(format!("{}: no rows", path.display())),
+                _ => Ok(v[v.len() - a.cols..].to_vec()),
+            }
+        }))
+    }
+}
+
 /// Everything the peers' figure and claims are drawn from.
 pub struct Peers<'a> {
     /// Per base: snn-limits' reference runs and the peers' runs.
@@ -154,6 +182,10 @@ struct Entry<'a> {
     /// Per peer record (same order as `peers`): its distributions, K-S against own, and
     /// until when its spikes are snn-limits' (None: all of them).
     compared: Vec<Option<Compared>>,
+    /// A plastic base's final E→E weights: snn-limits' sample, and per peer record all
+    /// of them with their K-S against snn-limits'.
+    own_weights: Option<Vec<f64>>,
+    weights: Vec<Option<(Vec<f64>, Option<Ks>)>>,
 }
 
 impl<'a> Peers<'a> {
@@ -166,6 +198,8 @@ impl<'a> Peers<'a> {
                 peers: Vec::new(),
                 own: None,
                 compared: Vec::new(),
+                own_weights: None,
+                weights: Vec::new(),
             });
             if is_peer(r) {
                 e.peers.push(r);
@@ -221,6 +255,36 @@ impl<'a> Peers<'a> {
                     None => None,
                 };
                 e.compared.push(c);
+            }
+            if b.1 {
+                e.own_weights = e.reference.iter().find_map(|r| match final_weights(r)? {
+                    Ok(w) => Some(w),
+                    Err(err) => {
+                        missing.push(format!("{}: snn-limits' weights: {err}", base_label(b)));
+                        None
+                    }
+                });
+                for p in &e.peers {
+                    let w = match final_weights(p) {
+                        Some(Ok(w)) => {
+                            let ks = e
+                                .own_weights
+                                .as_ref()
+                                .and_then(|own| stats::ks_two_sample(&w, own).ok());
+                            Some((w, ks))
+                        }
+                        Some(Err(err)) => {
+                            missing.push(format!(
+                                "{} {}: final weights: {err}",
+                                simulator(p),
+                                base_label(b)
+                            ));
+                            None
+                        }
+                        None => None,
+                    };
+                    e.weights.push(w);
+                }
             }
         }
         if bases.is_empty() {
@@ -309,7 +373,9 @@ pub fn figure(ctx: &Context, dir: &Path) -> FigureOutcome {
          the peer's loop time over snn-limits' run time on as many threads. K-S: the \
          distance D (and p) between the peer's and snn-limits' distributions of the first \
          population's rates, ISIs and CV-ISI; self: snn-limits' even against its odd \
-         neurons, the distance sampling alone gives. Same spikes until: the model time of \
+         neurons, the distance sampling alone gives. K-S final weights: plastic brunel's \
+         E→E weights at the end, the peer's all against snn-limits' weight monitor's \
+         sample. Same spikes until: the model time of \
          the first spike one run has and the other has not. Runs measured while other \
          processes took a core are marked loaded. NEURON, the paper's fourth simulator, is \
          not among the peers: its own models have no integrate-and-fire cell with \
@@ -336,6 +402,7 @@ pub fn figure(ctx: &Context, dir: &Path) -> FigureOutcome {
             "self ISI",
             "self CV-ISI",
             "same spikes until",
+            "K-S final weights",
         ]
         .map(String::from)
         .to_vec(),
@@ -359,9 +426,13 @@ pub fn figure(ctx: &Context, dir: &Path) -> FigureOutcome {
                 ks_cell(&own_ks[1]),
                 ks_cell(&own_ks[2]),
                 "—".into(),
+                match (&e.own_weights, b.1) {
+                    (Some(w), true) => format!("({} sampled)", w.len()),
+                    _ => "—".into(),
+                },
             ]);
         }
-        for (r, c) in e.peers.iter().zip(&e.compared) {
+        for (i, (r, c)) in e.peers.iter().zip(&e.compared).enumerate() {
             let ks = c.as_ref().map(|(_, k, _)| *k).unwrap_or([None; 3]);
             let same = match c {
                 Some((_, _, None)) => "the end (identical)".to_string(),
@@ -391,10 +462,15 @@ pub fn figure(ctx: &Context, dir: &Path) -> FigureOutcome {
                 ks_cell(&own_ks[1]),
                 ks_cell(&own_ks[2]),
                 same,
+                match e.weights.get(i) {
+                    Some(Some((_, k))) => ks_cell(k),
+                    _ => "—".into(),
+                },
             ]);
         }
     }
     out.table = Some(table);
+    weights(&peers, &mut out, dir);
     distributions(&peers, &mut out, dir);
     run_times(&peers, &mut out, dir);
     out
@@ -408,7 +484,34 @@ fn loaded(r: &RunRecord) -> &'static str {
     }
 }
 
-/// Fig. 2B: va's distributions per simulator, snn-limits first (black).
+/// Fig. 9E: plastic brunel's final E→E weights per simulator.
+fn weights(peers: &Peers, out: &mut FigureOutcome, dir: &Path) {
+    let Some(b) = peers.base_of("brunel", true) else {
+        return;
+    };
+    let e = &peers.bases[b];
+    let Some(own) = &e.own_weights else {
+        out.missing.push(format!(
+            "Fig. 9E: no snn-limits weight monitor (weights:EE) in {} (job \
+             snn-limits-brunel-plastic of scripts/jobs/peers.toml)",
+            base_label(b)
+        ));
+        return;
+    };
+    let mut h = Histogram::new("brunel plastic: final E→E weights by simulator")
+        .x_label("weight (V)")
+        .bins(40)
+        .normalisation(Normalisation::Density)
+        .series(HistogramSeries::raw("snn-limits", own.clone()).color(0));
+    for (i, (r, w)) in e.peers.iter().zip(&e.weights).enumerate() {
+        if let Some((w, _)) = w {
+            h = h.series(HistogramSeries::raw(simulator(r), w.clone()).color(i + 1));
+        }
+    }
+    super::figures::panel(out, dir, "peers-weights", h);
+}
+
+/// Fig. 2B: va's distributions per simulator, snn-limits first (the reference, as NEST is in the paper).
 fn distributions(peers: &Peers, out: &mut FigureOutcome, dir: &Path) {
     let Some(b) = peers.base_of("va", false) else {
         out.missing.push("Fig. 2B: no peer run of va".into());
@@ -683,6 +786,104 @@ mod tests {
                 "process_cpu_s": wall + 3.0, "inputs": "in"});
         }
         v.to_string()
+    }
+
+    /// Fig. 9E: a peer's final weights drawn from snn-limits' distribution pass the K-S
+    /// test, shifted ones fail it; snn-limits' side is its weight monitor's last row.
+    #[test]
+    fn final_weights_are_compared_with_the_weight_monitors_last_row() {
+        let tmp = tempfile::tempdir().unwrap();
+        let peers = tmp.path().join("peers");
+        std::fs::create_dir_all(peers.join("mon")).unwrap();
+        let mut rng = rand_philox::Philox::from_u64_seed(7);
+        let mut draw = |shift: f64| -> Vec<f64> {
+            (0..800)
+                .map(|_| 1e-4 * (1.0 + 0.05 * rand_philox::u32_to_unit_f64(rng.next_u32())) + shift)
+                .collect()
+        };
+        // snn-limits: a weight monitor of 800 synapses, the start (all 1e-4) and the end.
+        let end = draw(0.0);
+        {
+            let f = std::fs::File::create(peers.join("mon/weights-EE.npy")).unwrap();
+            let mut w = npyz::WriteOptions::new()
+                .default_dtype()
+                .shape(&[2, 800])
+                .writer(std::io::BufWriter::new(f))
+                .begin_nd()
+                .unwrap();
+            for x in std::iter::repeat_n(1e-4, 800).chain(end) {
+                w.push(&x).unwrap();
+            }
+            w.finish().unwrap();
+        }
+        let mtx = |name: &str, w: Vec<f64>| {
+            let d = peers.join(name);
+            std::fs::create_dir_all(&d).unwrap();
+            let mut text = format!(
+                "%%MatrixMarket matrix coordinate real general\n800 800 {}\n",
+                w.len()
+            );
+            for (i, x) in w.iter().enumerate() {
+                text.push_str(&format!("{} {} {x:e}\n", i + 1, i % 7 + 1));
+            }
+            std::fs::write(d.join("ee.mtx"), text).unwrap();
+            d
+        };
+        let same = mtx("same-weights", draw(0.0));
+        let shifted = mtx("shifted-weights", draw(2e-6));
+        let rec = |sim: Option<&str>, weights: Option<&std::path::Path>| {
+            let mut v = json!({
+                "schema": 1, "date": "2026-12-02T00:00:00Z",
+                "config": {"network": "brunel", "precision": "f64", "threads": 1, "ranks": 1,
+                           "hosts": 1, "partitions": 1, "delay_s": 0.0008, "dt_s": 0.0001,
+                           "simtime_s": 1.0, "steps": 10000, "min_delay_steps": 8,
+                           "seed": 1, "neurons": 1000, "timers": false, "plastic": true,
+                           "monitors": [{"kind": "weights", "what": "EE", "first_step": 0,
+                               "file": peers.join("mon/weights-EE.npy").display().to_string()}]},
+                "host": {"hostname": "test", "logical_cores": 2},
+                "result": {"run": {"wall_s": 5.0}, "rtf": 5.0,
+                           "rates": [["all", {"neurons": 1000}], ["E", {"neurons": 800}]]}
+            });
+            if let Some(s) = sim {
+                v["config"]["simulator"] = json!({"name": s, "version": "1", "solver": "x",
+                    "threads": 1, "loop_wall_s": 9.0, "process_wall_s": 9.0,
+                    "process_cpu_s": 9.0, "inputs": "in",
+                    "details": {"final_weights": weights.unwrap().display().to_string()}});
+            }
+            v.to_string()
+        };
+        let lines = [
+            rec(None, None),
+            rec(Some("nest"), Some(&same)),
+            rec(Some("brian2"), Some(&shifted)),
+        ];
+        std::fs::write(peers.join("brunel.jsonl"), lines.join("\n")).unwrap();
+        let w = write(tmp.path()).unwrap();
+        let f = w.figures.iter().find(|f| f.id == "Peers").unwrap();
+        assert!(
+            f.panels
+                .iter()
+                .any(|(png, _)| png.contains("peers-weights")),
+            "{:?} {:?}",
+            f.panels,
+            f.missing
+        );
+        let t = f.table.as_ref().unwrap();
+        let cell = |sim: &str| {
+            let row = t.rows.iter().find(|r| r[1].starts_with(sim)).unwrap();
+            row[row.len() - 1].clone()
+        };
+        assert_eq!(cell("snn-limits"), "(800 sampled)");
+        let p = |c: &str| -> f64 {
+            c.split("p ")
+                .nth(1)
+                .unwrap()
+                .trim_end_matches(')')
+                .parse()
+                .unwrap()
+        };
+        assert!(p(&cell("nest")) > 0.05, "{}", cell("nest"));
+        assert!(p(&cell("brian2")) < 1e-3, "{}", cell("brian2"));
     }
 
     /// A peer whose rates come from snn-limits' distribution passes the rates claim, one
