@@ -49,38 +49,8 @@ def fail(msg):
 
 def read_weights(name, n_pre, n_post):
     """snn-limits' weight file NAME (ee.mtx …) of an n_pre × n_post pathway, checked."""
-    from scipy.io import mminfo
-
-    path = os.path.join(args.weights, name)
-    if not os.path.isfile(path):
-        fail(f"{path}: weight file not found (write it with snn-bench run {args.network} "
-             f"--save-initial-weights {args.weights})")
-    try:
-        rows, cols, entries, fmt, field, symmetry = mminfo(path)
-    except Exception as e:  # noqa: BLE001  (any parse failure is the file's fault)
-        fail(f"{path}: not a Matrix Market file: {e}")
-    if fmt != "coordinate" or (rows, cols) != (n_pre, n_post):
-        fail(f"{path}: expected a {n_pre} x {n_post} coordinate matrix (pre x post), "
-             f"found {fmt} {rows} x {cols}")
-    # snn-limits names the pathway in a comment ("% pathway EE"); a file naming another
-    # one was copied to the wrong name.
-    with open(path, errors="replace") as f:
-        for line in f:
-            if not line.startswith("%"):
-                break
-            if line.lower().startswith("% pathway "):
-                named = line.split()[2]
-                if named.upper() != name.split(".")[0].upper():
-                    fail(f"{path}: the file says it holds pathway {named}, not {name.split('.')[0].upper()}")
-    try:
-        pre, post, w = common.read_mtx(path)
-    except Exception as e:  # noqa: BLE001
-        fail(f"{path}: could not read it: {e}")
-    if len(w) != entries:
-        fail(f"{path}: header says {entries} entries, read {len(w)}")
-    if not np.all(np.isfinite(w)):
-        fail(f"{path}: non-finite weights")
-    return pre, post, w
+    return common.read_weights(os.path.join(args.weights, name), n_pre, n_post,
+                               f"the {name.split('.')[0].upper()} weights of {args.network}", fail)
 
 
 def read_v0(n):

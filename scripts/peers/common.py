@@ -57,6 +57,43 @@ def read_mtx(path):
     return m.row.astype(np.int64), m.col.astype(np.int64), m.data.astype(np.float64)
 
 
+def read_weights(path, n_pre, n_post, what, fail):
+    """snn-limits' weight file of an n_pre × n_post pathway (`ee.mtx` …), checked before
+    its entries are stored: it exists, is a Matrix Market coordinate matrix of that shape,
+    its `% pathway XX` comment (if any) names the file's pathway, it holds as many finite
+    weights as its size line says. `what` says what the file should be, in messages;
+    `fail(msg)` ends the run (each runner's own, so its messages carry its name)."""
+    from scipy.io import mminfo
+
+    if not os.path.isfile(path):
+        fail(f"{path}: not found (expected {what}, {n_pre} x {n_post}, from snn-bench run "
+             "--save-initial-weights)")
+    try:
+        rows, cols, entries, fmt, _, _ = mminfo(path)
+    except Exception as e:  # noqa: BLE001  (any parse failure is the file's fault)
+        fail(f"{path}: not a Matrix Market file: {e}")
+    if fmt != "coordinate" or (rows, cols) != (n_pre, n_post):
+        fail(f"{path}: {fmt} {rows} x {cols}, expected a {n_pre} x {n_post} coordinate "
+             f"matrix ({what})")
+    key = os.path.basename(path).split(".")[0].upper()
+    with open(path, errors="replace") as f:
+        for line in f:
+            if not line.startswith("%"):
+                break
+            words = line[1:].split()
+            if len(words) == 2 and words[0].lower() == "pathway" and words[1].upper() != key:
+                fail(f"{path}: says pathway {words[1]}, expected {key}")
+    try:
+        pre, post, w = read_mtx(path)
+    except Exception as e:  # noqa: BLE001
+        fail(f"{path}: cannot read it as Matrix Market: {e}")
+    if len(w) != entries:
+        fail(f"{path}: the size line says {entries} entries, read {len(w)}")
+    if not np.all(np.isfinite(w)):
+        fail(f"{path}: non-finite weights")
+    return pre, post, w
+
+
 def write_mtx(path, n_pre, n_post, pre, post, w):
     """Weights in snn-limits' layout (1-based, sorted by row then column), so that
     `snn-bench`, Auryn and SciPy read them."""

@@ -117,52 +117,12 @@ if args.plastic and args.network != "brunel":
 
 # ---- inputs: every file checked before NEST is imported ------------------------------
 
-def mtx_header(path):
-    """(rows, cols, entries, pathway comment or None) of a Matrix Market coordinate file."""
-    pathway = None
-    with open(path, "r", encoding="ascii", errors="replace") as f:
-        first = f.readline()
-        if not first.lower().startswith("%%matrixmarket matrix coordinate"):
-            raise ValueError("not a Matrix Market coordinate file (first line "
-                             f"{first.strip()[:60]!r})")
-        for line in f:
-            s = line.strip()
-            if s.startswith("%"):
-                words = s[1:].split()
-                if len(words) == 2 and words[0] == "pathway":
-                    pathway = words[1]
-                continue
-            if not s:
-                continue
-            parts = s.split()
-            if len(parts) != 3:
-                raise ValueError(f"size line {s[:60]!r}: expected 'rows columns entries'")
-            return int(parts[0]), int(parts[1]), int(parts[2]), pathway
-    raise ValueError("no size line")
-
-
 def read_pathway(key):
     pre_pop, post_pop = spec["pathways"][key]
     path = os.path.join(args.weights, f"{key}.mtx")
-    want = (sizes[pre_pop], sizes[post_pop])
-    if not os.path.isfile(path):
-        fail(f"{path}: not found (expected the {key.upper()} weights, {want[0]} x {want[1]}, "
-             "from snn-bench run --save-initial-weights)")
-    try:
-        rows, cols, _, pathway = mtx_header(path)
-    except (OSError, ValueError) as e:
-        fail(f"{path}: {e}")
-    if (rows, cols) != want:
-        fail(f"{path}: shape {rows} x {cols}, expected {want[0]} x {want[1]} "
-             f"({pre_pop} -> {post_pop} of {args.network})")
-    if pathway is not None and pathway.lower() != key:
-        fail(f"{path}: says pathway {pathway}, expected {key.upper()}")
-    try:
-        pre, post, w = common.read_mtx(path)
-    except Exception as e:  # scipy's reader: ValueError and friends on a malformed file
-        fail(f"{path}: cannot read it as Matrix Market: {e}")
-    if not np.all(np.isfinite(w)):
-        fail(f"{path}: non-finite weights")
+    pre, post, w = common.read_weights(path, sizes[pre_pop], sizes[post_pop],
+                                       f"the {key.upper()} weights, {pre_pop} -> {post_pop} of {args.network}",
+                                       fail)
     if args.network == "va" and np.any(w < 0):
         fail(f"{path}: negative conductance weights (va's weights are in units of g_L, >= 0)")
     if args.plastic and key == "ee" and (np.any(w < 0) or np.any(w > BRUNEL_STDP["wmax"] * 1e-3 * (1 + 1e-6))):
