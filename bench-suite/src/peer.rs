@@ -412,10 +412,15 @@ fn inputs(exe: &Path, a: &PeerArgs) -> Result<Layout, String> {
     let dir = a.inputs_dir();
     let record = dir.join("inputs.jsonl");
     if !record.is_file() || !dir.join(v_monitor(&a.network).1).is_file() {
-        // Half-made inputs of a killed earlier attempt are made again.
+        // The inputs appear only whole (the scratch directory is renamed into place), so
+        // a directory of this name without them is not ours: never removed.
         if dir.exists() {
-            std::fs::remove_dir_all(&dir)
-                .map_err(|e| format!("cannot remove {}: {e}", dir.display()))?;
+            return Err(format!(
+                "{} exists but lacks inputs.jsonl or {}: not snn-limits' inputs; move it \
+                 away or give --inputs another directory",
+                dir.display(),
+                v_monitor(&a.network).1
+            ));
         }
         let mut name = dir.file_name().unwrap_or_default().to_os_string();
         name.push(".partial");

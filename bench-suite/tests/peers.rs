@@ -199,6 +199,19 @@ fn bad_peer_arguments_are_named() {
     a[6] = "/nonexistent/python";
     assert!(run_err(&a).contains("scripts/peers/setup.sh"));
     assert!(!out.exists() && !spikes.exists(), "nothing written");
+    // A directory where the inputs would go that is not snn-limits' is left alone.
+    let theirs = dir.join("inputs/va-seed1-dt100us");
+    std::fs::create_dir_all(&theirs).unwrap();
+    std::fs::write(theirs.join("mine.txt"), "a user's file").unwrap();
+    let inputs = dir.join("inputs");
+    let mut a = peer_args(&runners, &spikes, &out);
+    a.extend(["--inputs", arg(&inputs)]);
+    let e = run_err(&a);
+    assert!(e.contains("not snn-limits' inputs"), "{e}");
+    assert_eq!(
+        std::fs::read_to_string(theirs.join("mine.txt")).unwrap(),
+        "a user's file"
+    );
 }
 
 /// The real runners, where their environments exist: each runs va for 0.2 s on

@@ -248,9 +248,11 @@ pub fn write(dir: &Path) -> Result<Written, String> {
     std::fs::create_dir_all(&fig_dir)
         .map_err(|e| format!("cannot create {}: {e}", fig_dir.display()))?;
     let mut figures = figures::all(&ctx, &fig_dir);
-    figures.push(peers::figure(&ctx, &fig_dir));
+    // Read once (spike files, the peers' learnt weights) for the figure and the claims.
+    let peer_runs = peers::Peers::of(&ctx);
+    figures.push(peers::figure(&peer_runs, &fig_dir));
     let mut claims = claims::all(&ctx);
-    claims.extend(peers::claims(&ctx));
+    claims.extend(peers::claims(&peer_runs));
     let page = html::Page {
         about: ctx.about(),
         figures: &figures,

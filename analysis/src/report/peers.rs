@@ -362,8 +362,7 @@ fn p_text(p: f64) -> String {
 }
 
 /// The peers' figure: table, distributions (Fig. 2B), run times (Fig. 2C/D, 9).
-pub fn figure(ctx: &Context, dir: &Path) -> FigureOutcome {
-    let peers = Peers::of(ctx);
+pub fn figure(peers: &Peers, dir: &Path) -> FigureOutcome {
     let mut out = super::figures::outcome(
         "Peers",
         "snn-limits beside NEST and Brian2 on the same network (Fig. 2B–D, 9)",
@@ -470,9 +469,9 @@ pub fn figure(ctx: &Context, dir: &Path) -> FigureOutcome {
         }
     }
     out.table = Some(table);
-    weights(&peers, &mut out, dir);
-    distributions(&peers, &mut out, dir);
-    run_times(&peers, &mut out, dir);
+    weights(peers, &mut out, dir);
+    distributions(peers, &mut out, dir);
+    run_times(peers, &mut out, dir);
     out
 }
 
@@ -639,8 +638,7 @@ fn chi(peers: &Peers, sim: &str) -> Option<f64> {
 }
 
 /// The claims that compare simulators.
-pub fn claims(ctx: &Context) -> Vec<Claim> {
-    let peers = Peers::of(ctx);
+pub fn claims(peers: &Peers) -> Vec<Claim> {
     let mut out = Vec::new();
     for (sim, name) in [("nest", "NEST"), ("brian2", "Brian2")] {
         let result = peers
@@ -679,7 +677,7 @@ pub fn claims(ctx: &Context) -> Vec<Claim> {
     let mut sims = vec!["snn-limits".to_string()];
     sims.extend(peers.simulators());
     let chis: Vec<(String, Option<f64>)> =
-        sims.iter().map(|s| (s.clone(), chi(&peers, s))).collect();
+        sims.iter().map(|s| (s.clone(), chi(peers, s))).collect();
     let measured: Vec<String> = chis
         .iter()
         .filter_map(|(s, c)| c.map(|c| format!("{s} χ = {c:.2}")))
