@@ -162,6 +162,7 @@ impl JobSpec {
                 _ => return Err(fail("expected exactly one of run and peer".into())),
             };
             for repetition in 0..repetitions {
+                let rep = (repetitions > 1).then_some(repetition);
                 for combo in &combos {
                     let words = fill(template, combo)?;
                     if job.peer.is_some() {
@@ -170,10 +171,9 @@ impl JobSpec {
                             None => dir.join(fill(records_t, combo)?),
                         };
                         let spikes = match &job.spikes {
-                            Some(t) => Some(dir.join(fill(t, combo)?)),
+                            Some(t) => Some(numbered(&dir.join(fill(t, combo)?), rep)),
                             None => None,
                         };
-                        let rep = (repetitions > 1).then_some(repetition);
                         runs.push(peer_run(job, &words, spikes, exe, out, rep).map_err(fail)?);
                         continue;
                     }
@@ -189,7 +189,7 @@ impl JobSpec {
                         ("--exchange-trace", &job.exchange_trace),
                     ] {
                         if let Some(t) = t {
-                            let p = dir.join(fill(t, combo)?);
+                            let p = numbered(&dir.join(fill(t, combo)?), rep);
                             argv.push(flag.into());
                             argv.push(p.display().to_string());
                             artifacts.push(p);
@@ -197,7 +197,7 @@ impl JobSpec {
                     }
                     match (&job.monitor_dir, job.monitor.is_empty()) {
                         (Some(t), false) => {
-                            let d = dir.join(fill(t, combo)?);
+                            let d = numbered(&dir.join(fill(t, combo)?), rep);
                             for m in &job.monitor {
                                 let m = fill(m, combo)?;
                                 let spec = crate::monitor::parse(&m)
@@ -264,6 +264,20 @@ impl JobSpec {
             runs,
         })
     }
+}
+
+/// A repetition's own file or directory: `NAME-rR.EXT` (or `NAME-rR`), so that the
+/// repetitions of a job keep each its spikes and monitors; `path` itself for a job run once.
+fn numbered(path: &Path, repetition: Option<u32>) -> std::path::PathBuf {
+    let Some(r) = repetition else {
+        return path.to_path_buf();
+    };
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(e) => format!("{stem}-r{r}.{}", e.to_string_lossy()),
+        None => format!("{stem}-r{r}"),
+    };
+    path.with_file_name(name)
 }
 
 /// One run of a `peer` job: `snn-bench peer WORDS --spikes SPIKES [--repetition R] --out
@@ -529,6 +543,58 @@ mod tests {
             .iter()
             .filter(|r| r.command[1] == "run")
             .all(|r| r.key.simulator == crate::sweep::SNN_LIMITS));
+    }
+
+    /// Repeated jobs keep each repetition's spikes and monitors apart (they were one
+    /// file, rewritten by every repetition, so the records of all but the last pointed at
+    /// another run's spikes).
+    #[test]
+    fn repetitions_get_their_own_spike_files_and_monitor_dirs() {
+        let text = r#"
+[[job]]
+name = "p"
+peer = "nest va --simtime 1 --threads 1"
+spikes = "peers/nest-va.npy"
+repetitions = 2
+
+[[job]]
+name = "r"
+run = "va --simtime 1"
+spikes = "s/va.npy"
+monitor = ["rate:E:10ms"]
+monitor_dir = "s/va-monitors"
+repetitions = 2
+"#;
+        let plan = JobSpec::parse(text, "t.toml")
+            .unwrap()
+            .plan("t", "t.toml", Path::new("d"), Path::new("x"), None)
+            .unwrap();
+        let arts: Vec<Vec<String>> = plan
+            .runs
+            .iter()
+            .map(|r| {
+                r.artifacts
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            arts[0],
+            ["d/peers/nest-va-r0.npy", "d/peers/nest-va-r0.json"]
+        );
+        assert_eq!(
+            arts[1],
+            ["d/peers/nest-va-r1.npy", "d/peers/nest-va-r1.json"]
+        );
+        assert_eq!(arts[2][0], "d/s/va-r0.npy");
+        assert!(
+            arts[2][1].starts_with("d/s/va-monitors-r0/"),
+            "{:?}",
+            arts[2]
+        );
+        assert_eq!(arts[3][0], "d/s/va-r1.npy");
+        assert_eq!(numbered(Path::new("a/b.npy"), None), Path::new("a/b.npy"));
     }
 
     /// The built-in specs expand, and every figure run parses and builds its network.

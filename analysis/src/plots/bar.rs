@@ -3,6 +3,7 @@
 //! (stacked, the paper's Fig. 8).
 
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::axis::{Axis, RangeRule, Scale};
@@ -66,6 +67,9 @@ pub struct BarChart {
     pub y_scale: Scale,
     pub legend: Legend,
     pub annotation: Option<String>,
+    /// A horizontal dashed line across the chart at this value, with its legend text
+    /// (the real-time line of a run-time chart); always inside the y range.
+    pub reference: Option<(f64, String)>,
 }
 
 impl BarChart {
@@ -84,6 +88,12 @@ impl BarChart {
 
     pub fn series(mut self, series: BarSeries) -> Self {
         self.series.push(series);
+        self
+    }
+
+    /// Draw a dashed horizontal line at `y` (in data units) labelled `label`.
+    pub fn reference(mut self, y: f64, label: impl Into<String>) -> Self {
+        self.reference = Some((y, label.into()));
         self
     }
 }
@@ -115,6 +125,8 @@ pub(crate) struct Ready {
     series: Vec<PlotBars>,
     legend: Legend,
     annotation: String,
+    /// The reference line in plot space, with its label.
+    reference: Option<(f64, String)>,
 }
 
 impl Plot for BarChart {
@@ -165,6 +177,17 @@ impl Plot for BarChart {
             }
         }
         let scale = self.y_scale;
+        let reference = match &self.reference {
+            None => None,
+            Some((v, label)) => Some((
+                scale.to_plot(*v).ok_or_else(|| {
+                    PlotError::InvalidData(format!(
+                        "reference line {label:?} at {v} cannot be shown on this axis"
+                    ))
+                })?,
+                label.clone(),
+            )),
+        };
         let k = self.series.len().max(1) as f64;
         let mut tops = vec![0.0f64; n];
         let series: Vec<PlotBars> = self
@@ -232,13 +255,16 @@ impl Plot for BarChart {
                 reason: reason.to_string(),
             });
         }
-        let y_values = series.iter().flat_map(|s| {
-            s.bars.iter().map(|b| b.y1).chain(
-                s.errors
-                    .iter()
-                    .flat_map(|e| [e.1, e.2].into_iter().flatten()),
-            )
-        });
+        let y_values = series
+            .iter()
+            .flat_map(|s| {
+                s.bars.iter().map(|b| b.y1).chain(
+                    s.errors
+                        .iter()
+                        .flat_map(|e| [e.1, e.2].into_iter().flatten()),
+                )
+            })
+            .chain(reference.iter().map(|r| r.0));
         let rule = RangeRule {
             fixed: None,
             include_zero: true,
@@ -258,6 +284,7 @@ impl Plot for BarChart {
             series,
             legend: self.legend,
             annotation: self.annotation.clone().unwrap_or_default(),
+            reference,
         }))
     }
 
@@ -300,8 +327,20 @@ impl Plot for BarChart {
                     .legend(move |p| Glyph::new(p, GlyphKind::Box, fill, fill));
             }
         }
+        if let Some((ry, label)) = &r.reference {
+            let style = INK.mix(0.8).stroke_width(1);
+            chart
+                .draw_series(std::iter::once(DashedPathElement::new(
+                    vec![(r.x.lo, *ry), (r.x.hi, *ry)],
+                    6,
+                    4,
+                    style,
+                )))?
+                .label(label.as_str())
+                .legend(move |p| PathElement::new(vec![(p.0 - 8, p.1), (p.0 + 8, p.1)], style));
+        }
         frame::annotate(&chart, &r.annotation)?;
-        let named = r.series.iter().any(|s| !s.name.is_empty());
+        let named = r.series.iter().any(|s| !s.name.is_empty()) || r.reference.is_some();
         frame::legend(&mut chart, r.legend, named)?;
         Ok(())
     }

@@ -242,9 +242,21 @@ fn bar_chart_renders_grouped_and_stacked() {
         )
         .series(BarSeries::new("plastic", vec![25.0, 13.0, 7.0, 4.0]));
     render(grouped.clone(), dir.path(), "bars");
-    let mut log = grouped;
+    let mut log = grouped.clone();
     log.y_scale = Scale::Log;
     render(log, dir.path(), "bars-log");
+    // A reference line above every bar widens the axis to show it, and is in the legend.
+    let line = grouped.reference(60.0, "real time");
+    let r = render(line.clone(), dir.path(), "bars-reference");
+    assert!(svg_has_text(&r, "real time"));
+    assert!(svg_has_text(&r, "60"), "the y axis reaches the line");
+    let mut bad = line;
+    bad.y_scale = Scale::Log;
+    bad.reference = Some((0.0, "zero".into()));
+    assert!(
+        bad.prepare().is_err(),
+        "a line at 0 cannot be drawn on a log axis"
+    );
 
     let phases = ["evolve", "propagate", "plasticity", "barrier", "sync"];
     let mut stacked = BarChart::new("Phase breakdown", cats)

@@ -99,7 +99,7 @@ fn scaling(groups: &[&Group]) -> (Vec<Point>, Vec<(f64, f64)>) {
 
 /// The fitted model and its bootstrap band over 1…64 workers, as chart series, and a
 /// sentence on the fit (or why there is none).
-fn fitted(
+pub(super) fn fitted(
     name: &str,
     raw: &[(f64, f64)],
     color: usize,

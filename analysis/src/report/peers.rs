@@ -14,7 +14,10 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::Path;
 
-use crate::plots::{BarChart, BarSeries, Histogram, HistogramSeries, Normalisation};
+use crate::plots::{
+    BarChart, BarSeries, ErrorBar, Histogram, HistogramSeries, LineChart, Normalisation, Point,
+    Series,
+};
 use crate::records::RunRecord;
 use crate::stats::{self, Ks};
 
@@ -49,10 +52,10 @@ fn base(r: &RunRecord) -> Base {
 
 fn base_label(b: &Base) -> String {
     format!(
-        "{}{} {} s",
+        "{}{} {}",
         b.0,
         if b.1 { " plastic" } else { "" },
-        b.2 as f64 / 1e9
+        model_time(b.2 as f64 / 1e9)
     )
 }
 
@@ -294,28 +297,56 @@ impl<'a> Peers<'a> {
         Peers { bases, missing }
     }
 
+    /// The runs of `sim` (snn-limits or a peer) on a base and thread count: its
+    /// repetitions.
+    fn runs(&self, b: &Base, sim: &str, threads: u64) -> Vec<&'a RunRecord> {
+        let Some(e) = self.bases.get(b) else {
+            return Vec::new();
+        };
+        let from = if sim == "snn-limits" {
+            &e.reference
+        } else {
+            &e.peers
+        };
+        from.iter()
+            .copied()
+            .filter(|r| simulator(r) == sim && r.workers() == threads)
+            .collect()
+    }
+
+    /// The loop wall times of `sim`'s repetitions on a base and thread count
+    /// (snn-limits: its run's wall time).
+    fn walls(&self, b: &Base, sim: &str, threads: u64) -> Vec<f64> {
+        self.runs(b, sim, threads)
+            .iter()
+            .map(|r| r.wall_s())
+            .collect()
+    }
+
     /// snn-limits' median run wall time of a base on `threads`.
     fn own_wall(&self, b: &Base, threads: u64) -> Option<f64> {
-        let e = self.bases.get(b)?;
-        let w: Vec<f64> = e
-            .reference
-            .iter()
-            .filter(|r| r.workers() == threads)
-            .map(|r| r.wall_s())
-            .collect();
-        stats::median(&w)
+        stats::median(&self.walls(b, "snn-limits", threads))
     }
 
     /// The median loop wall time of `sim` on a base and thread count.
     fn peer_wall(&self, b: &Base, sim: &str, threads: u64) -> Option<f64> {
-        let e = self.bases.get(b)?;
-        let w: Vec<f64> = e
-            .peers
+        stats::median(&self.walls(b, sim, threads))
+    }
+
+    /// The thread counts any simulator ran a base on, ascending.
+    fn thread_counts(&self, b: &Base) -> Vec<u64> {
+        let Some(e) = self.bases.get(b) else {
+            return Vec::new();
+        };
+        let mut t: Vec<u64> = e
+            .reference
             .iter()
-            .filter(|r| simulator(r) == sim && r.workers() == threads)
-            .map(|r| r.wall_s())
+            .chain(&e.peers)
+            .map(|r| r.workers())
             .collect();
-        stats::median(&w)
+        t.sort_unstable();
+        t.dedup();
+        t
     }
 
     fn simulators(&self) -> Vec<String> {
@@ -391,7 +422,8 @@ pub fn figure(peers: &Peers, dir: &Path) -> FigureOutcome {
             "simulator",
             "solver",
             "threads",
-            "loop RTF",
+            "runs",
+            "loop RTF (range)",
             "process s",
             "× snn-limits",
             "K-S rates",
@@ -409,63 +441,107 @@ pub fn figure(peers: &Peers, dir: &Path) -> FigureOutcome {
     };
     for (b, e) in &peers.bases {
         let own_ks = e.own.as_ref().map(|(_, h)| *h).unwrap_or([None; 3]);
-        for r in &e.reference {
-            table.rows.push(vec![
-                base_label(b),
-                "snn-limits".into(),
-                format!("{} (this build)", r.str("config.precision").unwrap_or("?")),
-                r.workers().to_string(),
-                format!("{:.4}{}", r.rtf().unwrap_or(f64::NAN), loaded(r)),
-                "—".into(),
-                "1".into(),
-                "—".into(),
-                "—".into(),
-                "—".into(),
-                ks_cell(&own_ks[0]),
-                ks_cell(&own_ks[1]),
-                ks_cell(&own_ks[2]),
-                "—".into(),
-                match (&e.own_weights, b.1) {
-                    (Some(w), true) => format!("({} sampled)", w.len()),
+        let mut sims = vec!["snn-limits".to_string()];
+        sims.extend(peers.simulators());
+        for sim in &sims {
+            for t in peers.thread_counts(b) {
+                let runs = peers.runs(b, sim, t);
+                let Some(first) = runs.first() else {
+                    continue;
+                };
+                let rtfs: Vec<f64> = runs.iter().filter_map(|r| r.rtf()).collect();
+                let rtf = stats::median(&rtfs).map_or("—".into(), |m| {
+                    format!(
+                        "{}{}{}",
+                        rtf_text(m),
+                        spread(&rtfs),
+                        if runs.iter().any(|r| is_loaded(r)) {
+                            " (loaded)"
+                        } else {
+                            ""
+                        }
+                    )
+                });
+                let row_head = |solver: String| {
+                    vec![
+                        base_label(b),
+                        match first.str("config.simulator.version") {
+                            Some(v) => format!("{sim} {v}"),
+                            None => sim.clone(),
+                        },
+                        solver,
+                        t.to_string(),
+                        runs.len().to_string(),
+                        rtf.clone(),
+                    ]
+                };
+                if sim == "snn-limits" {
+                    let mut row = row_head(format!(
+                        "{} (this build)",
+                        first.str("config.precision").unwrap_or("?")
+                    ));
+                    row.extend([
+                        "—".into(),
+                        "1".into(),
+                        "—".into(),
+                        "—".into(),
+                        "—".into(),
+                        ks_cell(&own_ks[0]),
+                        ks_cell(&own_ks[1]),
+                        ks_cell(&own_ks[2]),
+                        "—".into(),
+                        match (&e.own_weights, b.1) {
+                            (Some(w), true) => format!("({} sampled)", w.len()),
+                            _ => "—".into(),
+                        },
+                    ]);
+                    table.rows.push(row);
+                    continue;
+                }
+                // The statistics are those of the first repetition with spikes.
+                let i = e.peers.iter().zip(&e.compared).position(|(r, c)| {
+                    simulator(r) == sim.as_str() && r.workers() == t && c.is_some()
+                });
+                let c = i.and_then(|i| e.compared[i].as_ref());
+                let ks = c.map(|(_, k, _)| *k).unwrap_or([None; 3]);
+                let same = match c {
+                    Some((_, _, None)) => "the end (identical)".to_string(),
+                    Some((_, _, Some(t))) => format!("{:.1} ms", t * 1e3),
+                    None => "—".into(),
+                };
+                let ratio = match (peers.peer_wall(b, sim, t), peers.own_wall(b, t)) {
+                    (Some(p), Some(o)) => format!("{:.1}", p / o),
                     _ => "—".into(),
-                },
-            ]);
-        }
-        for (i, (r, c)) in e.peers.iter().zip(&e.compared).enumerate() {
-            let ks = c.as_ref().map(|(_, k, _)| *k).unwrap_or([None; 3]);
-            let same = match c {
-                Some((_, _, None)) => "the end (identical)".to_string(),
-                Some((_, _, Some(t))) => format!("{:.1} ms", t * 1e3),
-                None => "—".into(),
-            };
-            let ratio = peers
-                .own_wall(b, r.workers())
-                .map_or("—".into(), |w| format!("{:.1}", r.wall_s() / w));
-            table.rows.push(vec![
-                base_label(b),
-                format!(
-                    "{} {}",
-                    simulator(r),
-                    r.str("config.simulator.version").unwrap_or("?")
-                ),
-                r.str("config.simulator.solver").unwrap_or("?").into(),
-                r.workers().to_string(),
-                format!("{:.3}{}", r.rtf().unwrap_or(f64::NAN), loaded(r)),
-                r.f64("config.simulator.process_wall_s")
-                    .map_or("—".into(), |s| format!("{s:.1}")),
-                ratio,
-                ks_cell(&ks[0]),
-                ks_cell(&ks[1]),
-                ks_cell(&ks[2]),
-                ks_cell(&own_ks[0]),
-                ks_cell(&own_ks[1]),
-                ks_cell(&own_ks[2]),
-                same,
-                match e.weights.get(i) {
-                    Some(Some((_, k))) => ks_cell(k),
-                    _ => "—".into(),
-                },
-            ]);
+                };
+                let process: Vec<f64> = runs
+                    .iter()
+                    .filter_map(|r| r.f64("config.simulator.process_wall_s"))
+                    .collect();
+                let mut row = row_head(first.str("config.simulator.solver").unwrap_or("?").into());
+                row.extend([
+                    stats::median(&process).map_or("—".into(), |s| format!("{s:.1}")),
+                    ratio,
+                    ks_cell(&ks[0]),
+                    ks_cell(&ks[1]),
+                    ks_cell(&ks[2]),
+                    ks_cell(&own_ks[0]),
+                    ks_cell(&own_ks[1]),
+                    ks_cell(&own_ks[2]),
+                    same,
+                    // The final weights: of the first repetition that has them.
+                    e.peers
+                        .iter()
+                        .zip(&e.weights)
+                        .find_map(|(r, w)| match w {
+                            Some((_, k)) if simulator(r) == sim.as_str() && r.workers() == t => {
+                                Some(ks_cell(k))
+                            }
+                            _ => None,
+                        })
+                        .unwrap_or_else(|| "—".into()),
+                ]);
+                table.rows.push(row);
+            }
         }
     }
     out.table = Some(table);
@@ -475,12 +551,23 @@ pub fn figure(peers: &Peers, dir: &Path) -> FigureOutcome {
     out
 }
 
-fn loaded(r: &RunRecord) -> &'static str {
-    if is_loaded(r) {
-        " (loaded)"
-    } else {
-        ""
+/// An RTF with as many digits as it needs (0.0480, 9.50, 119.5).
+fn rtf_text(v: f64) -> String {
+    match v {
+        v if v < 1.0 => format!("{v:.4}"),
+        v if v < 100.0 => format!("{v:.2}"),
+        v => format!("{v:.1}"),
     }
+}
+
+/// " (lo–hi)" of repetitions, or nothing for one run.
+fn spread(v: &[f64]) -> String {
+    if v.len() < 2 {
+        return String::new();
+    }
+    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    format!(" ({}–{})", rtf_text(lo), rtf_text(hi))
 }
 
 /// Fig. 9E: plastic brunel's final E→E weights per simulator.
@@ -566,8 +653,10 @@ fn distributions(peers: &Peers, out: &mut FigureOutcome, dir: &Path) {
     }
 }
 
-/// Fig. 2C/D (va by thread count) and Fig. 9 (brunel static and plastic): loop RTF per
-/// simulator, log scale; the real-time line is RTF 1.
+/// Fig. 2C/D: the run time of every simulator and thread count for va's model time,
+/// with the real-time line (run time = model time) and the repetitions' range; Fig. 4A:
+/// RTF against threads per simulator with each one's fitted run-time model. Fig. 9:
+/// brunel static and plastic per simulator.
 fn run_times(peers: &Peers, out: &mut FigureOutcome, dir: &Path) {
     let mut sims = vec!["snn-limits".to_string()];
     sims.extend(peers.simulators());
@@ -580,21 +669,33 @@ fn run_times(peers: &Peers, out: &mut FigureOutcome, dir: &Path) {
     };
     if let Some(b) = peers.base_of("va", false) {
         let simtime = b.2 as f64 / 1e9;
-        let threads = [1u64, 2];
+        let threads = peers.thread_counts(b);
         let mut chart = BarChart::new(
-            format!("va {simtime} s: run time per model second (RTF 1 = real time)"),
+            format!(
+                "va {}: run time of the simulation loop (Fig. 2C/D)",
+                model_time(simtime)
+            ),
             threads.iter().map(|t| format!("{t} thread(s)")).collect(),
         )
-        .y_label("RTF (loop)")
-        .log_y();
+        .y_label("run time (s)")
+        .log_y()
+        .reference(simtime, "real time");
         for (i, sim) in sims.iter().enumerate() {
-            let v = threads
+            let (v, err) = threads
                 .iter()
-                .map(|&t| wall(b, sim, t).map_or(f64::NAN, |w| w / simtime))
-                .collect();
-            chart = chart.series(BarSeries::new(sim.clone(), v).color(i));
+                .map(|&t| {
+                    let w = peers.walls(b, sim, t);
+                    let range = (w.len() > 1).then(|| ErrorBar::Range {
+                        lo: w.iter().copied().fold(f64::INFINITY, f64::min),
+                        hi: w.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    });
+                    (stats::median(&w).unwrap_or(f64::NAN), range)
+                })
+                .unzip();
+            chart = chart.series(BarSeries::new(sim.clone(), v).errors(err).color(i));
         }
         super::figures::panel(out, dir, "peers-va-runtime", chart);
+        scaling(peers, b, &sims, out, dir);
     }
     let (Some(st), Some(pl)) = (
         peers.base_of("brunel", false),
@@ -619,6 +720,64 @@ fn run_times(peers: &Peers, out: &mut FigureOutcome, dir: &Path) {
         chart = chart.series(BarSeries::new(name, v).color(i));
     }
     super::figures::panel(out, dir, "peers-brunel-runtime", chart);
+}
+
+/// Fig. 4A per simulator: va's RTF against the thread count, every repetition a fit
+/// point of the run-time model (as Fig. 4 fits snn-limits' own sweep).
+fn scaling(peers: &Peers, b: &Base, sims: &[String], out: &mut FigureOutcome, dir: &Path) {
+    let threads = peers.thread_counts(b);
+    let simtime = b.2 as f64 / 1e9;
+    let cores = peers.bases.get(b).and_then(|e| {
+        e.reference
+            .iter()
+            .chain(&e.peers)
+            .find_map(|r| r.u64("host.logical_cores"))
+    });
+    let mut chart = LineChart::new(format!(
+        "va {}: scaling per simulator (Fig. 4A)",
+        model_time(simtime)
+    ))
+    .x_label("threads")
+    .y_label("RTF (loop)")
+    .log_x()
+    .log_y();
+    let mut notes = Vec::new();
+    for (i, sim) in sims.iter().enumerate() {
+        let mut points = Vec::new();
+        let mut raw = Vec::new();
+        for &t in &threads {
+            let rtfs: Vec<f64> = peers.walls(b, sim, t).iter().map(|w| w / simtime).collect();
+            raw.extend(rtfs.iter().map(|&r| (t as f64, r)));
+            if let Some(m) = stats::median(&rtfs) {
+                let lo = rtfs.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = rtfs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                points.push(Point::with_range(t as f64, m, lo, hi));
+            }
+        }
+        if points.is_empty() {
+            continue;
+        }
+        chart = chart.series(Series::with_points(sim.clone(), points).color(i));
+        let (curves, _, note) = super::figures::fitted(sim, &raw, i);
+        for c in curves {
+            chart = chart.series(c);
+        }
+        notes.push(note);
+    }
+    let most = threads.last().copied().unwrap_or(1);
+    notes.push(format!(
+        "measured on {most} thread(s){}: beyond that the curves are indicative (needs ≥ {} cores)",
+        cores.map_or(String::new(), |c| format!(" of {c} logical cores")),
+        (most * 2).max(4)
+    ));
+    out.caption
+        .push_str(&format!(" Fig. 4A per simulator: {}.", notes.join("; ")));
+    super::figures::panel(out, dir, "peers-va-scaling", chart);
+}
+
+/// A model time as people write it: 60 s, 0.2 s, 1.5 s.
+fn model_time(s: f64) -> String {
+    format!("{} s", (s * 1e6).round() / 1e6)
 }
 
 /// χ = T_PL / T_NP − 1 (as Fig. 9: the relative cost of plasticity), brunel on 1
@@ -917,7 +1076,16 @@ mod tests {
             "{:?}",
             f.missing
         );
-        assert_eq!(f.panels.len(), 4, "three distributions and va's run times");
+        assert_eq!(
+            f.panels.len(),
+            5,
+            "three distributions, va's run times and its scaling per simulator"
+        );
+        assert!(f
+            .panels
+            .iter()
+            .any(|(png, _)| png.contains("peers-va-scaling")));
+        assert!(f.caption.contains("Fig. 4A per simulator"), "{}", f.caption);
         let t = f.table.as_ref().unwrap();
         let row = |sim: &str, threads: &str| {
             t.rows
@@ -925,16 +1093,17 @@ mod tests {
                 .find(|r| r[1].starts_with(sim) && r[3] == threads)
                 .unwrap_or_else(|| panic!("no row {sim} {threads}: {:?}", t.rows))
         };
-        assert_eq!(row("nest", "1")[6], "200.0");
-        assert_eq!(row("nest", "2")[6], "200.0");
-        assert_eq!(row("brian2", "1")[6], "5.0");
+        assert_eq!(row("nest", "1")[7], "200.0");
+        assert_eq!(row("nest", "2")[7], "200.0");
+        assert_eq!(row("brian2", "1")[7], "5.0");
+        assert_eq!(row("nest", "1")[4], "1", "one run of each");
         // Seeds 1 and 2 differ at once; a copy of snn-limits' own file is identical.
         assert!(
-            row("nest", "1")[13].ends_with(" ms"),
+            row("nest", "1")[14].ends_with(" ms"),
             "{:?}",
             row("nest", "1")
         );
-        assert_eq!(row("copy", "1")[13], "the end (identical)");
+        assert_eq!(row("copy", "1")[14], "the end (identical)");
         let verdict = |what: &str| {
             w.claims
                 .iter()
