@@ -560,14 +560,17 @@ fn rtf_text(v: f64) -> String {
     }
 }
 
+/// The range (min, max) of repetitions, for more than one.
+fn range(v: &[f64]) -> Option<(f64, f64)> {
+    let s = stats::spread(v).filter(|_| v.len() > 1)?;
+    Some((s.min, s.max))
+}
+
 /// " (lo–hi)" of repetitions, or nothing for one run.
 fn spread(v: &[f64]) -> String {
-    if v.len() < 2 {
-        return String::new();
-    }
-    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    format!(" ({}–{})", rtf_text(lo), rtf_text(hi))
+    range(v).map_or_else(String::new, |(lo, hi)| {
+        format!(" ({}–{})", rtf_text(lo), rtf_text(hi))
+    })
 }
 
 /// Fig. 9E: plastic brunel's final E→E weights per simulator.
@@ -685,11 +688,8 @@ fn run_times(peers: &Peers, out: &mut FigureOutcome, dir: &Path) {
                 .iter()
                 .map(|&t| {
                     let w = peers.walls(b, sim, t);
-                    let range = (w.len() > 1).then(|| ErrorBar::Range {
-                        lo: w.iter().copied().fold(f64::INFINITY, f64::min),
-                        hi: w.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                    });
-                    (stats::median(&w).unwrap_or(f64::NAN), range)
+                    let bar = range(&w).map(|(lo, hi)| ErrorBar::Range { lo, hi });
+                    (stats::median(&w).unwrap_or(f64::NAN), bar)
                 })
                 .unzip();
             chart = chart.series(BarSeries::new(sim.clone(), v).errors(err).color(i));
@@ -748,10 +748,8 @@ fn scaling(peers: &Peers, b: &Base, sims: &[String], out: &mut FigureOutcome, di
         for &t in &threads {
             let rtfs: Vec<f64> = peers.walls(b, sim, t).iter().map(|w| w / simtime).collect();
             raw.extend(rtfs.iter().map(|&r| (t as f64, r)));
-            if let Some(m) = stats::median(&rtfs) {
-                let lo = rtfs.iter().copied().fold(f64::INFINITY, f64::min);
-                let hi = rtfs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                points.push(Point::with_range(t as f64, m, lo, hi));
+            if let Some(s) = stats::spread(&rtfs) {
+                points.push(Point::with_range(t as f64, s.median, s.min, s.max));
             }
         }
         if points.is_empty() {
