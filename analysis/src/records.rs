@@ -18,6 +18,33 @@ use crate::stats::{spread, Spread};
 /// The newest record layout this reader knows (`schema` in each record).
 pub const SCHEMA: u64 = 1;
 
+/// The machine a record was measured on (its `host`), as the report and the job runner
+/// tell machines apart: CPU model, cores, memory and kernel release, never the host name
+/// alone (many VMs share one; ours are all `vm`). Memory is rounded to 0.1 GiB, so the few
+/// MiB a kernel reserves differently on two boots of one machine do not split it.
+pub fn machine_label(host: &Value) -> String {
+    let Some(h) = host.as_object() else {
+        return "unknown machine".into();
+    };
+    let text = |k: &str| h.get(k).and_then(Value::as_str).unwrap_or("unknown");
+    let logical = h.get("logical_cores").and_then(Value::as_u64);
+    let physical = h.get("physical_cores").and_then(Value::as_u64);
+    let cores = match (logical, physical) {
+        (Some(l), Some(p)) if p != l => format!("{l} cores ({p} physical)"),
+        (Some(l), _) => format!("{l} cores"),
+        (None, _) => "unknown cores".into(),
+    };
+    let memory = match h.get("memory_bytes").and_then(Value::as_u64) {
+        Some(b) => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+        None => "unknown memory".into(),
+    };
+    format!(
+        "{}, {cores}, {memory}, kernel {}",
+        text("cpu_model"),
+        text("kernel")
+    )
+}
+
 /// One run, as recorded.
 #[derive(Debug, Clone)]
 pub struct RunRecord {
@@ -82,6 +109,22 @@ impl RunRecord {
 
     pub fn bool(&self, path: &str) -> Option<bool> {
         self.get(path)?.as_bool()
+    }
+
+    /// The machine it was measured on ([`machine_label`]).
+    pub fn machine(&self) -> String {
+        machine_label(self.get("host").unwrap_or(&Value::Null))
+    }
+
+    /// The source revision of the binary that measured it (first 9 hex digits, "+" if the
+    /// tree was dirty), or "unknown".
+    pub fn commit(&self) -> String {
+        let commit = self.str("build.git_commit").unwrap_or("unknown");
+        let short = commit.get(..9).unwrap_or(commit);
+        match self.str("build.git_dirty") {
+            Some("true") => format!("{short}+"),
+            _ => short.to_string(),
+        }
     }
 
     pub fn network(&self) -> &str {
@@ -497,6 +540,43 @@ mod tests {
                        "rates": [["all", {"mean_rate_hz": 17.0}], ["E", {"mean_rate_hz": 16.0}]]}
         })
         .to_string()
+    }
+
+    #[test]
+    fn machines_are_told_apart_by_cpu_cores_memory_and_kernel_not_host_name() {
+        let host = |name: &str, cpu: &str, mem: u64, kernel: &str| {
+            serde_json::json!({"hostname": name, "cpu_model": cpu, "logical_cores": 2,
+                               "physical_cores": 2, "memory_bytes": mem, "kernel": kernel})
+        };
+        let amd = host("vm", "AMD EPYC", 25_276_063_744, "6.18.44-fc-v769");
+        assert_eq!(
+            machine_label(&amd),
+            "AMD EPYC, 2 cores, 23.5 GiB, kernel 6.18.44-fc-v769"
+        );
+        // Same name, other CPU or kernel: other machines.
+        let intel = host(
+            "vm",
+            "Intel(R) Xeon(R) Processor",
+            25_276_063_744,
+            "6.18.44-fc-v769",
+        );
+        let rebuilt = host("vm", "AMD EPYC", 25_276_063_744, "6.18.44-fc-v1045");
+        assert_ne!(machine_label(&amd), machine_label(&intel));
+        assert_ne!(machine_label(&amd), machine_label(&rebuilt));
+        // Another name, a few MiB less memory: the same machine.
+        let same = host(
+            "node7",
+            "AMD EPYC",
+            25_276_063_744 - (8 << 20),
+            "6.18.44-fc-v769",
+        );
+        assert_eq!(machine_label(&amd), machine_label(&same));
+        let smt = serde_json::json!({"cpu_model": "X", "logical_cores": 4, "physical_cores": 2});
+        assert_eq!(
+            machine_label(&smt),
+            "X, 4 cores (2 physical), unknown memory, kernel unknown"
+        );
+        assert_eq!(machine_label(&Value::Null), "unknown machine");
     }
 
     #[test]

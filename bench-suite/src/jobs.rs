@@ -14,6 +14,13 @@
 //! its new record is appended beside the old one (records files are append-only), which
 //! the report reads as one more repetition.
 //!
+//! Only records of *this* machine count ([`analysis::records::machine_label`]: CPU model,
+//! cores, memory, kernel; not the host name, which many VMs share): a fresh clone on
+//! another machine has the committed records of the machine that measured them, and
+//! skipping their configurations would leave this machine's report without its own
+//! numbers. (On a cluster, where rank 0 may run on another kind of node than the runner,
+//! a run whose record names another machine is therefore run again on resume.)
+//!
 //! # Specs as data
 //!
 //! The suite and the figures are job specs (`scripts/jobs/workstation.toml`,
@@ -105,9 +112,28 @@ pub struct RunnerArgs {
 /// A record with its key and its Poisson generator (if it names one).
 type Keyed = (Key, Option<String>, serde_json::Value);
 
+/// This machine, as [`analysis::records::machine_label`] names the machine of a record.
+fn this_machine() -> &'static str {
+    static MACHINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    MACHINE.get_or_init(|| {
+        let host = serde_json::to_value(crate::host::Host::detect()).unwrap_or_default();
+        analysis::records::machine_label(&host)
+    })
+}
+
+/// Which records of a file count.
+#[derive(Clone, Copy, PartialEq)]
+enum Machines {
+    /// Only this machine's (whether a run is done; the outcome).
+    This,
+    /// Any (whether a run just made wrote its record at all).
+    Any,
+}
+
 /// Records of a file with their keys and generators; lines that are not records are
-/// reported (when `warn`) and left out.
-fn recorded(out: &Path, warn: bool) -> Result<Vec<Keyed>, String> {
+/// reported (when `warn`) and left out, and so are records of other machines than this
+/// one unless `machines` is [`Machines::Any`].
+fn recorded(out: &Path, warn: bool, machines: Machines) -> Result<Vec<Keyed>, String> {
     let outcome = jsonl::read(out).map_err(|e| e.to_string())?;
     if warn {
         for w in &outcome.warnings {
@@ -115,7 +141,15 @@ fn recorded(out: &Path, warn: bool) -> Result<Vec<Keyed>, String> {
         }
     }
     let mut keys = Vec::new();
+    let mut others: BTreeMap<String, usize> = BTreeMap::new();
     for (line, value) in outcome.records {
+        if machines == Machines::This {
+            let machine = analysis::records::machine_label(&value["host"]);
+            if machine != this_machine() {
+                *others.entry(machine).or_default() += 1;
+                continue;
+            }
+        }
         if let Some(why) = value["result"]["failure"].as_str() {
             if warn {
                 eprintln!(
@@ -132,6 +166,16 @@ fn recorded(out: &Path, warn: bool) -> Result<Vec<Keyed>, String> {
                 out.display()
             ),
             Err(_) => {}
+        }
+    }
+    if warn {
+        for (machine, n) in others {
+            eprintln!(
+                "note: {}: {n} record(s) of another machine ({machine}) not counted: this \
+                 machine is {}",
+                out.display(),
+                this_machine()
+            );
         }
     }
     Ok(keys)
@@ -272,7 +316,7 @@ fn status(plan: &Plan, warn: bool) -> Result<Vec<Result<(), Option<String>>>, St
     let mut files: HashMap<&Path, Vec<Keyed>> = HashMap::new();
     for r in &plan.runs {
         if !files.contains_key(r.records.as_path()) {
-            files.insert(&r.records, recorded(&r.records, warn)?);
+            files.insert(&r.records, recorded(&r.records, warn, Machines::This)?);
         }
     }
     Ok(plan
@@ -410,7 +454,7 @@ pub fn execute(plan: &Plan, opts: &RunnerArgs) -> Result<Outcome, String> {
             }
             // The record must be there, under this run's key: a run that records other
             // values than asked for would run again on every resume.
-            let now = recorded(&r.records, false)?;
+            let now = recorded(&r.records, false, Machines::Any)?;
             if !now.iter().any(|(k, g, _)| matches(r, k, g)) {
                 let last = now
                     .last()
@@ -443,7 +487,7 @@ pub fn execute(plan: &Plan, opts: &RunnerArgs) -> Result<Outcome, String> {
     let mut by_file: BTreeMap<&Path, Vec<Keyed>> = BTreeMap::new();
     for r in &plan.runs {
         if !by_file.contains_key(r.records.as_path()) {
-            by_file.insert(&r.records, recorded(&r.records, false)?);
+            by_file.insert(&r.records, recorded(&r.records, false, Machines::This)?);
         }
     }
     let mut outcome = Outcome {

@@ -60,6 +60,10 @@ enum Command {
         /// Results directory; default results/<host>.
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// The machine to report on, when the directory holds records of several (any
+        /// text of its label, e.g. `EPYC`); default: the machine of the newest record.
+        #[arg(long)]
+        machine: Option<String>,
     },
     /// Complete a monitor's file that a killed run left (`DIR/spikes-WHAT.npy.partial`,
     /// `weights-EE.npy.partial`, a `--spikes` file's `.partial`, …): an .npy header's
@@ -136,7 +140,9 @@ fn main() -> ExitCode {
                     r.result.spikes
                 )
                 }),
-            Command::Report { dir } => report(&dir.unwrap_or_else(host_results)),
+            Command::Report { dir, machine } => {
+                report(&dir.unwrap_or_else(host_results), machine.as_deref())
+            }
             Command::Table { file, last } => print_table(&file, last),
             Command::RepairNpy { file } => bench_suite::monitor::repair(&file).map(|r| {
                 let what = if r.spikes { "spikes" } else { "rows" };
@@ -197,8 +203,12 @@ fn print_table(file: &std::path::Path, last: Option<usize>) -> Result<(), String
     Ok(())
 }
 
-fn report(dir: &std::path::Path) -> Result<(), String> {
-    let w = analysis::report::write(dir)?;
+fn report(dir: &std::path::Path, machine: Option<&str>) -> Result<(), String> {
+    let w = analysis::report::write_for(dir, machine)?;
+    eprintln!("report of {}", w.machine);
+    for note in &w.other_machines {
+        eprintln!("note: {note}");
+    }
     for warning in &w.warnings {
         eprintln!("warning: {warning}");
     }

@@ -61,8 +61,28 @@ fn median(xs: &mut [f64]) -> f64 {
 /// One row per configuration (network and partitioner, precision, ranks, threads, delay,
 /// injected latency, model time, timers), with
 /// the median over its repetitions of wall time, RTF, each phase's share of the summed
-/// phase time (mean over workers) and the mean rate.
+/// phase time (mean over workers) and the mean rate. Records of several machines
+/// ([`analysis::records::machine_label`]; many share a host name) get a table each,
+/// headed by the machine, so that no median pools two machines.
 pub fn table(records: &[Record]) -> String {
+    let mut machines: BTreeMap<String, Vec<Record>> = BTreeMap::new();
+    for r in records {
+        let host = serde_json::to_value(&r.host).unwrap_or_default();
+        let label = analysis::records::machine_label(&host);
+        machines.entry(label).or_default().push(r.clone());
+    }
+    if machines.len() <= 1 {
+        return one_machine(records);
+    }
+    machines
+        .iter()
+        .map(|(m, rs)| format!("machine: {m} ({} records)\n{}", rs.len(), one_machine(rs)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// [`table`] of one machine's records.
+fn one_machine(records: &[Record]) -> String {
     // Times as integer nanoseconds, so that rows sort numerically.
     type Key = (String, String, usize, usize, u64, u64, u64, bool);
     let ns = |seconds: f64| (seconds * 1e9).round() as u64;

@@ -65,6 +65,58 @@ fn figures_redo_a_run_whose_artifact_is_missing() {
     assert_eq!(read_records(&dir.join("figures/plain.jsonl")).len(), 2);
 }
 
+/// A fresh clone on another machine has the committed records of the machine that
+/// measured them: those do not count as done here (the report would otherwise lack this
+/// machine's own numbers), whatever the host name; this machine's do.
+#[test]
+fn records_of_another_machine_do_not_count_as_done() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("results");
+    let spec = tmp.path().join("tiny.toml");
+    fs::write(
+        &spec,
+        "records = 'figures/{job}.jsonl'
+         [[job]]
+name = 'plain'
+run = 'va --simtime 0.05 --threads {threads}'
+         vary = { threads = [1, 2] }
+",
+    )
+    .unwrap();
+    let figures = || run_ok_both(&["figures", "--dir", arg(&dir), "--spec", arg(&spec)]);
+    let (_, stderr) = figures();
+    assert!(stderr.contains("skipping 0 of 2"), "{stderr}");
+    // The thread-2 record measured elsewhere: same host name, another CPU.
+    let records = dir.join("figures/plain.jsonl");
+    let text: Vec<String> = read_records(&records)
+        .into_iter()
+        .map(|(mut v, r)| {
+            if r.config.threads == 2 {
+                v["host"]["cpu_model"] = "Some Other CPU".into();
+            }
+            v.to_string()
+        })
+        .collect();
+    fs::write(&records, text.join("\n") + "\n").unwrap();
+    let (_, stderr) = figures();
+    assert!(stderr.contains("skipping 1 of 2"), "{stderr}");
+    assert!(
+        stderr.contains("1 record(s) of another machine (Some Other CPU, "),
+        "{stderr}"
+    );
+    // Appended beside it, not in its place; now both are done here.
+    assert_eq!(read_records(&records).len(), 3);
+    let (_, stderr) = figures();
+    assert!(stderr.contains("skipping 2 of 2"), "{stderr}");
+    // `table` pools no medians across the two: a table per machine.
+    let (table, _) = run_ok_both(&["table", arg(&records)]);
+    assert_eq!(table.matches("machine: ").count(), 2, "{table}");
+    assert!(
+        table.contains("machine: Some Other CPU, ") && table.contains("(1 records)"),
+        "{table}"
+    );
+}
+
 /// A job's monitor files are its artifacts: one lost, its run (only) runs again and
 /// writes them all anew (the same spikes).
 #[test]

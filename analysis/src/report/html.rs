@@ -14,6 +14,8 @@ pub struct Page<'a> {
     pub warnings: &'a [Warning],
     /// What was done with runs measured on a loaded machine.
     pub loaded: &'a [String],
+    /// The records of other machines left out.
+    pub other_machines: &'a [String],
     pub records: usize,
     /// This machine's limits (`snn-bench machine`), if measured.
     pub machine: Option<Table>,
@@ -99,6 +101,13 @@ impl Page<'_> {
             ));
         }
         h.push_str("</table>\n");
+        if !self.other_machines.is_empty() {
+            h.push_str("<h2>Records of other machines</h2>\n<ul>\n");
+            for n in self.other_machines {
+                h.push_str(&format!("<li class=\"warn\">{}</li>\n", esc(n)));
+            }
+            h.push_str("</ul>\n");
+        }
         if !self.loaded.is_empty() {
             h.push_str("<h2>Runs on a loaded machine</h2>\n<ul>\n");
             for n in self.loaded {
@@ -172,6 +181,12 @@ impl Page<'_> {
                 cell(&c.measured),
                 c.verdict.label()
             ));
+        }
+        if !self.other_machines.is_empty() {
+            m.push_str("\n## Records of other machines\n\n");
+            for n in self.other_machines {
+                m.push_str(&format!("- {}\n", cell(n)));
+            }
         }
         if !self.loaded.is_empty() {
             m.push_str("\n## Runs on a loaded machine\n\n");

@@ -36,6 +36,101 @@ pub struct Context {
     /// snn-limits' runs beside them), kept apart from `records` so that a peer's run never
     /// joins snn-limits' figures.
     pub peers: Vec<RunRecord>,
+    /// The machine every record above was measured on ([`records::machine_label`]).
+    pub machine_label: String,
+    /// The records of other machines left out, one line per machine (see [`one_machine`]).
+    pub other_machines: Vec<String>,
+}
+
+/// The records of one machine, and a line per other machine saying what was left out.
+pub struct OneMachine {
+    pub label: String,
+    pub records: Vec<RunRecord>,
+    pub peers: Vec<RunRecord>,
+    pub others: Vec<String>,
+}
+
+/// Keeps the records (and the peers' records) of one machine: the one whose label
+/// contains `want`, else the machine of the newest record. A results directory is named
+/// after the host, and many machines share a host name (a fresh clone on another VM
+/// appends its runs beside the committed ones), so pooling them would put two machines'
+/// numbers in one median; comparing machines is `snn-bench compare`'s job.
+pub fn one_machine(
+    records: Vec<RunRecord>,
+    peers: Vec<RunRecord>,
+    want: Option<&str>,
+) -> Result<OneMachine, String> {
+    use std::collections::BTreeMap;
+    // Per machine: records, first and last date, commits.
+    let mut seen: BTreeMap<String, (usize, String, String, BTreeMap<String, usize>)> =
+        BTreeMap::new();
+    for r in records.iter().chain(&peers) {
+        let date = r.str("date").unwrap_or("").to_string();
+        let e = seen
+            .entry(r.machine())
+            .or_insert_with(|| (0, date.clone(), date.clone(), BTreeMap::new()));
+        e.0 += 1;
+        if date < e.1 {
+            e.1 = date.clone();
+        }
+        if date > e.2 {
+            e.2 = date;
+        }
+        *e.3.entry(r.commit()).or_default() += 1;
+    }
+    let label = match want {
+        Some(text) => {
+            let hits: Vec<&String> = seen.keys().filter(|m| m.contains(text)).collect();
+            match hits.as_slice() {
+                [one] => one.to_string(),
+                _ => {
+                    return Err(format!(
+                        "--machine {text:?}: {} of the machines recorded here match; \
+                         expected exactly one of: {}",
+                        hits.len(),
+                        seen.keys().cloned().collect::<Vec<_>>().join("; ")
+                    ))
+                }
+            }
+        }
+        None => seen
+            .iter()
+            .max_by(|a, b| (a.1 .2.as_str(), a.0).cmp(&(b.1 .2.as_str(), b.0)))
+            .map_or_else(|| "no records".to_string(), |(m, _)| m.clone()),
+    };
+    let others = seen
+        .iter()
+        .filter(|(m, _)| **m != label)
+        .map(|(m, (n, first, last, commits))| {
+            let day = |d: &str| d.get(..10).unwrap_or(d).to_string();
+            format!(
+                "{n} record(s) of {m} ({} to {}; commits {}) left out: this report is of \
+                 {label} (`snn-bench report --machine TEXT` chooses another)",
+                day(first),
+                day(last),
+                commits_text(commits)
+            )
+        })
+        .collect();
+    let mine = |rs: Vec<RunRecord>| -> Vec<RunRecord> {
+        rs.into_iter().filter(|r| r.machine() == label).collect()
+    };
+    Ok(OneMachine {
+        records: mine(records),
+        peers: mine(peers),
+        label,
+        others,
+    })
+}
+
+/// "e151efb5a (24), b2a9357c1 (3)": commits by how many records each measured.
+fn commits_text(commits: &std::collections::BTreeMap<String, usize>) -> String {
+    let mut v: Vec<(&String, &usize)> = commits.iter().collect();
+    v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    v.iter()
+        .map(|(c, n)| format!("{c} ({n})"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Whether a record says its run was measured on a loaded machine (other processes
@@ -87,8 +182,15 @@ pub fn quiet_where_possible(records: Vec<RunRecord>) -> (Vec<RunRecord>, Vec<Str
 }
 
 impl Context {
-    /// Reads `dir` (records, figure records, machine.json).
+    /// Reads `dir` (records, figure records, machine.json) for the machine of its newest
+    /// record.
     pub fn load(dir: &Path) -> Result<Context, String> {
+        Self::load_for(dir, None)
+    }
+
+    /// Reads `dir` for one machine: the one whose label contains `machine`, else that of
+    /// the newest record ([`one_machine`]).
+    pub fn load_for(dir: &Path, machine: Option<&str>) -> Result<Context, String> {
         let read = |d: &Path| {
             if d.is_dir() {
                 records::read_dir(d).map_err(|e| format!("{}: {e}", d.display()))
@@ -108,9 +210,11 @@ impl Context {
         warnings.extend(w);
         let (peers, w) = read(&dir.join("peers"))?;
         warnings.extend(w);
+        let one = one_machine(records, peers, machine)?;
+        let (records, peers) = (one.records, one.peers);
         let machine_json = dir.join("machine.json");
         let machine = match sim_core::input::read(&machine_json, 1 << 24, "machine.json") {
-            Ok(bytes) => match serde_json::from_slice(&bytes) {
+            Ok(bytes) => match serde_json::from_slice::<serde_json::Value>(&bytes) {
                 Ok(v) => Some(v),
                 Err(e) => {
                     warnings.push(Warning {
@@ -131,6 +235,23 @@ impl Context {
                 None
             }
         };
+        // Another machine's limits say nothing of this machine's records.
+        let machine = machine.filter(|m| {
+            let of = records::machine_label(&m["host"]);
+            let same = of == one.label;
+            if !same {
+                warnings.push(Warning {
+                    file: machine_json.clone(),
+                    line: 0,
+                    message: format!(
+                        "measured on another machine ({of}) than the records ({}); machine \
+                         limits left out (`snn-bench machine` measures this one's)",
+                        one.label
+                    ),
+                });
+            }
+            same
+        });
         let (records, loaded) = quiet_where_possible(records);
         let groups = records::group(&records);
         Ok(Context {
@@ -141,6 +262,8 @@ impl Context {
             machine,
             loaded,
             peers,
+            machine_label: one.label,
+            other_machines: one.others,
         })
     }
 
@@ -193,7 +316,12 @@ impl Context {
         else {
             return Vec::new();
         };
-        let mut rows = Vec::new();
+        let mut rows = vec![("machine".to_string(), self.machine_label.clone())];
+        let mut commits = std::collections::BTreeMap::new();
+        for r in self.records.iter().chain(&self.peers) {
+            *commits.entry(r.commit()).or_insert(0) += 1;
+        }
+        rows.push(("commits (records)".to_string(), commits_text(&commits)));
         for (label, path) in [
             ("host", "host.hostname"),
             ("CPU", "host.cpu_model"),
@@ -238,11 +366,20 @@ pub struct Written {
     pub figures: Vec<FigureOutcome>,
     pub claims: Vec<Claim>,
     pub warnings: Vec<Warning>,
+    /// The machine reported on, and what was left out of the others'.
+    pub machine: String,
+    pub other_machines: Vec<String>,
 }
 
-/// Writes the report of results directory `dir` into `dir/report`.
+/// Writes the report of results directory `dir` into `dir/report`, for the machine of
+/// its newest record.
 pub fn write(dir: &Path) -> Result<Written, String> {
-    let ctx = Context::load(dir)?;
+    write_for(dir, None)
+}
+
+/// Writes the report of `dir` for one machine (see [`Context::load_for`]).
+pub fn write_for(dir: &Path, machine: Option<&str>) -> Result<Written, String> {
+    let ctx = Context::load_for(dir, machine)?;
     let out = dir.join("report");
     let fig_dir = out.join("figures");
     std::fs::create_dir_all(&fig_dir)
@@ -259,6 +396,7 @@ pub fn write(dir: &Path) -> Result<Written, String> {
         claims: &claims,
         warnings: &ctx.warnings,
         loaded: &ctx.loaded,
+        other_machines: &ctx.other_machines,
         records: ctx.records.len(),
         machine: ctx.machine.as_ref().map(roofline::machine),
         phases: roofline::phases(&ctx),
@@ -273,6 +411,8 @@ pub fn write(dir: &Path) -> Result<Written, String> {
         figures,
         claims,
         warnings: ctx.warnings,
+        machine: ctx.machine_label,
+        other_machines: ctx.other_machines,
     })
 }
 
@@ -352,6 +492,72 @@ mod tests {
             notes[1].contains("only measured on a loaded machine (2 run(s))"),
             "{notes:?}"
         );
+    }
+
+    /// Two machines of one host name in one directory (a fresh clone on another VM beside
+    /// the committed records): the report is of one, the newest unless `--machine` says
+    /// otherwise, never of both pooled; the other machine's records and limits are named
+    /// as left out.
+    #[test]
+    fn a_report_is_of_one_machine_and_names_the_others_left_out() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let on = |cpu: &str, date: &str, threads: u64, rtf: f64| {
+            let mut v: Value =
+                serde_json::from_str(&record("va", None, threads, rtf, None)).unwrap();
+            v["host"]["cpu_model"] = cpu.into();
+            v["date"] = date.into();
+            v["build"] =
+                serde_json::json!({"git_commit": "0123456789abcdef", "git_dirty": "false"});
+            v.to_string()
+        };
+        let lines = [
+            on("Old CPU", "2026-11-22T10:00:00Z", 1, 0.05),
+            on("Old CPU", "2026-11-22T11:00:00Z", 2, 0.03),
+            on("Old CPU", "2026-11-22T12:00:00Z", 1, 0.05),
+            on("New CPU", "2026-12-03T08:00:00Z", 1, 0.10),
+            on("New CPU", "2026-12-03T09:00:00Z", 2, 0.06),
+        ];
+        std::fs::write(dir.join("runs.jsonl"), lines.join("\n")).unwrap();
+        std::fs::write(
+            dir.join("machine.json"),
+            serde_json::json!({"schema": 1, "host": {"hostname": "test", "cpu_model": "Old CPU",
+                                                   "logical_cores": 4}})
+            .to_string(),
+        )
+        .unwrap();
+        let w = write(dir).unwrap();
+        assert!(w.machine.starts_with("New CPU, 4 cores"), "{}", w.machine);
+        assert_eq!(w.other_machines.len(), 1, "{:?}", w.other_machines);
+        let note = &w.other_machines[0];
+        assert!(
+            note.starts_with("3 record(s) of Old CPU, 4 cores")
+                && note.contains("2026-11-22 to 2026-11-22")
+                && note.contains("commits 012345678 (3)"),
+            "{note}"
+        );
+        assert!(
+            (w.warnings.iter()).any(|x| x.message.contains("measured on another machine")),
+            "{:?}",
+            w.warnings
+        );
+        let html = std::fs::read_to_string(&w.html).unwrap();
+        assert!(
+            html.contains("from 2 records"),
+            "only New CPU's runs are used"
+        );
+        assert!(html.contains("Records of other machines"));
+        // The other machine on request: its 3 runs, its limits.
+        let w = write_for(dir, Some("Old")).unwrap();
+        assert!(w.machine.starts_with("Old CPU"), "{}", w.machine);
+        let html = std::fs::read_to_string(&w.html).unwrap();
+        assert!(html.contains("from 3 records"));
+        assert!(!(w.warnings.iter()).any(|x| x.message.contains("another machine")));
+        // A choice that matches both, or none, is refused, naming the machines.
+        for text in ["CPU", "Pentium"] {
+            let e = write_for(dir, Some(text)).unwrap_err();
+            assert!(e.contains("Old CPU") && e.contains("New CPU"), "{e}");
+        }
     }
 
     /// Fig. 7, 8 and 9 draw from records of plastic and static runs and an exchange
