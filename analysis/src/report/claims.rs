@@ -41,6 +41,8 @@ pub struct Claim {
     pub paper: &'static str,
     pub measured: String,
     pub verdict: Verdict,
+    /// The records it was measured from ([`super::Context::sources_of`]).
+    pub sources: String,
 }
 
 pub(super) fn claim(
@@ -59,88 +61,97 @@ pub(super) fn claim(
         paper,
         measured,
         verdict,
+        sources: String::new(),
     }
 }
 
 pub fn all(ctx: &Context) -> Vec<Claim> {
+    // Each claim with the records it was measured from.
+    let sourced = |figure, text, paper, measure: &dyn Fn() -> Outcome| {
+        let (result, sources) = ctx.sources_of(measure);
+        Claim {
+            sources,
+            ..claim(figure, text, paper, result)
+        }
+    };
     vec![
-        claim(
+        sourced(
             "Fig. 1",
             "Poisson input by the lattice walk costs O(spikes): far cheaper than a draw per neuron and step",
             "lattice generator much faster (Auryn vs per-step)",
-            poisson_speed(ctx),
+            &|| poisson_speed(ctx),
         ),
-        claim(
+        sourced(
             "Fig. 1",
             "Both generators give Poisson trains at the set rate",
             "5 Hz, CV-ISI ≈ 1",
-            poisson_statistics(ctx),
+            &|| poisson_statistics(ctx),
         ),
-        claim(
+        sourced(
             "Fig. 3",
             "Rate distributions of cheap Euler runs are indistinguishable from the reference",
             "K-S p > 0.05 for dt 0.4, 0.1 ms",
-            dt_rates(ctx),
+            &|| dt_rates(ctx),
         ),
-        claim(
+        sourced(
             "Fig. 3",
             "CV-ISI differences shrink as the time step shrinks",
             "significant at 0.4 and 0.1 ms, not at 0.01 ms",
-            dt_cv(ctx),
+            &|| dt_cv(ctx),
         ),
-        claim(
+        sourced(
             "Fig. 4, 6",
             "Locally, strong scaling is good and synchronisation negligible",
             "close to linear on one machine; sync a small share",
-            local_scaling(ctx),
+            &|| local_scaling(ctx),
         ),
-        claim(
+        sourced(
             "Fig. 4",
             "Run time is bounded below by communication: T(n) has a minimum T_LB > 0",
             "T_LB > 0 for Eq. 2 and 3 with α, β, γ > 0",
-            lower_bound(ctx),
+            &|| lower_bound(ctx),
         ),
-        claim(
+        sourced(
             "Fig. 6",
             "Each exchange's latency adds to the run time: distributed runs are bounded by communication",
             "sync dominates distributed runs",
-            latency_cost(ctx),
+            &|| latency_cost(ctx),
         ),
-        claim(
+        sourced(
             "Fig. 5",
             "Longer delays scale better",
             "fewer exchanges: better speed-up at 20 ms than at 0.2 ms",
-            delays(ctx),
+            &|| delays(ctx),
         ),
-        claim(
+        sourced(
             "Fig. 7",
             "Plasticity raises the time spent waiting at the barrier",
             "larger arrival offsets with plastic synapses",
-            plastic_barrier(ctx),
+            &|| plastic_barrier(ctx),
         ),
-        claim(
+        sourced(
             "Fig. 8",
             "Evolve scales, propagate does not",
             "evolve close to linear, propagate sub-linear",
-            evolve_vs_propagate(ctx),
+            &|| evolve_vs_propagate(ctx),
         ),
-        claim(
+        sourced(
             "Fig. 8",
             "Continuous presynaptic traces hurt strong scaling of evolve; event-based traces restore it",
             "evolve saturates with continuous traces (8C), scales with event-based (8D)",
-            traces(ctx),
+            &|| traces(ctx),
         ),
-        claim(
+        sourced(
             "Fig. 9",
             "STDP costs about 2.5× the static network on one core",
             "Auryn ≈ 2.5×, NEST ≈ 3.5×",
-            stdp_cost(ctx),
+            &|| stdp_cost(ctx),
         ),
-        claim(
+        sourced(
             "Fig. 10",
             "Double precision costs 10–20 % unvectorised, up to 2× vectorised",
             "f64/f32 between 1.1 and 2",
-            precision(ctx),
+            &|| precision(ctx),
         ),
     ]
 }

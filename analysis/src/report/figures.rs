@@ -18,19 +18,27 @@ use super::{Context, FigureOutcome};
 const EXTRAPOLATE_TO: f64 = 64.0;
 
 pub fn all(ctx: &Context, dir: &Path) -> Vec<FigureOutcome> {
-    vec![
-        fig1(ctx, dir),
-        fig2(ctx, dir),
-        fig3(ctx, dir),
-        fig4(ctx, dir),
-        fig5(ctx, dir),
-        fig6(ctx, dir),
-        fig7(ctx, dir),
-        partitioners(ctx, dir),
-        fig8(ctx, dir),
-        fig9(ctx, dir),
-        fig10(ctx, dir),
-    ]
+    type Figure = fn(&Context, &Path) -> FigureOutcome;
+    let all: [Figure; 11] = [
+        fig1,
+        fig2,
+        fig3,
+        fig4,
+        fig5,
+        fig6,
+        fig7,
+        partitioners,
+        fig8,
+        fig9,
+        fig10,
+    ];
+    (all.iter())
+        .map(|figure| {
+            let (mut out, sources) = ctx.sources_of(|| figure(ctx, dir));
+            out.sources = sources;
+            out
+        })
+        .collect()
 }
 
 pub(super) fn outcome(id: &str, title: &str, caption: &str) -> FigureOutcome {
@@ -41,6 +49,7 @@ pub(super) fn outcome(id: &str, title: &str, caption: &str) -> FigureOutcome {
         panels: Vec::new(),
         missing: Vec::new(),
         table: None,
+        sources: String::new(),
     }
 }
 

@@ -68,7 +68,7 @@ const STYLE: &str = "body{font-family:sans-serif;max-width:1100px;margin:2em aut
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}.holds{background:#e3f4e3}.does-not-hold{background:#f9e0e0}.not-measured{background:#f0f0f0;color:#666}\
 figure{display:inline-block;margin:0.5em;width:47%}figure img{width:100%;border:1px solid #ddd}\
-.missing{color:#a33}.warn{color:#a60}code{background:#f4f4f4;padding:0 3px}";
+.missing{color:#a33}.warn{color:#a60}code{background:#f4f4f4;padding:0 3px}.src{font-size:80%;color:#555}";
 
 impl Page<'_> {
     pub fn html(&self) -> String {
@@ -88,16 +88,17 @@ impl Page<'_> {
             h.push_str(&format!("<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v)));
         }
         h.push_str("</table>\n");
-        h.push_str("<h2>The paper's claims, measured here</h2>\n<table><tr><th>figure</th><th>claim</th><th>paper</th><th>measured here</th><th>verdict</th></tr>\n");
+        h.push_str("<h2>The paper's claims, measured here</h2>\n<table><tr><th>figure</th><th>claim</th><th>paper</th><th>measured here</th><th>verdict</th><th>records</th></tr>\n");
         for c in self.claims {
             let class = c.verdict.label().replace(' ', "-");
             h.push_str(&format!(
-                "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                "<tr class=\"{class}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"src\">{}</td></tr>\n",
                 esc(c.figure),
                 esc(c.claim),
                 esc(c.paper),
                 esc(&c.measured),
-                c.verdict.label()
+                c.verdict.label(),
+                esc(&c.sources)
             ));
         }
         h.push_str("</table>\n");
@@ -129,10 +130,11 @@ impl Page<'_> {
         h.push_str("<h2>Figures</h2>\n");
         for f in self.figures {
             h.push_str(&format!(
-                "<h3>{}: {}</h3>\n<p>{}</p>\n",
+                "<h3>{}: {}</h3>\n<p>{}</p>\n<p class=\"src\">records: {}</p>\n",
                 esc(&f.id),
                 esc(&f.title),
-                esc(&f.caption)
+                esc(&f.caption),
+                esc(&f.sources)
             ));
             for (png, svg) in &f.panels {
                 h.push_str(&format!(
@@ -171,15 +173,16 @@ impl Page<'_> {
             m.push_str(&format!("- {k}: {}\n", cell(v)));
         }
         m.push_str(&format!("- records: {}\n\n", self.records));
-        m.push_str("| figure | claim | paper | measured here | verdict |\n|---|---|---|---|---|\n");
+        m.push_str("| figure | claim | paper | measured here | verdict | records |\n|---|---|---|---|---|---|\n");
         for c in self.claims {
             m.push_str(&format!(
-                "| {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} |\n",
                 c.figure,
                 cell(c.claim),
                 cell(c.paper),
                 cell(&c.measured),
-                c.verdict.label()
+                c.verdict.label(),
+                cell(&c.sources)
             ));
         }
         if !self.other_machines.is_empty() {
@@ -208,7 +211,10 @@ impl Page<'_> {
             count(Verdict::NotMeasured)
         ));
         for f in self.figures {
-            m.push_str(&format!("### {}: {}\n\n{}\n\n", f.id, f.title, f.caption));
+            m.push_str(&format!(
+                "### {}: {}\n\n{}\n\nRecords: {}\n\n",
+                f.id, f.title, f.caption, f.sources
+            ));
             for (png, _) in &f.panels {
                 m.push_str(&format!("![]({png})\n"));
             }

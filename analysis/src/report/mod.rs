@@ -13,6 +13,7 @@ mod figures;
 mod html;
 mod peers;
 mod roofline;
+mod sources;
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +41,8 @@ pub struct Context {
     pub machine_label: String,
     /// The records of other machines left out, one line per machine (see [`one_machine`]).
     pub other_machines: Vec<String>,
+    /// The records the look-ups below handed out, for [`Context::sources_of`].
+    used: sources::Used,
 }
 
 /// The records of one machine, and a line per other machine saying what was left out.
@@ -264,6 +267,7 @@ impl Context {
             peers,
             machine_label: one.label,
             other_machines: one.others,
+            used: sources::Used::default(),
         })
     }
 
@@ -276,15 +280,18 @@ impl Context {
 
     /// Groups of any partitioner whose configuration passes `keep`.
     pub fn any_partitioner(&self, keep: impl Fn(&ConfigKey) -> bool) -> Vec<&Group> {
-        self.groups.iter().filter(|g| keep(&g.key)).collect()
+        let groups: Vec<&Group> = self.groups.iter().filter(|g| keep(&g.key)).collect();
+        self.used.mark(groups.iter().flat_map(|g| &g.records));
+        groups
     }
 
     /// Records of the block partitioner whose configuration passes `keep`.
     pub fn records(&self, keep: impl Fn(&RunRecord) -> bool) -> Vec<&RunRecord> {
-        self.records
-            .iter()
+        let records: Vec<&RunRecord> = (self.records.iter())
             .filter(|r| r.key().partitioner == "block" && keep(r))
-            .collect()
+            .collect();
+        self.used.mark(records.iter().copied());
+        records
     }
 
     /// The va run at `dt` seconds and `seed` that recorded its spikes (a `spikes:all`
@@ -301,10 +308,24 @@ impl Context {
     /// may also hold older records of the same run (from before its files were
     /// monitors', or another machine's) whose files are gone or lack the monitors.
     pub fn newest_with_spikes(&self, pred: impl Fn(&RunRecord) -> bool) -> Option<&RunRecord> {
-        (self.records.iter())
+        let newest = (self.records.iter())
             .filter(|r| pred(r))
             .filter(|r| data::spike_file(r).is_some_and(|f| data::locate(r, f).is_some()))
-            .max_by_key(|r| r.str("date").unwrap_or(""))
+            .max_by_key(|r| r.str("date").unwrap_or(""));
+        self.used.mark(newest);
+        newest
+    }
+
+    /// The peers' records (and snn-limits' beside them), marked as used.
+    pub fn peer_records(&self) -> &[RunRecord] {
+        self.used.mark(&self.peers);
+        &self.peers
+    }
+
+    /// Runs `f` (a figure, a claim) and says which records it looked at: files, lines
+    /// and commits.
+    pub fn sources_of<T>(&self, f: impl FnOnce() -> T) -> (T, String) {
+        self.used.of(&self.dir, f)
     }
 
     /// The newest record's host and build, for the report's header.
@@ -356,6 +377,8 @@ pub struct FigureOutcome {
     pub missing: Vec<String>,
     /// A table shown with the figure (after its panels), if it has one.
     pub table: Option<roofline::Table>,
+    /// The records it was drawn from ([`Context::sources_of`]).
+    pub sources: String,
 }
 
 /// What [`write`] produced.
@@ -385,11 +408,17 @@ pub fn write_for(dir: &Path, machine: Option<&str>) -> Result<Written, String> {
     std::fs::create_dir_all(&fig_dir)
         .map_err(|e| format!("cannot create {}: {e}", fig_dir.display()))?;
     let mut figures = figures::all(&ctx, &fig_dir);
-    // Read once (spike files, the peers' learnt weights) for the figure and the claims.
-    let peer_runs = peers::Peers::of(&ctx);
-    figures.push(peers::figure(&peer_runs, &fig_dir));
+    // Read once (spike files, the peers' learnt weights) for the figure and the claims,
+    // which all draw on every peer record.
+    let (peer_runs, peer_sources) = ctx.sources_of(|| peers::Peers::of(&ctx));
+    let mut peer_figure = peers::figure(&peer_runs, &fig_dir);
+    peer_figure.sources = peer_sources.clone();
+    figures.push(peer_figure);
     let mut claims = claims::all(&ctx);
-    claims.extend(peers::claims(&peer_runs));
+    claims.extend(peers::claims(&peer_runs).into_iter().map(|mut c| {
+        c.sources = peer_sources.clone();
+        c
+    }));
     let page = html::Page {
         about: ctx.about(),
         figures: &figures,
@@ -547,9 +576,30 @@ mod tests {
             "only New CPU's runs are used"
         );
         assert!(html.contains("Records of other machines"));
+        // Each figure and claim names the records behind it, of this machine only.
+        let sources = |w: &Written| -> Vec<String> {
+            (w.figures.iter().map(|f| f.sources.clone()))
+                .chain(w.claims.iter().map(|c| c.sources.clone()))
+                .collect()
+        };
+        let named = sources(&w);
+        assert!(
+            named.contains(&"2 record(s): runs.jsonl:4–5; commits 012345678 (2)".to_string()),
+            "{named:?}"
+        );
+        assert!(
+            !(named.iter()).any(|s| (1..=3).any(|l| s.contains(&format!("runs.jsonl:{l}")))),
+            "{named:?}"
+        );
+        assert!(html.contains("records: 2 record(s): runs.jsonl:4–5"));
         // The other machine on request: its 3 runs, its limits.
         let w = write_for(dir, Some("Old")).unwrap();
         assert!(w.machine.starts_with("Old CPU"), "{}", w.machine);
+        let named = sources(&w);
+        assert!(
+            named.contains(&"3 record(s): runs.jsonl:1–3; commits 012345678 (3)".to_string()),
+            "{named:?}"
+        );
         let html = std::fs::read_to_string(&w.html).unwrap();
         assert!(html.contains("from 3 records"));
         assert!(!(w.warnings.iter()).any(|x| x.message.contains("another machine")));

@@ -195,7 +195,7 @@ impl<'a> Peers<'a> {
     pub fn of(ctx: &'a Context) -> Peers<'a> {
         let mut bases: BTreeMap<Base, Entry<'a>> = BTreeMap::new();
         let mut missing = Vec::new();
-        for r in &ctx.peers {
+        for r in ctx.peer_records() {
             let e = bases.entry(base(r)).or_insert_with(|| Entry {
                 reference: Vec::new(),
                 peers: Vec::new(),

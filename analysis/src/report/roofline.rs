@@ -102,7 +102,7 @@ pub fn phases(ctx: &Context) -> Table {
                 "{} {}, {} s",
                 g.key.label(),
                 g.key.precision,
-                g.key.simtime_ns as f64 * 1e-9
+                g.key.simtime_ns as f64 / 1e9
             ),
             ns(&|r| r.f64("result.ns_per_neuron_step")),
             ns(&|r| r.f64("result.ns_per_synaptic_event")),
