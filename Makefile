@@ -8,7 +8,7 @@ REPEATS ?= 3
 # The MPI build (cargo feature `mpi`) is used when an MPI compiler wrapper is present.
 MPI_FEATURE = $$(command -v mpicc >/dev/null 2>&1 && echo --features bench-suite/mpi)
 
-.PHONY: bench bench-kernels build build-mpi deps test lint fmt clean sweep-mpi report figures peers peers-env
+.PHONY: bench bench-kernels build build-mpi deps test lint fmt clean sweep-mpi report figures peers peers-env profile
 
 # `make bench` runs the peers (scripts/jobs/peers.toml) when their environments exist;
 # PEERS=0 switches that off.
@@ -53,6 +53,22 @@ report: build
 
 build:
 	$(CARGO) build --release --workspace
+
+## Flamegraphs (pprof, `snn-bench run --profile`) of the workstation suite's runs, va 10 s
+## on 1 and 2 threads in f32 and f64, of va f32 on 1 thread restricted to evolve and to
+## propagate, and of plastic brunel's plasticity: SVG files in $(PROFILE_DIR) (open them
+## in a browser), replacing the previous ones. About a minute on 2 cores.
+PROFILE_DIR ?= results/profile
+profile: build
+	mkdir -p $(PROFILE_DIR)
+	for p in f32 f64; do for t in 1 2; do \
+		$(BIN) run va --simtime 10 --precision $$p --threads $$t --quiet --force \
+			--profile $(PROFILE_DIR)/va-$$p-t$$t.svg || exit 1; done; done
+	for ph in evolve propagate; do \
+		$(BIN) run va --simtime 10 --threads 1 --quiet --force \
+			--profile $(PROFILE_DIR)/va-f32-t1-$$ph.svg --profile-phase $$ph || exit 1; done
+	$(BIN) run brunel --plastic --simtime 1 --threads 1 --quiet --force \
+		--profile $(PROFILE_DIR)/brunel-plastic-t1-plasticity.svg --profile-phase plasticity
 
 ## Criterion micro-benchmarks of the kernels (evolve per model, propagate, Poisson), f32/f64.
 bench-kernels:

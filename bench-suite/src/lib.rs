@@ -15,6 +15,7 @@ pub mod networks;
 pub mod npy;
 pub mod outputs;
 pub mod peer;
+pub mod profile;
 pub mod protocol;
 pub mod record;
 pub mod resume;

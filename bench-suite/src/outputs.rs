@@ -40,6 +40,8 @@ pub enum Kind {
     Npy,
     /// A Matrix Market file (one pathway of `--save-weights`).
     Mtx,
+    /// An SVG image (`--profile`).
+    Svg,
 }
 
 impl Kind {
@@ -47,6 +49,7 @@ impl Kind {
         match self {
             Kind::Npy => "a .npy array",
             Kind::Mtx => "a Matrix Market file",
+            Kind::Svg => "an SVG image",
         }
     }
 
@@ -55,6 +58,7 @@ impl Kind {
         match self {
             Kind::Npy => head.starts_with(b"\x93NUMPY"),
             Kind::Mtx => head.starts_with(b"%%MatrixMarket"),
+            Kind::Svg => head.starts_with(b"<?xml") || head.starts_with(b"<svg"),
         }
     }
 }
@@ -85,15 +89,16 @@ impl Request {
     /// What `snn-bench run ARGS` on `net` writes.
     pub fn of_run(args: &crate::run::RunArgs, net: &sim_core::Network) -> Request {
         let mut files = Vec::new();
-        for (flag, path) in [
-            ("--spikes", &args.spikes),
-            ("--exchange-trace", &args.exchange_trace),
+        for (flag, path, kind) in [
+            ("--spikes", &args.spikes, Kind::Npy),
+            ("--exchange-trace", &args.exchange_trace, Kind::Npy),
+            ("--profile", &args.profile, Kind::Svg),
         ] {
             if let Some(p) = path {
                 files.push(Output {
                     flag: flag.into(),
                     path: p.clone(),
-                    kind: Kind::Npy,
+                    kind,
                 });
             }
         }

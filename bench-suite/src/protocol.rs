@@ -256,7 +256,7 @@ struct RunCli {
 }
 
 /// [run] keys a protocol gives per segment or not at all.
-const REFUSED: [(&str, &str); 9] = [
+const REFUSED: [(&str, &str); 11] = [
     ("simtime", "the segments' durations give the model time"),
     (
         "priming",
@@ -275,6 +275,14 @@ const REFUSED: [(&str, &str); 9] = [
     ("save_initial_weights", "not available in a protocol"),
     ("exchange_trace", "not available in a protocol"),
     ("expect_ranks", "a protocol runs in one process"),
+    (
+        "profile",
+        "not available in a protocol (snn-bench run --profile profiles one run)",
+    ),
+    (
+        "profile_phase",
+        "not available in a protocol (snn-bench run --profile profiles one run)",
+    ),
 ];
 
 fn show(v: &toml::Value) -> String {

@@ -88,6 +88,9 @@ pub fn args(a: &ResumeArgs) -> Result<RunArgs, String> {
         force: a.force,
         quiet: a.quiet,
         expect_ranks: None,
+        // The first run's profile is its own.
+        profile: None,
+        profile_phase: None,
         ..original
     })
 }

@@ -144,8 +144,17 @@ pub struct RunArgs {
     #[arg(skip)]
     #[serde(default)]
     pub resume_from: Option<PathBuf>,
-    /// Let --spikes, --exchange-trace and --save-weights replace existing files of their
-    /// own kind (.npy arrays, Matrix Market files); nothing else is ever replaced.
+    /// Write a flamegraph of the command (network construction and the run, every
+    /// thread) to this SVG file, sampled 997 times a second (pprof). One process only:
+    /// not under mpirun with more than one rank.
+    #[arg(long)]
+    pub profile: Option<PathBuf>,
+    /// Keep only the samples of one phase's code in the --profile flamegraph.
+    #[arg(long, requires = "profile", value_enum)]
+    pub profile_phase: Option<crate::profile::Phase>,
+    /// Let --spikes, --exchange-trace, --save-weights and --profile replace existing
+    /// files of their own kind (.npy arrays, Matrix Market files, SVG images); nothing
+    /// else is ever replaced.
     #[arg(long)]
     pub force: bool,
     /// Load the weight matrices from this directory instead of drawing them.
@@ -315,6 +324,30 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
     if let Some(dir) = &args.checkpoint {
         check_checkpoint_dir(dir, args)?;
     }
+    if let (Some(path), n @ 2..) = (&args.profile, world_size(world)) {
+        return Err(format!(
+            "--profile {}: profiles one process, and this job has {n} ranks; run it without \
+             mpirun (threads in one process), or profile each rank with perf",
+            path.display()
+        ));
+    }
+    if let (Some(path), Some(out)) = (&args.profile, &args.out) {
+        return Err(format!(
+            "--profile {} with --out {}: a profiled run's times include the sampling's \
+             cost, and its record would join the benchmarks; profile without --out",
+            path.display(),
+            out.display()
+        ));
+    }
+    // From before the network is built: its construction is part of the profile.
+    let profiler = match &args.profile {
+        Some(path) => Some(crate::profile::Profiler::start(
+            path,
+            args.profile_phase,
+            args.force,
+        )?),
+        None => None,
+    };
     let start = Usage::now();
     let built = network(args)?;
     let net = &built.net;
@@ -335,6 +368,7 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
             ("--save-weights", &args.save_weights),
             ("--save-initial-weights", &args.save_initial_weights),
             ("--checkpoint", &args.checkpoint),
+            ("--profile", &args.profile),
         ]
         .into_iter()
         .filter_map(|(flag, p)| Some((flag, p.as_deref()?)))
@@ -376,10 +410,14 @@ pub fn execute_on(args: &RunArgs, world: Option<&World>) -> Result<Option<Record
         (Some(path), 0) => Some(jsonl::Appender::open(path).map_err(|e| e.to_string())?),
         _ => None,
     };
-    match args.precision {
+    let record = match args.precision {
         Precision::F32 => run_in::<f32>(args, &built, steps, start, world, records),
         Precision::F64 => run_in::<f64>(args, &built, steps, start, world, records),
+    }?;
+    if let Some(p) = profiler {
+        eprintln!("{}", p.finish()?);
     }
+    Ok(record)
 }
 
 /// The run's `--monitor`s, parsed.
