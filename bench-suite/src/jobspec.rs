@@ -521,10 +521,10 @@ mod tests {
             .collect();
         assert_eq!(
             peers.len(),
-            8,
-            "2 peers × (va on 1, 2 threads + brunel static, plastic)"
+            24,
+            "2 peers × (va on 1, 2 threads + brunel static, plastic) × 3 repetitions"
         );
-        assert_eq!(plan.runs.len() - peers.len(), 4);
+        assert_eq!(plan.runs.len() - peers.len(), 12);
         let nest2 = peers
             .iter()
             .find(|r| r.label.contains("nest va") && r.label.contains("--threads 2"))
@@ -534,8 +534,8 @@ mod tests {
         assert_eq!(
             nest2.artifacts,
             [
-                Path::new("d/peers/nest-va-t2.npy"),
-                Path::new("d/peers/nest-va-t2.json")
+                Path::new("d/peers/nest-va-t2-r0.npy"),
+                Path::new("d/peers/nest-va-t2-r0.json")
             ]
         );
         assert!(plan
