@@ -521,10 +521,19 @@ mod tests {
             .collect();
         assert_eq!(
             peers.len(),
-            24,
-            "2 peers × (va on 1, 2 threads + brunel static, plastic) × 3 repetitions"
+            30,
+            "(2 peers × (va on 1, 2 threads + brunel static, plastic) + Brian2's zenke25k \
+             static, plastic) × 3 repetitions"
         );
-        assert_eq!(plan.runs.len() - peers.len(), 12);
+        assert_eq!(plan.runs.len() - peers.len(), 18);
+        let zenke = peers
+            .iter()
+            .find(|r| r.label.contains("brian2 zenke25k --plastic"))
+            .unwrap();
+        assert_eq!(
+            zenke.artifacts[0],
+            Path::new("d/peers/brian2-zenke25k--plastic-r0.npy")
+        );
         let nest2 = peers
             .iter()
             .find(|r| r.label.contains("nest va") && r.label.contains("--threads 2"))

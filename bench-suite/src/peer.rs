@@ -35,6 +35,11 @@ pub const PEERS: &[(&str, &[&str])] = &[
     ("brian2", &["va", "brunel", "zenke25k"]),
 ];
 
+/// The plastic networks whose final weights a peer writes (all of them, as Matrix
+/// Market text, for the report's Fig. 9E). zenke25k's 20 M E→E weights would take the
+/// runner minutes to write and 1 GB of disk per run, so its plastic runs write none.
+const FINAL_WEIGHTS: &[&str] = &["brunel"];
+
 /// `snn-bench peer SIMULATOR NETWORK …`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct PeerArgs {
@@ -275,7 +280,8 @@ pub fn execute(exe: &Path, a: &PeerArgs) -> Result<Record, String> {
         }
     }
     let layout = inputs(exe, a)?;
-    let weights_out = a.plastic.then(|| a.weights_dir());
+    let weights_out =
+        (a.plastic && FINAL_WEIGHTS.contains(&a.network.as_str())).then(|| a.weights_dir());
     if let Some(d) = &weights_out {
         if d.exists() && !a.force {
             return Err(format!(

@@ -58,7 +58,7 @@ fn median(xs: &mut [f64]) -> f64 {
     }
 }
 
-/// One row per configuration (network and partitioner, precision, ranks, threads, delay,
+/// One row per configuration (simulator, network and partitioner, precision, ranks, threads, delay,
 /// injected latency, model time, timers), with
 /// the median over its repetitions of wall time, RTF, each phase's share of the summed
 /// phase time (mean over workers) and the mean rate. Records of several machines
@@ -94,12 +94,25 @@ fn one_machine(records: &[Record]) -> String {
             Some(g) => format!("{}/{g}", c.network),
             None => c.network.clone(),
         };
-        if c.plastic {
-            network += &format!("+stdp/{}", c.traces.as_deref().unwrap_or("?"));
-        }
-        // Runs under different partitioners are different rows.
-        if c.partitioner != "block" {
-            network += &format!(" {}", c.partitioner);
+        // A peer (NEST, Brian2: `snn-bench peer`) has neither snn-limits' traces nor its
+        // partitioners, and its runs are rows of their own, named after it: a median of
+        // one row is one simulator's.
+        match &c.simulator {
+            Some(peer) => {
+                network = format!("{} {network}", peer.name);
+                if c.plastic {
+                    network += "+stdp";
+                }
+            }
+            None => {
+                if c.plastic {
+                    network += &format!("+stdp/{}", c.traces.as_deref().unwrap_or("?"));
+                }
+                // Runs under different partitioners are different rows.
+                if c.partitioner != "block" {
+                    network += &format!(" {}", c.partitioner);
+                }
+            }
         }
         let key = (
             network,

@@ -172,6 +172,36 @@ fn a_peer_run_is_recorded_in_snn_limits_schema() {
         2,
         "no record of a bad run"
     );
+
+    // `table` gives the peer's runs a row of their own beside snn-limits' run of the
+    // same configuration: no median of two simulators.
+    run_ok(&[
+        "run",
+        "va",
+        "--simtime",
+        "0.1",
+        "--precision",
+        "f64",
+        "--timers",
+        "off",
+        "--out",
+        arg(&out),
+    ]);
+    let table = run_ok(&["table", arg(&out)]);
+    let row = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no {name} row: {table}"))
+            .to_string()
+    };
+    // The column n (repetitions): the 9th field, the network's name the 1st.
+    let n = |row: &str| row.split_whitespace().nth(8).unwrap_or("").to_string();
+    let peer_row = row("nest");
+    assert!(peer_row.starts_with("nest va "), "{table}");
+    assert_eq!(n(&peer_row["nest ".len()..]), "2", "{table}");
+    assert_eq!(n(&row("va")), "1", "{table}");
+    assert_eq!(common::read_records(&out).len(), 3);
 }
 
 /// Bad arguments and a missing environment are named before anything runs.
