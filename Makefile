@@ -8,13 +8,14 @@ REPEATS ?= 3
 # The MPI build (cargo feature `mpi`) is used when an MPI compiler wrapper is present.
 MPI_FEATURE = $$(command -v mpicc >/dev/null 2>&1 && echo --features bench-suite/mpi)
 
-.PHONY: bench bench-kernels build build-mpi deps test lint fmt clean sweep-mpi report figures peers peers-env profile
+.PHONY: bench bench-kernels bench-novec build build-mpi deps test lint fmt clean sweep-mpi report figures peers peers-env profile
 
 # `make bench` runs the peers (scripts/jobs/peers.toml) when their environments exist;
 # PEERS=0 switches that off.
 PEERS ?= 1
-# The peers whose environments exist (scripts/peers/setup.sh makes them).
-PEERS_READY = $$(for p in nest brian2; do [ -x .venv-peers/$$p/bin/python ] && printf '%s,' $$p; done | sed 's/,$$//')
+# The peers whose environments are missing (scripts/peers/setup.sh makes both; the
+# peers' spec needs both: zenke25k is Brian2's alone).
+PEERS_MISSING = $$(for p in nest brian2; do [ -x .venv-peers/$$p/bin/python ] || printf '%s ' $$p; done)
 
 ## Release build, then the workstation suite: va on 1 and 2 threads x f32 and f64,
 ## each repeated (timers on and off, for the timer overhead); prints a table of medians
@@ -26,10 +27,10 @@ PEERS_READY = $$(for p in nest brian2; do [ -x .venv-peers/$$p/bin/python ] && p
 bench: build
 	$(BIN) suite --spec scripts/jobs/workstation.toml --simtime $(SIMTIME) --repeats $(REPEATS) --timer-overhead
 	$(BIN) figures --spec scripts/jobs/figures.toml
-	@ready=$(PEERS_READY); if [ "$(PEERS)" != 0 ] && [ -n "$$ready" ]; then \
-		echo "peers: $$ready (PEERS=0 skips them)"; \
-		$(BIN) figures --spec scripts/jobs/peers.toml --set simulator=$$ready; \
-	else echo "peers: skipped (make peers sets them up and runs them; PEERS=0 skips them)"; fi
+	@missing="$(PEERS_MISSING)"; if [ "$(PEERS)" != 0 ] && [ -z "$$missing" ]; then \
+		echo "peers: NEST and Brian2 (PEERS=0 skips them)"; \
+		$(BIN) figures --spec scripts/jobs/peers.toml; \
+	else echo "peers: skipped (PEERS=0, or no environment for: $$missing; make peers sets them up and runs them)"; fi
 	$(BIN) machine
 	$(BIN) report
 
@@ -69,6 +70,16 @@ profile: build
 			--profile $(PROFILE_DIR)/va-f32-t1-$$ph.svg --profile-phase $$ph || exit 1; done
 	$(BIN) run brunel --plastic --simtime 1 --threads 1 --quiet --force \
 		--profile $(PROFILE_DIR)/brunel-plastic-t1-plasticity.svg --profile-phase plasticity
+
+## Fig. 10's unvectorised half: a build with LLVM's loop and SLP vectorisers off (its own
+## target directory, target/novec; the flags reach every record's build.rustflags) runs
+## scripts/jobs/fig10-novec.toml beside the vectorised runs of `make bench`, then the
+## report. About 3 minutes to build and 3 to run on 2 cores.
+NOVEC_FLAGS = -C target-cpu=native -C llvm-args=-vectorize-loops=false -C llvm-args=-vectorize-slp=false
+bench-novec: build
+	RUSTFLAGS="$(NOVEC_FLAGS)" $(CARGO) build --release -p bench-suite --target-dir target/novec
+	target/novec/release/snn-bench figures --spec scripts/jobs/fig10-novec.toml
+	$(BIN) report
 
 ## Criterion micro-benchmarks of the kernels (evolve per model, propagate, Poisson), f32/f64.
 bench-kernels:

@@ -209,6 +209,7 @@ impl RunRecord {
                 .str("config.partitioner")
                 .unwrap_or("block")
                 .to_string(),
+            vectorised: vectorised(self.str("build.rustflags").unwrap_or("")),
         }
     }
 
@@ -253,6 +254,20 @@ pub struct ConfigKey {
     /// How the neurons were split: "block" (also for records that do not say),
     /// "round-robin", "balanced".
     pub partitioner: String,
+    /// Whether the binary let the compiler vectorise loops ([`vectorised`] of its
+    /// `build.rustflags`; records without build information: yes). An unvectorised
+    /// build (the paper's Fig. 10 comparison) is another configuration, never pooled.
+    pub vectorised: bool,
+}
+
+/// Whether a binary built with these rustflags (space separated, as records keep them)
+/// had LLVM's loop and SLP vectorisers on: false if either is switched off
+/// (`-C llvm-args=-vectorize-loops=false`, `-vectorize-slp=false`), as `make bench-novec`
+/// builds.
+pub fn vectorised(rustflags: &str) -> bool {
+    !rustflags
+        .split_whitespace()
+        .any(|f| f.ends_with("-vectorize-loops=false") || f.ends_with("-vectorize-slp=false"))
 }
 
 impl ConfigKey {
@@ -264,6 +279,7 @@ impl ConfigKey {
             && self.latency_ps == 0
             && self.timers
             && self.precision == "f32"
+            && self.vectorised
     }
 
     /// Workers: ranks × threads.
@@ -315,6 +331,9 @@ impl fmt::Display for ConfigKey {
         }
         if self.partitioner != "block" {
             write!(f, " partitioner {}", self.partitioner)?;
+        }
+        if !self.vectorised {
+            write!(f, " not vectorised")?;
         }
         Ok(())
     }
@@ -626,5 +645,54 @@ mod tests {
         assert_eq!(r.rate("E", "mean_rate_hz"), Some(16.0));
         assert_eq!(r.rate("I", "mean_rate_hz"), None);
         assert_eq!(r.workers(), 1);
+    }
+
+    /// An unvectorised build's runs (Fig. 10) are their own configuration: they never
+    /// join the vectorised build's medians or the standard (scaling) runs.
+    #[test]
+    fn unvectorised_builds_are_another_configuration() {
+        assert!(vectorised("-C target-cpu=native"));
+        assert!(vectorised(""));
+        for off in [
+            "llvm-args=-vectorize-loops=false",
+            "llvm-args=-vectorize-slp=false",
+        ] {
+            assert!(
+                !vectorised(&format!("-C target-cpu=native -C {off}")),
+                "{off}"
+            );
+        }
+        let with_flags = |flags: &str, wall: f64| {
+            let mut v: serde_json::Value = serde_json::from_str(&line("va", 1, 0, wall)).unwrap();
+            v["build"] = serde_json::json!({ "rustflags": flags });
+            v.to_string()
+        };
+        let text = [
+            line("va", 1, 0, 2.0),
+            with_flags("-C target-cpu=native", 2.2),
+            with_flags(
+                "-C target-cpu=native -C llvm-args=-vectorize-loops=false \
+                 -C llvm-args=-vectorize-slp=false",
+                5.0,
+            ),
+        ]
+        .join("\n");
+        let (records, warnings) = parse(Path::new("x"), &text);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let groups = group(&records);
+        assert_eq!(groups.len(), 2);
+        let (on, off): (Vec<&Group>, Vec<&Group>) = groups.iter().partition(|g| g.key.vectorised);
+        assert_eq!(
+            on[0].records.len(),
+            2,
+            "no flags and native flags: one build kind"
+        );
+        assert_eq!(off[0].median(|r| Some(r.wall_s())), Some(5.0));
+        assert!(on[0].key.is_standard() && !off[0].key.is_standard());
+        assert!(
+            off[0].key.to_string().ends_with(" not vectorised"),
+            "{}",
+            off[0].key
+        );
     }
 }

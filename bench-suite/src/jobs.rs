@@ -19,7 +19,11 @@
 //! another machine has the committed records of the machine that measured them, and
 //! skipping their configurations would leave this machine's report without its own
 //! numbers. (On a cluster, where rank 0 may run on another kind of node than the runner,
-//! a run whose record names another machine is therefore run again on resume.)
+//! a run whose record names another machine is therefore run again on resume.) Likewise
+//! only records of a build that vectorised as this binary does count
+//! ([`analysis::records::vectorised`] of `build.rustflags`): `make bench-novec`'s
+//! unvectorised runs (Fig. 10) and the vectorised ones of the same configuration are
+//! different measurements, not repetitions of one.
 //!
 //! # Specs as data
 //!
@@ -142,11 +146,16 @@ fn recorded(out: &Path, warn: bool, machines: Machines) -> Result<Vec<Keyed>, St
     }
     let mut keys = Vec::new();
     let mut others: BTreeMap<String, usize> = BTreeMap::new();
+    let vectorised = analysis::records::vectorised(&crate::host::Build::current().rustflags);
     for (line, value) in outcome.records {
         if machines == Machines::This {
             let machine = analysis::records::machine_label(&value["host"]);
             if machine != this_machine() {
                 *others.entry(machine).or_default() += 1;
+                continue;
+            }
+            let flags = value["build"]["rustflags"].as_str().unwrap_or("");
+            if analysis::records::vectorised(flags) != vectorised {
                 continue;
             }
         }

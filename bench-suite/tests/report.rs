@@ -85,6 +85,39 @@ fn fixture(dir: &Path) {
         a.extend(["--quiet", "--out", arg(&out)]);
         run_ok(&a);
     }
+    // Fig. 10's unvectorised half (`make bench-novec`), as records of a build with the
+    // vectorisers off: copies of va's 1-thread runs of 0.5 s, f32 3× and f64 2× slower.
+    let novec: Vec<String> = common::read_records(&out)
+        .iter()
+        .filter(|(_, r)| {
+            let c = &r.config;
+            c.network == "va"
+                && c.simtime_s == 0.5
+                && c.threads == 1
+                && c.injected_latency_us == 0.0
+                && (c.delay_s - 0.0008).abs() < 1e-12
+                && (c.dt_s - 0.0001).abs() < 1e-12
+        })
+        .map(|(v, r)| {
+            let mut v = v.clone();
+            v["build"]["rustflags"] = "-C target-cpu=native -C llvm-args=-vectorize-loops=false \
+                 -C llvm-args=-vectorize-slp=false"
+                .into();
+            let slower = if r.config.precision == "f32" {
+                3.0
+            } else {
+                2.0
+            };
+            v["result"]["rtf"] = (r.result.rtf * slower).into();
+            v.to_string()
+        })
+        .collect();
+    assert_eq!(
+        novec.len(),
+        3,
+        "va 0.5 s on 1 thread: seeds 2, 3 in f32 and one f64"
+    );
+    std::fs::write(figures.join("fig10-novec.jsonl"), novec.join("\n") + "\n").unwrap();
     // A torn last line, as a killed run could leave: reported, not fatal.
     std::fs::write(dir.join("broken.jsonl"), "{\"schema\": 1, \"config\"").unwrap();
 }
@@ -137,6 +170,28 @@ fn report_from_short_runs() {
     for fig in ["Fig. 1", "Fig. 2", "Fig. 3", "Fig. 5", "Fig. 10"] {
         assert!(html.contains(fig), "{fig} in the report");
     }
+    // Fig. 10 puts the unvectorised build beside the vectorised one, and its claim
+    // compares the precisions' gap in both; no other figure counts those runs.
+    let fig10 = std::fs::read_to_string(dir.join("report/figures/fig10-va.svg")).unwrap();
+    assert!(fig10.contains("f32, not vectorised") && fig10.contains("f64, not vectorised"));
+    let fig2 = std::fs::read_to_string(dir.join("report/figures/fig2-runtime.svg")).unwrap();
+    assert!(
+        !fig2.contains("not vectorised"),
+        "Fig. 2 pools no unvectorised runs"
+    );
+    let claim = md.lines().find(|l| l.starts_with("| Fig. 10 |")).unwrap();
+    let number_after = |text: &str| -> f64 {
+        let rest = &claim[claim
+            .find(text)
+            .unwrap_or_else(|| panic!("{text}: {claim}"))
+            + text.len()..];
+        rest[..rest.find('×').unwrap()].parse().unwrap()
+    };
+    let vectorised = number_after("f64 / f32 run time = ");
+    let plain = number_after("not vectorised: f64 / f32 = ");
+    // f32 3× and f64 2× slower without vectorising: the gap is 2/3 of the vectorised one.
+    assert!((plain - vectorised * 2.0 / 3.0).abs() <= 0.011, "{claim}");
+    assert_eq!(number_after("vectorising makes f32 "), 3.0, "{claim}");
     // Claims: a verdict for each, measured or not.
     assert!(
         html.contains("holds") && html.contains("not measured"),

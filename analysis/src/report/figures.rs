@@ -371,13 +371,27 @@ fn bars_by_precision(
         threads.iter().map(|t| format!("{t} worker(s)")).collect(),
     )
     .y_label("RTF (wall s per model s)");
-    for (i, prec) in ["f32", "f64"].iter().enumerate() {
+    // One series per precision, and per precision of an unvectorised build where the
+    // groups have one (Fig. 10).
+    let series: Vec<(&str, bool)> = [("f32", true), ("f64", true), ("f32", false), ("f64", false)]
+        .into_iter()
+        .filter(|&(p, v)| {
+            v || groups
+                .iter()
+                .any(|g| g.key.precision == p && !g.key.vectorised)
+        })
+        .collect();
+    for (i, &(prec, vectorised)) in series.iter().enumerate() {
         let (values, errors): (Vec<f64>, Vec<Option<ErrorBar>>) = threads
             .iter()
             .map(|&t| {
                 groups
                     .iter()
-                    .filter(|g| g.key.precision == *prec && g.key.workers() == t)
+                    .filter(|g| {
+                        g.key.precision == prec
+                            && g.key.vectorised == vectorised
+                            && g.key.workers() == t
+                    })
                     .find_map(|g| g.stat(rtf))
                     .map_or((f64::NAN, None), |s| {
                         (
@@ -390,7 +404,12 @@ fn bars_by_precision(
                     })
             })
             .unzip();
-        chart = chart.series(BarSeries::new(*prec, values).errors(errors).color(i));
+        let name = if vectorised {
+            prec.to_string()
+        } else {
+            format!("{prec}, not vectorised")
+        };
+        chart = chart.series(BarSeries::new(name, values).errors(errors).color(i));
     }
     panel(out, dir, stem, chart);
 }
@@ -943,12 +962,15 @@ fn fig9(ctx: &Context, dir: &Path) -> FigureOutcome {
 fn fig10(ctx: &Context, dir: &Path) -> FigureOutcome {
     let mut out = outcome(
         "Fig. 10",
-        "Double vs single precision",
-        "Median RTF in f32 and f64 for va (workstation suite) and zenke25k, by workers.",
+        "Double vs single precision, with and without vectorisation",
+        "Median RTF in f32 and f64 for va (workstation suite) and zenke25k, by workers; \
+         beside them, where recorded, the same runs of a build with LLVM's vectorisers off \
+         (make bench-novec).",
     );
     for net in ["va", "zenke25k"] {
-        let groups = ctx.groups(|k| {
-            k.network == net
+        let groups = ctx.any_build(|k| {
+            k.partitioner == "block"
+                && k.network == net
                 && !k.plastic
                 && k.delay_ns == 800_000
                 && k.latency_ps == 0
@@ -956,7 +978,11 @@ fn fig10(ctx: &Context, dir: &Path) -> FigureOutcome {
                 && k.ranks == 1
                 && k.dt_ns == 100_000
         });
-        let has = |p: &str| groups.iter().any(|g| g.key.precision == p);
+        let has = |p: &str| {
+            groups
+                .iter()
+                .any(|g| g.key.precision == p && g.key.vectorised)
+        };
         if !(has("f32") && has("f64")) {
             out.missing.push(format!("{net}: needs f32 and f64 runs"));
             continue;
@@ -964,7 +990,7 @@ fn fig10(ctx: &Context, dir: &Path) -> FigureOutcome {
         // Compare like with like: the model time that has both precisions.
         let both: Vec<i64> = groups
             .iter()
-            .filter(|g| g.key.precision == "f64")
+            .filter(|g| g.key.precision == "f64" && g.key.vectorised)
             .map(|g| g.key.simtime_ns)
             .collect();
         let groups: Vec<&Group> = groups

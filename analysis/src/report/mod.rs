@@ -278,17 +278,28 @@ impl Context {
         self.any_partitioner(|k| k.partitioner == "block" && keep(k))
     }
 
-    /// Groups of any partitioner whose configuration passes `keep`.
+    /// Groups of any partitioner whose configuration passes `keep`, of vectorised
+    /// builds: every figure but Fig. 10 describes the build as it is meant to run.
     pub fn any_partitioner(&self, keep: impl Fn(&ConfigKey) -> bool) -> Vec<&Group> {
+        self.any_build(|k| k.vectorised && keep(k))
+    }
+
+    /// Groups of any partitioner and build (vectorised or not: Fig. 10) whose
+    /// configuration passes `keep`.
+    pub fn any_build(&self, keep: impl Fn(&ConfigKey) -> bool) -> Vec<&Group> {
         let groups: Vec<&Group> = self.groups.iter().filter(|g| keep(&g.key)).collect();
         self.used.mark(groups.iter().flat_map(|g| &g.records));
         groups
     }
 
-    /// Records of the block partitioner whose configuration passes `keep`.
+    /// Records of the block partitioner and a vectorised build whose configuration
+    /// passes `keep`.
     pub fn records(&self, keep: impl Fn(&RunRecord) -> bool) -> Vec<&RunRecord> {
         let records: Vec<&RunRecord> = (self.records.iter())
-            .filter(|r| r.key().partitioner == "block" && keep(r))
+            .filter(|r| {
+                let k = r.key();
+                k.partitioner == "block" && k.vectorised && keep(r)
+            })
             .collect();
         self.used.mark(records.iter().copied());
         records

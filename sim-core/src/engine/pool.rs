@@ -17,11 +17,15 @@
 //! block of the previous exchange, advance its steps reading the process's spike
 //! history, publish its spikes into its slot. The thread that completes a window takes
 //! every slot into the history (one history per process, not per partition: see
-//! [`super::history`]) and opens the next. Tickets `t = w · P + p` number the
-//! (window, partition) pairs; a thread claims the next ticket once window `w − 1` is
-//! complete. Spikes are bit-identical to lockstep and to any thread count: each
-//! partition's state is only ever stepped by one thread at a time, in step order, and
-//! the history holds each step's spikes sorted, as in lockstep.
+//! [`super::history`]) and opens the next. In an open window a thread claims first the
+//! partitions it is home to (partition `p` is thread `p mod active`'s), then any other
+//! that is still unclaimed: on a quiet machine every partition stays with its thread and
+//! in that core's caches (claiming in ticket order instead, whichever thread came first,
+//! moved the partitions between the cores every window and made va on 2 threads 1.28×
+//! slower: README, performance notes), while a late or descheduled thread's partitions
+//! are taken by the one that runs. Spikes are bit-identical to lockstep and to any thread
+//! count: each partition's state is only ever stepped by one thread at a time, in step
+//! order, and the history holds each step's spikes sorted, as in lockstep.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
@@ -127,9 +131,12 @@ pub(crate) struct Pool<R: Real, K: Clock> {
     last_exchange: AtomicU64,
     /// Windows completed since the pool was made.
     gate: Gate,
-    /// Next ticket of the current segment, and tickets finished.
+    /// (window, partition) pairs of the current segment claimed, and finished.
     next: AtomicU64,
     finished: AtomicU64,
+    /// Per partition: the windows of the current segment claimed for it (window `w` is
+    /// claimed by moving it from `w` to `w + 1`).
+    claimed: Vec<AtomicU64>,
     /// Spikes exchanged so far (for progress reports).
     exchanged: AtomicU64,
     /// Ticks each thread spent waiting for windows to complete.
@@ -250,11 +257,11 @@ impl<R: Real, K: Clock> Pool<R, K> {
         let mut last_probe = Instant::now();
         let mut work = ([0u64; 5], 0u64);
         loop {
-            let t = self.next.load(Ordering::Acquire);
-            if t >= total || self.stop.load(Ordering::Acquire) {
+            if self.next.load(Ordering::Acquire) >= total || self.stop.load(Ordering::Acquire) {
                 break;
             }
-            if thread >= self.active.load(Ordering::Acquire) {
+            let active = self.active.load(Ordering::Acquire);
+            if thread >= active {
                 self.sleep_while_retired(thread, total);
                 continue;
             }
@@ -262,28 +269,27 @@ impl<R: Real, K: Clock> Pool<R, K> {
                 last_probe = Instant::now();
                 self.adapt();
             }
-            let w = t / p_count;
-            if self.gate.get() < base + w {
+            // The open window: every earlier one is complete (the gate counts them).
+            let w = self.gate.get() - base;
+            if w >= wins.len() as u64 {
+                break;
+            }
+            let Some(p) = self.claim(thread, active, w) else {
+                // Every partition of window w is taken: wait for the window to complete.
                 let t0 = self.clock.now();
-                self.gate.wait_for(base + w);
+                self.gate.wait_for(base + w + 1);
                 let t1 = self.clock.now();
                 self.waited[thread].fetch_add(t1 - t0, Ordering::Relaxed);
                 continue;
-            }
-            if self
-                .next
-                .compare_exchange_weak(t, t + 1, Ordering::AcqRel, Ordering::Relaxed)
-                .is_err()
-            {
-                continue;
-            }
+            };
+            self.next.fetch_add(1, Ordering::AcqRel);
             // A stop set by the exchange that opened this window (before the gate
             // moved, so it is seen here): step nothing more.
             if self.stop.load(Ordering::Acquire) {
                 break;
             }
             let win = wins[w as usize];
-            self.step_window(thread, (t % p_count) as usize, win, &mut beats, &mut work);
+            self.step_window(thread, p, win, &mut beats, &mut work);
             if self.finished.fetch_add(1, Ordering::AcqRel) + 1 == (w + 1) * p_count {
                 // The last partition of window w: open window w + 1.
                 self.close_window(win, observer, run_start, &mut work.0);
@@ -296,6 +302,19 @@ impl<R: Real, K: Clock> Pool<R, K> {
             }
         }
         self.add_work(thread, work);
+    }
+
+    /// Claims a partition of the open window `w` for `thread` (one of `active`): one
+    /// it is home to if any is unclaimed, else any unclaimed one; None if all are taken.
+    fn claim(&self, thread: usize, active: usize, w: u64) -> Option<usize> {
+        let n = self.parts.len();
+        let home = (thread..n).step_by(active.max(1));
+        let away = (0..n).filter(|p| p % active.max(1) != thread);
+        home.chain(away).find(|&p| {
+            self.claimed[p]
+                .compare_exchange(w, w + 1, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        })
     }
 
     /// As [`Pool::segment`] for a pool of one thread: the same windows in the same
@@ -530,6 +549,9 @@ impl<R: Real, K: Clock> Pool<R, K> {
         }
         self.next.store(0, Ordering::Release);
         self.finished.store(0, Ordering::Release);
+        for c in &self.claimed {
+            c.store(0, Ordering::Release);
+        }
     }
 }
 
@@ -560,6 +582,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
             gate: Gate::new(threads, WaitPolicy::for_cores(busy)),
             next: AtomicU64::new(0),
             finished: AtomicU64::new(0),
+            claimed: (0..p_count).map(|_| AtomicU64::new(0)).collect(),
             exchanged: AtomicU64::new(0),
             waited: (0..threads).map(|_| AtomicU64::new(0)).collect(),
             work: (0..threads).map(|_| Mutex::new(([0; 5], 0))).collect(),
