@@ -117,6 +117,45 @@ run = 'va --simtime 0.05 --threads {threads}'
     );
 }
 
+/// A record of an unvectorised build (`make bench-novec`, Fig. 10) is another
+/// measurement than the vectorised build's of the same configuration: it does not count
+/// as done for this (vectorised) binary, and the run is made beside it.
+#[test]
+fn records_of_an_unvectorised_build_do_not_count_as_done() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("results");
+    let spec = tmp.path().join("tiny.toml");
+    fs::write(
+        &spec,
+        "records = 'figures/{job}.jsonl'
+[[job]]
+name = 'plain'
+run = 'va --simtime 0.05 --precision {precision}'
+vary = { precision = ['f32', 'f64'] }
+",
+    )
+    .unwrap();
+    let figures = || run_ok_both(&["figures", "--dir", arg(&dir), "--spec", arg(&spec)]);
+    let (_, stderr) = figures();
+    assert!(stderr.contains("skipping 0 of 2"), "{stderr}");
+    let records = dir.join("figures/plain.jsonl");
+    let text: Vec<String> = read_records(&records)
+        .into_iter()
+        .map(|(mut v, r)| {
+            if r.config.precision == "f64" {
+                let flags = v["build"]["rustflags"].as_str().unwrap().to_string();
+                v["build"]["rustflags"] =
+                    format!("{flags} -C llvm-args=-vectorize-loops=false").into();
+            }
+            v.to_string()
+        })
+        .collect();
+    fs::write(&records, text.join("\n") + "\n").unwrap();
+    let (_, stderr) = figures();
+    assert!(stderr.contains("skipping 1 of 2"), "{stderr}");
+    assert_eq!(read_records(&records).len(), 3, "appended beside it");
+}
+
 /// A job's monitor files are its artifacts: one lost, its run (only) runs again and
 /// writes them all anew (the same spikes).
 #[test]
