@@ -7,6 +7,43 @@ use std::fs;
 
 use common::{arg, read_records, run_ok_both};
 
+/// A spec of one job `plain` (`va --simtime 0.05 EXTRA`, varied over `vary`) in `tmp`:
+/// its records file, and a `figures` run of it into `tmp/results` (stdout, stderr).
+fn plain_job(
+    tmp: &std::path::Path,
+    extra: &str,
+    vary: &str,
+) -> (std::path::PathBuf, impl Fn() -> (String, String)) {
+    let dir = tmp.join("results");
+    let spec = tmp.join("tiny.toml");
+    fs::write(
+        &spec,
+        format!(
+            "records = 'figures/{{job}}.jsonl'\n[[job]]\nname = 'plain'\n\
+             run = 'va --simtime 0.05 {extra}'\nvary = {{ {vary} }}\n"
+        ),
+    )
+    .unwrap();
+    let records = dir.join("figures/plain.jsonl");
+    let figures = move || run_ok_both(&["figures", "--dir", arg(&dir), "--spec", arg(&spec)]);
+    (records, figures)
+}
+
+/// Rewrites each record of a records file with `edit`.
+fn rewrite(
+    records: &std::path::Path,
+    edit: impl Fn(&mut serde_json::Value, &bench_suite::record::Record),
+) {
+    let text: Vec<String> = read_records(records)
+        .into_iter()
+        .map(|(mut v, r)| {
+            edit(&mut v, &r);
+            v.to_string()
+        })
+        .collect();
+    fs::write(records, text.join("\n") + "\n").unwrap();
+}
+
 #[test]
 fn figures_redo_a_run_whose_artifact_is_missing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -71,33 +108,15 @@ fn figures_redo_a_run_whose_artifact_is_missing() {
 #[test]
 fn records_of_another_machine_do_not_count_as_done() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("results");
-    let spec = tmp.path().join("tiny.toml");
-    fs::write(
-        &spec,
-        "records = 'figures/{job}.jsonl'
-         [[job]]
-name = 'plain'
-run = 'va --simtime 0.05 --threads {threads}'
-         vary = { threads = [1, 2] }
-",
-    )
-    .unwrap();
-    let figures = || run_ok_both(&["figures", "--dir", arg(&dir), "--spec", arg(&spec)]);
+    let (records, figures) = plain_job(tmp.path(), "--threads {threads}", "threads = [1, 2]");
     let (_, stderr) = figures();
     assert!(stderr.contains("skipping 0 of 2"), "{stderr}");
     // The thread-2 record measured elsewhere: same host name, another CPU.
-    let records = dir.join("figures/plain.jsonl");
-    let text: Vec<String> = read_records(&records)
-        .into_iter()
-        .map(|(mut v, r)| {
-            if r.config.threads == 2 {
-                v["host"]["cpu_model"] = "Some Other CPU".into();
-            }
-            v.to_string()
-        })
-        .collect();
-    fs::write(&records, text.join("\n") + "\n").unwrap();
+    rewrite(&records, |v, r| {
+        if r.config.threads == 2 {
+            v["host"]["cpu_model"] = "Some Other CPU".into();
+        }
+    });
     let (_, stderr) = figures();
     assert!(stderr.contains("skipping 1 of 2"), "{stderr}");
     assert!(
@@ -123,34 +142,19 @@ run = 'va --simtime 0.05 --threads {threads}'
 #[test]
 fn records_of_an_unvectorised_build_do_not_count_as_done() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("results");
-    let spec = tmp.path().join("tiny.toml");
-    fs::write(
-        &spec,
-        "records = 'figures/{job}.jsonl'
-[[job]]
-name = 'plain'
-run = 'va --simtime 0.05 --precision {precision}'
-vary = { precision = ['f32', 'f64'] }
-",
-    )
-    .unwrap();
-    let figures = || run_ok_both(&["figures", "--dir", arg(&dir), "--spec", arg(&spec)]);
+    let (records, figures) = plain_job(
+        tmp.path(),
+        "--precision {precision}",
+        "precision = ['f32', 'f64']",
+    );
     let (_, stderr) = figures();
     assert!(stderr.contains("skipping 0 of 2"), "{stderr}");
-    let records = dir.join("figures/plain.jsonl");
-    let text: Vec<String> = read_records(&records)
-        .into_iter()
-        .map(|(mut v, r)| {
-            if r.config.precision == "f64" {
-                let flags = v["build"]["rustflags"].as_str().unwrap().to_string();
-                v["build"]["rustflags"] =
-                    format!("{flags} -C llvm-args=-vectorize-loops=false").into();
-            }
-            v.to_string()
-        })
-        .collect();
-    fs::write(&records, text.join("\n") + "\n").unwrap();
+    rewrite(&records, |v, r| {
+        if r.config.precision == "f64" {
+            let flags = v["build"]["rustflags"].as_str().unwrap().to_string();
+            v["build"]["rustflags"] = format!("{flags} -C llvm-args=-vectorize-loops=false").into();
+        }
+    });
     let (_, stderr) = figures();
     assert!(stderr.contains("skipping 1 of 2"), "{stderr}");
     assert_eq!(read_records(&records).len(), 3, "appended beside it");
