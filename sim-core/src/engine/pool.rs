@@ -76,7 +76,11 @@ fn windows(start: u64, end: u64, d: u64, flush: bool) -> Vec<Window> {
     out
 }
 
-/// A partition and whether an exchange waits to be taken in by it.
+/// A partition and whether an exchange waits to be taken in by it. Aligned to two cache
+/// lines (the adjacent-line prefetcher's pair) so that two partitions in the pool's
+/// vector never share a line: their counters are written every step by different
+/// threads.
+#[repr(align(128))]
 struct Part<R: Real, K: Clock> {
     worker: Worker<R, K>,
     /// An exchange is in the history that this partition has not counted yet.
