@@ -501,6 +501,35 @@ mod tests {
         }
     }
 
+    /// Every spec in scripts/jobs/ plans: its run lines parse as `snn-bench run` (or
+    /// `peer`) would take them, and no two runs of one records file share a
+    /// configuration. The specs run by hand (spread, fig10-novec) are caught here too.
+    #[test]
+    fn every_spec_in_scripts_jobs_plans() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/jobs");
+        let mut seen = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+                continue;
+            }
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let plan = JobSpec::load(&path)
+                .and_then(|spec| spec.plan(&name, &name, Path::new("d"), Path::new("x"), None))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(!plan.runs.is_empty(), "{name}: no runs");
+            seen.push(name);
+        }
+        for must in [
+            "figures.toml",
+            "spread.toml",
+            "fig10-novec.toml",
+            "strong16.toml",
+        ] {
+            assert!(seen.iter().any(|n| n == must), "{must} not among {seen:?}");
+        }
+    }
+
     /// The peers' spec: every peer run's key is the key its record will have (the same
     /// function makes both), its spike file and meta file are its artifacts, and the
     /// snn-limits runs beside them are plain runs.
