@@ -56,8 +56,8 @@ build:
 	$(CARGO) build --release --workspace
 
 ## Flamegraphs (pprof, `snn-bench run --profile`) of the workstation suite's runs, va 10 s
-## on 1 and 2 threads in f32 and f64, of va f32 on 1 thread restricted to evolve and to
-## propagate, and of plastic brunel's plasticity: SVG files in $(PROFILE_DIR) (open them
+## on 1 and 2 threads in f32 and f64, of va f32 40 s on 1 thread restricted to evolve
+## and to propagate (long enough for a phase's samples), and of plastic brunel's plasticity: SVG files in $(PROFILE_DIR) (open them
 ## in a browser), replacing the previous ones. About a minute on 2 cores.
 PROFILE_DIR ?= results/profile
 profile: build
@@ -66,7 +66,7 @@ profile: build
 		$(BIN) run va --simtime 10 --precision $$p --threads $$t --quiet --force \
 			--profile $(PROFILE_DIR)/va-$$p-t$$t.svg || exit 1; done; done
 	for ph in evolve propagate; do \
-		$(BIN) run va --simtime 10 --threads 1 --quiet --force \
+		$(BIN) run va --simtime 40 --threads 1 --quiet --force \
 			--profile $(PROFILE_DIR)/va-f32-t1-$$ph.svg --profile-phase $$ph || exit 1; done
 	$(BIN) run brunel --plastic --simtime 1 --threads 1 --quiet --force \
 		--profile $(PROFILE_DIR)/brunel-plastic-t1-plasticity.svg --profile-phase plasticity

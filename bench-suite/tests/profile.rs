@@ -8,16 +8,17 @@ use std::path::Path;
 
 use common::{arg, run_err, run_ok_both};
 
-/// Runs va for 10 s of model time with `--profile svg` (and `--profile-phase`); returns
-/// what it said on stderr and the SVG written. (10 s: the kernel's profiling timer may
-/// tick only 250 times a second, and 1 s of va, a tenth of a second's work, then gave a
-/// phase profile no sample at all.)
+/// Runs va for 40 s of model time with `--profile svg` (and `--profile-phase`); returns
+/// what it said on stderr and the SVG written. (40 s: the kernel's profiling timer may
+/// tick only 250 times a second. 1 s of va, a tenth of a second's work on the AMD VM,
+/// gave a phase profile no sample at all; 10 s, 0.27 s on the Intel VM, gave 0 to 26 of
+/// its ~68 samples in propagate, 0 in 3 of 30 runs; 40 s gave 37–64 of ~260 in 16.)
 fn profile(svg: &Path, phase: Option<&str>, force: bool) -> (String, String) {
     let mut args = vec![
         "run",
         "va",
         "--simtime",
-        "10",
+        "40",
         "--quiet",
         "--profile",
         arg(svg),
