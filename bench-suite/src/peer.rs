@@ -35,7 +35,7 @@ pub const PEERS: &[(&str, &[&str])] = &[
     ("brian2", &["va", "brunel", "zenke25k"]),
 ];
 
-/// The plastic networks whose final weights a peer writes (all of them, as Matrix
+/// The plastic networks whose final weights a peer writes (every synapse's, as Matrix
 /// Market text, for the report's Fig. 9E). zenke25k's 20 M E→E weights would take the
 /// runner minutes to write and 1 GB of disk per run, so its plastic runs write none.
 const FINAL_WEIGHTS: &[&str] = &["brunel"];

@@ -58,8 +58,8 @@ fn median(xs: &mut [f64]) -> f64 {
     }
 }
 
-/// One row per configuration (simulator, network and partitioner, precision, ranks, threads, delay,
-/// injected latency, model time, timers), with
+/// One row per configuration (simulator, network and partitioner, precision, ranks,
+/// threads, delay, injected latency, model time, timers), with
 /// the median over its repetitions of wall time, RTF, each phase's share of the summed
 /// phase time (mean over workers) and the mean rate. Records of several machines
 /// ([`analysis::records::machine_label`]; many share a host name) get a table each,

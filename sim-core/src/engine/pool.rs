@@ -76,11 +76,7 @@ fn windows(start: u64, end: u64, d: u64, flush: bool) -> Vec<Window> {
     out
 }
 
-/// A partition and whether an exchange waits to be taken in by it. Aligned to two cache
-/// lines (the adjacent-line prefetcher's pair) so that two partitions in the pool's
-/// vector never share a line: their counters are written every step by different
-/// threads.
-#[repr(align(128))]
+/// A partition and whether an exchange waits to be taken in by it.
 struct Part<R: Real, K: Clock> {
     worker: Worker<R, K>,
     /// An exchange is in the history that this partition has not counted yet.
@@ -136,7 +132,7 @@ pub(crate) struct Pool<R: Real, K: Clock> {
     /// Windows completed since the pool was made.
     gate: Gate,
     /// (window, partition) pairs of the current segment claimed, and finished.
-    next: AtomicU64,
+    taken: AtomicU64,
     finished: AtomicU64,
     /// Per partition: the windows of the current segment claimed for it (window `w` is
     /// claimed by moving it from `w` to `w + 1`).
@@ -261,7 +257,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
         let mut last_probe = Instant::now();
         let mut work = ([0u64; 5], 0u64);
         loop {
-            if self.next.load(Ordering::Acquire) >= total || self.stop.load(Ordering::Acquire) {
+            if self.taken.load(Ordering::Acquire) >= total || self.stop.load(Ordering::Acquire) {
                 break;
             }
             let active = self.active.load(Ordering::Acquire);
@@ -286,7 +282,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
                 self.waited[thread].fetch_add(t1 - t0, Ordering::Relaxed);
                 continue;
             };
-            self.next.fetch_add(1, Ordering::AcqRel);
+            self.taken.fetch_add(1, Ordering::AcqRel);
             // A stop set by the exchange that opened this window (before the gate
             // moved, so it is seen here): step nothing more.
             if self.stop.load(Ordering::Acquire) {
@@ -322,7 +318,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
     }
 
     /// As [`Pool::segment`] for a pool of one thread: the same windows in the same
-    /// order, without tickets, gate or load probe (one thread has no one to share with:
+    /// order, without claims, gate or load probe (one thread has no one to share with:
     /// measured, the ticket machinery cost va 2–3 % on one thread).
     fn segment_alone(&self, wins: &[Window], observer: &dyn Observer, run_start: u64) {
         let mut beats = 0u64;
@@ -522,12 +518,12 @@ impl<R: Real, K: Clock> Pool<R, K> {
         }
     }
 
-    /// Sleeps until thread `thread` may work again or the segment's `total` tickets
-    /// are taken.
+    /// Sleeps until thread `thread` may work again or the segment's `total` (window,
+    /// partition) pairs are taken.
     fn sleep_while_retired(&self, thread: usize, total: u64) {
         let mut g = self.retired.lock().unwrap_or_else(|e| e.into_inner());
         while thread >= self.active.load(Ordering::Acquire)
-            && self.next.load(Ordering::Acquire) < total
+            && self.taken.load(Ordering::Acquire) < total
             && !self.stop.load(Ordering::Acquire)
         {
             if self.gate.is_poisoned() {
@@ -543,7 +539,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
     }
 
     /// The end of a segment (every thread has left it): takes in, for every
-    /// partition, the exchange that ended it, and rewinds the tickets.
+    /// partition, the exchange that ended it, and rewinds the claims.
     fn settle(&mut self) {
         for p in 0..self.parts.len() {
             let mut guard = self.part(p);
@@ -551,7 +547,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
             self.ingest(part);
             part.worker.block_t0 = part.worker.clock.now();
         }
-        self.next.store(0, Ordering::Release);
+        self.taken.store(0, Ordering::Release);
         self.finished.store(0, Ordering::Release);
         for c in &self.claimed {
             c.store(0, Ordering::Release);
@@ -584,7 +580,7 @@ impl<R: Real, K: Clock> Pool<R, K> {
             )),
             last_exchange: AtomicU64::new(0),
             gate: Gate::new(threads, WaitPolicy::for_cores(busy)),
-            next: AtomicU64::new(0),
+            taken: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             claimed: (0..p_count).map(|_| AtomicU64::new(0)).collect(),
             exchanged: AtomicU64::new(0),
