@@ -4,10 +4,13 @@
 //!
 //! The phase timers say how long each phase takes; a profile says which code inside it
 //! takes the time. A sample is given to a phase by the functions on its stack (the names
-//! the step pipeline calls phase by phase, see `sim_core::engine`), which the release
-//! build's debug info resolves also where they are inlined. Barrier and sync are waits,
-//! not code of their own, and cannot be told apart this way: the full profile shows them
-//! under the pool's wait functions.
+//! the step pipeline calls phase by phase, see `sim_core::engine`). Those functions are
+//! never inlined, so each has a symbol of its own: a frame of inlined code is only as
+//! good as the debug info the optimiser kept for it. (With `propagate` inlined, one CI
+//! machine gave none of 266 samples to propagate where ours gave 45–56 of 265; the
+//! likely cause is code-generation for another CPU, `target-cpu=native`.)
+//! Barrier and sync are waits, not code of their own, and cannot be told apart this way:
+//! the full profile shows them under the pool's wait functions.
 
 use std::path::{Path, PathBuf};
 

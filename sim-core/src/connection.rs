@@ -304,6 +304,7 @@ impl<R: Real> Connection<R> {
     }
 
     /// Plastic connections: the traces' decay for a new step.
+    #[inline(never)]
     pub fn begin_step(&mut self) {
         if let Some(s) = &mut self.stdp {
             s.begin_step();
@@ -313,6 +314,7 @@ impl<R: Real> Connection<R> {
     /// Delivers spikes through a plastic connection: each synapse is first depressed,
     /// then its new weight delivered; then the presynaptic trace jumps. Returns the
     /// number of synaptic events.
+    #[inline(never)]
     pub fn propagate_plastic(
         &mut self,
         spikes: impl Iterator<Item = u32>,
@@ -342,6 +344,7 @@ impl<R: Real> Connection<R> {
 
     /// Potentiates the synapses onto the local postsynaptic neurons `posts` that spiked
     /// at `step`, then bumps their traces.
+    #[inline(never)]
     pub fn potentiate(&mut self, posts: &[u32], step: u64) {
         if let (Some(stdp), Weights::Each(weights)) = (&mut self.stdp, &mut self.weights) {
             stdp.potentiate(posts, step, weights);
@@ -406,7 +409,11 @@ impl<R: Real> Connection<R> {
 
     /// Delivers the spikes of presynaptic neurons (indices within their population) to
     /// `input`, the postsynaptic variable. Returns the number of synaptic events.
-    #[inline]
+    // Never inlined, like every phase function: `snn-bench run --profile-phase` gives a
+    // sample to a phase by this function's frame, and the symbol of a function of its own
+    // is found whatever the optimiser does to the inlining debug info (see bench-suite's
+    // profile.rs).
+    #[inline(never)]
     pub fn propagate(&self, spikes: impl Iterator<Item = u32>, input: &mut [R]) -> u64 {
         let mut events = 0;
         for i in spikes {

@@ -93,7 +93,8 @@ impl<R: Real> Population<R> {
     }
 
     /// Advances every neuron by one step and appends the local indices of those that spiked.
-    #[inline]
+    /// (Never inlined, for `--profile-phase`: see `Connection::propagate`.)
+    #[inline(never)]
     pub fn evolve(&mut self, spiked: &mut Vec<u32>) {
         match self {
             Population::Coba(c) => c.evolve(spiked),
