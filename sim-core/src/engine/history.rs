@@ -4,13 +4,15 @@
 //! ago; the history keeps the last `max_delay + min_delay` steps (the ring). It only
 //! changes at an exchange, and then holds the same spikes for every partition of a
 //! process, so the pooled scheduler keeps one per process, filled once per exchange by
-//! the thread that completes the window, and read by every partition (measured: one
-//! history per partition doubled the exchange's cost on one core, see README,
-//! "On a busy machine").
+//! the thread that completes the window (measured: one history per partition doubled
+//! the exchange's cost on one core, see README, "On a busy machine"). Each thread
+//! reads its own copy, refreshed from it before each window ([`History::refresh_from`]):
+//! lines just written by the other core, read inside propagate, cost more than copying
+//! them (README, performance notes).
 
 use crate::comm::Spike;
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct History {
     /// Global ids that spiked at step s, in slot s % len, sorted.
     slots: Vec<Vec<u32>>,
@@ -73,6 +75,23 @@ impl History {
         self.next = upto;
     }
 
+    /// Brings this copy of `src` (a clone of it, refreshed since) level with it, copying
+    /// only the steps `src` took in since the last refresh: a thread's own copy of the
+    /// process's history (see `engine::pool`).
+    pub(crate) fn refresh_from(&mut self, src: &History) {
+        if src.next < self.next || self.slots.len() != src.slots.len() {
+            self.clone_from(src);
+            return;
+        }
+        let ring = self.slots.len() as u64;
+        for s in self.next.max(src.next.saturating_sub(ring))..src.next {
+            let i = (s % ring) as usize;
+            self.slots[i].clone_from(&src.slots[i]);
+            self.bounds[i].clone_from(&src.bounds[i]);
+        }
+        self.next = src.next;
+    }
+
     /// The spikes that later steps may still read: those of every step the ring holds
     /// before the next one to take in, in (step, gid) order (a checkpoint's spikes in
     /// flight). Ids past the last population (an alarm) are left out.
@@ -132,6 +151,37 @@ mod tests {
         for pop in [0, 1] {
             assert!(h.of_population(2, pop).is_empty() && h.of_population(3, pop).is_empty());
         }
+    }
+
+    /// Every step the ring holds, of every population.
+    fn contents(h: &History) -> Vec<Vec<u32>> {
+        (h.next.saturating_sub(h.slots.len() as u64)..h.next)
+            .flat_map(|step| (0..2).map(move |pop| h.of_population(step, pop).to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn a_refreshed_copy_holds_what_its_source_holds() {
+        let sp = |step, gid| Spike { step, gid };
+        let mut src = History::new(4, [5, 6]);
+        src.take_in(&[sp(0, 1), sp(1, 7)], 2);
+        let mut copy = src.clone();
+        // One exchange since the copy, then two (the second overwriting the ring's
+        // slots the first wrote), then none.
+        src.take_in(&[sp(3, 2), sp(2, 9), sp(3, 6)], 4);
+        copy.refresh_from(&src);
+        assert_eq!((copy.next, contents(&copy)), (src.next, contents(&src)));
+        src.take_in(&[sp(4, 0)], 6);
+        src.take_in(&[sp(7, 10), sp(6, 3)], 8);
+        copy.refresh_from(&src);
+        assert_eq!((copy.next, contents(&copy)), (src.next, contents(&src)));
+        copy.refresh_from(&src);
+        assert_eq!(contents(&copy), contents(&src));
+        // A source that went back (a restore) is copied whole.
+        let mut back = History::new(4, [5, 6]);
+        back.take_in(&[sp(0, 4)], 1);
+        copy.refresh_from(&back);
+        assert_eq!((copy.next, contents(&copy)), (1, contents(&back)));
     }
 
     #[test]
