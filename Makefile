@@ -8,7 +8,7 @@ REPEATS ?= 3
 # The MPI build (cargo feature `mpi`) is used when an MPI compiler wrapper is present.
 MPI_FEATURE = $$(command -v mpicc >/dev/null 2>&1 && echo --features bench-suite/mpi)
 
-.PHONY: bench bench-kernels bench-novec build build-mpi deps test lint fmt clean sweep-mpi report figures peers peers-env profile
+.PHONY: bench bench-kernels bench-novec bench-compare compare build build-mpi deps test lint fmt clean sweep-mpi report figures peers peers-env profile
 
 # `make bench` runs the peers (scripts/jobs/peers.toml) when their environments exist;
 # PEERS=0 switches that off.
@@ -54,6 +54,18 @@ report: build
 
 build:
 	$(CARGO) build --release --workspace
+
+## Results directories side by side (snn-bench compare): make compare A=DIR B=DIR [C=DIR]
+## [OUT=results/compare]; each machine in each directory is a side.
+compare: build
+	@if [ -z "$(A)" ] || [ -z "$(B)" ]; then echo "usage: make compare A=DIR B=DIR [C=DIR] [OUT=DIR]" >&2; exit 2; fi
+	$(BIN) compare $(A) $(B) $(C) --out $(or $(OUT),results/compare)
+
+## A regression check of this tree against BASE (a commit): scripts/bench-compare.sh
+## builds BASE in a worktree, runs va interleaved, exits non-zero on a slowdown beyond
+## THRESHOLD % (default 5) whose interval excludes no change.
+bench-compare: build
+	bash scripts/bench-compare.sh $(BASE)
 
 ## Flamegraphs (pprof, `snn-bench run --profile`) of the workstation suite's runs, va 10 s
 ## on 1 and 2 threads in f32 and f64, of va f32 40 s on 1 thread restricted to evolve

@@ -10,7 +10,9 @@
 //! - [`stats`]: two-sample Kolmogorov–Smirnov tests, Pearson r.
 //! - [`plots`]: charts (PNG and SVG) with the font shipped in `assets/`.
 //! - [`report`]: the figures, the claims table, the HTML and Markdown report.
+//! - [`compare`]: several results directories (machines, builds) side by side.
 
+pub mod compare;
 pub mod fit;
 pub mod npy;
 pub mod plots;

@@ -287,12 +287,14 @@ impl ConfigKey {
         self.ranks * self.threads
     }
 
+    // Divided, not multiplied by 1e-6: 800 000 ns is "0.8" ms, where 800 000 × 1e-6 is
+    // 0.7999999999999999, which tables would print.
     pub fn delay_ms(&self) -> f64 {
-        self.delay_ns as f64 * 1e-6
+        self.delay_ns as f64 / 1e6
     }
 
     pub fn latency_us(&self) -> f64 {
-        self.latency_ps as f64 * 1e-6
+        self.latency_ps as f64 / 1e6
     }
 
     /// The network as tables name it: `brunel+stdp/event-based`, `poisson/per-step`.

@@ -65,6 +65,21 @@ enum Command {
         #[arg(long)]
         machine: Option<String>,
     },
+    /// Compare several results directories (machines, builds) side by side: HTML +
+    /// Markdown into --out, each side labelled by machine and build; every shared
+    /// configuration's RTF ratio with a bootstrap interval.
+    Compare {
+        /// Results directories (each may hold several machines' records: a side each).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where the comparison goes (a new or empty directory, or an earlier comparison).
+        #[arg(long, default_value = "results/compare")]
+        out: PathBuf,
+        /// Exit non-zero if a configuration is slower than its base by more than this
+        /// many percent with an interval that excludes no change (a regression check).
+        #[arg(long, value_name = "PERCENT")]
+        fail_slower: Option<f64>,
+    },
     /// Complete a monitor's file that a killed run left (`DIR/spikes-WHAT.npy.partial`,
     /// `weights-EE.npy.partial`, a `--spikes` file's `.partial`, …): an .npy header's
     /// row count from the file's length (a torn last row cut off); a `.ras` file's torn
@@ -144,6 +159,11 @@ fn main() -> ExitCode {
                 report(&dir.unwrap_or_else(host_results), machine.as_deref())
             }
             Command::Table { file, last } => print_table(&file, last),
+            Command::Compare {
+                dirs,
+                out,
+                fail_slower,
+            } => compare(&dirs, &out, fail_slower),
             Command::RepairNpy { file } => bench_suite::monitor::repair(&file).map(|r| {
                 let what = if r.spikes { "spikes" } else { "rows" };
                 println!("{}: {} {what}", file.display(), r.rows);
@@ -228,6 +248,46 @@ fn report(dir: &std::path::Path, machine: Option<&str>) -> Result<(), String> {
         held(Verdict::NotMeasured)
     );
     Ok(())
+}
+
+/// The slowdown a comparison lists as a regression unless told otherwise (percent).
+const DEFAULT_SLOWER_PERCENT: f64 = 5.0;
+
+fn compare(dirs: &[PathBuf], out: &std::path::Path, fail: Option<f64>) -> Result<(), String> {
+    let percent = fail.unwrap_or(DEFAULT_SLOWER_PERCENT);
+    if !(percent.is_finite() && (0.0..=1000.0).contains(&percent)) {
+        return Err(format!(
+            "--fail-slower {percent}: expected a percentage in [0, 1000]"
+        ));
+    }
+    let c = analysis::compare::write(dirs, out, percent / 100.0)?;
+    for (letter, label) in &c.sides {
+        eprintln!("{letter}: {label}");
+    }
+    for f in &c.figures {
+        for m in &f.missing {
+            eprintln!("{}: missing: {m}", f.id);
+        }
+    }
+    let shared = c.rows.iter().filter(|r| r.present() > 1).count();
+    println!(
+        "comparison: {} ({} sides; {shared} configurations on more than one, {} on one \
+         only; {} slower than their base by more than {percent} %)",
+        c.html.display(),
+        c.sides.len(),
+        c.rows.len() - shared,
+        c.slower.len()
+    );
+    for r in &c.slower {
+        println!("slower: {r}");
+    }
+    match fail {
+        Some(_) if !c.slower.is_empty() => Err(format!(
+            "{} configuration(s) slower by more than {percent} % (--fail-slower)",
+            c.slower.len()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// results/<host>, this machine's results directory.

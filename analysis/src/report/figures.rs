@@ -41,7 +41,7 @@ pub fn all(ctx: &Context, dir: &Path) -> Vec<FigureOutcome> {
         .collect()
 }
 
-pub(super) fn outcome(id: &str, title: &str, caption: &str) -> FigureOutcome {
+pub(crate) fn outcome(id: &str, title: &str, caption: &str) -> FigureOutcome {
     FigureOutcome {
         id: id.into(),
         title: title.into(),
@@ -54,7 +54,7 @@ pub(super) fn outcome(id: &str, title: &str, caption: &str) -> FigureOutcome {
 }
 
 /// Renders one panel into `dir`, or notes why it could not be drawn.
-pub(super) fn panel(out: &mut FigureOutcome, dir: &Path, stem: &str, chart: impl Into<Chart>) {
+pub(crate) fn panel(out: &mut FigureOutcome, dir: &Path, stem: &str, chart: impl Into<Chart>) {
     match chart.into().render(dir, stem) {
         Ok(r) => {
             let rel = |p: &Path| format!("figures/{}", p.file_name().unwrap().to_string_lossy());
@@ -65,7 +65,7 @@ pub(super) fn panel(out: &mut FigureOutcome, dir: &Path, stem: &str, chart: impl
 }
 
 /// The default configuration of the scaling figures: standard settings, static.
-fn plain(k: &ConfigKey) -> bool {
+pub(crate) fn plain(k: &ConfigKey) -> bool {
     k.is_standard() && !k.plastic
 }
 
@@ -74,14 +74,14 @@ fn rtf(r: &RunRecord) -> Option<f64> {
 }
 
 /// Median with min–max error bars over a group's repetitions.
-fn point(x: f64, g: &Group, value: impl Fn(&RunRecord) -> Option<f64>) -> Option<Point> {
+pub(crate) fn point(x: f64, g: &Group, value: impl Fn(&RunRecord) -> Option<f64>) -> Option<Point> {
     let s = g.stat(value)?;
     Some(Point::with_range(x, s.median, s.min, s.max))
 }
 
 /// Whether a group ran more workers than its hosts have cores: such runs measure the
 /// operating system's scheduler, not the simulator's scaling, and stay out of the fits.
-fn oversubscribed(g: &Group) -> bool {
+pub(crate) fn oversubscribed(g: &Group) -> bool {
     g.records.first().is_some_and(|r| {
         let cores = r.u64("host.logical_cores").unwrap_or(u64::MAX);
         g.key.workers() > cores.saturating_mul(g.key.hosts.max(1))
@@ -91,7 +91,7 @@ fn oversubscribed(g: &Group) -> bool {
 /// Scaling series: for each distinct worker count among `groups` (one network, one
 /// kind of run), the median RTF; plus every repetition as a fit point. Oversubscribed
 /// groups are left out.
-fn scaling(groups: &[&Group]) -> (Vec<Point>, Vec<(f64, f64)>) {
+pub(crate) fn scaling(groups: &[&Group]) -> (Vec<Point>, Vec<(f64, f64)>) {
     let groups: Vec<&Group> = groups
         .iter()
         .copied()
@@ -108,7 +108,7 @@ fn scaling(groups: &[&Group]) -> (Vec<Point>, Vec<(f64, f64)>) {
 
 /// The fitted model and its bootstrap band over 1…64 workers, as chart series, and a
 /// sentence on the fit (or why there is none).
-pub(super) fn fitted(
+pub(crate) fn fitted(
     name: &str,
     raw: &[(f64, f64)],
     color: usize,
@@ -595,7 +595,7 @@ fn fig5(ctx: &Context, dir: &Path) -> FigureOutcome {
 }
 
 /// Barrier + sync time of a record, per model second (mean over workers).
-fn sync_rtf(r: &RunRecord) -> Option<f64> {
+pub(crate) fn sync_rtf(r: &RunRecord) -> Option<f64> {
     let t = r.phase("barrier", "mean")? + r.phase("sync", "mean")?;
     Some(t / r.f64("config.simtime_s")?)
 }

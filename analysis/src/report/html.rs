@@ -7,6 +7,10 @@ use super::claims::{Claim, Verdict};
 use super::roofline::Table;
 use super::FigureOutcome;
 
+/// Counts the images that loaded, for the headless-browser test (and for anyone
+/// wondering why a figure does not show): `<body data-images-loaded="n/total">`.
+pub(crate) const IMAGES_LOADED: &str = "<script>window.addEventListener('load',function(){var i=Array.prototype.slice.call(document.images);document.body.setAttribute('data-images-loaded',i.filter(function(x){return x.complete&&x.naturalWidth>0;}).length+'/'+i.length);});</script>\n";
+
 pub struct Page<'a> {
     pub about: Vec<(String, String)>,
     pub figures: &'a [FigureOutcome],
@@ -23,7 +27,7 @@ pub struct Page<'a> {
     pub phases: Table,
 }
 
-fn html_table(t: &Table) -> String {
+pub(crate) fn html_table(t: &Table) -> String {
     let mut h = String::from("<table><tr>");
     for c in &t.header {
         h.push_str(&format!("<th>{}</th>", esc(c)));
@@ -40,7 +44,7 @@ fn html_table(t: &Table) -> String {
     h
 }
 
-fn markdown_table(t: &Table) -> String {
+pub(crate) fn markdown_table(t: &Table) -> String {
     let cell = |s: &str| s.replace('|', "\\|");
     let mut m = format!(
         "| {} |\n|{}\n",
@@ -57,14 +61,14 @@ fn markdown_table(t: &Table) -> String {
 }
 
 /// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-const STYLE: &str = "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
+pub(crate) const STYLE: &str = "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}.holds{background:#e3f4e3}.does-not-hold{background:#f9e0e0}.not-measured{background:#f0f0f0;color:#666}\
 figure{display:inline-block;margin:0.5em;width:47%}figure img{width:100%;border:1px solid #ddd}\
@@ -159,9 +163,7 @@ impl Page<'_> {
             }
             h.push_str("</ul>\n");
         }
-        // Counts the images that loaded, for the headless-browser test (and for anyone
-        // wondering why a figure does not show): <body data-images-loaded="n/total">.
-        h.push_str("<script>window.addEventListener('load',function(){var i=Array.prototype.slice.call(document.images);document.body.setAttribute('data-images-loaded',i.filter(function(x){return x.complete&&x.naturalWidth>0;}).length+'/'+i.length);});</script>\n");
+        h.push_str(IMAGES_LOADED);
         h.push_str("</body></html>\n");
         h
     }

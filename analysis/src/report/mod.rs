@@ -9,10 +9,10 @@
 
 mod claims;
 pub mod data;
-mod figures;
-mod html;
+pub(crate) mod figures;
+pub(crate) mod html;
 mod peers;
-mod roofline;
+pub mod roofline;
 mod sources;
 
 use std::path::{Path, PathBuf};
@@ -82,6 +82,8 @@ pub fn one_machine(
         *e.3.entry(r.commit()).or_default() += 1;
     }
     let label = match want {
+        // A label given whole is that machine, even if it is part of another's label.
+        Some(text) if seen.contains_key(text) => text.to_string(),
         Some(text) => {
             let hits: Vec<&String> = seen.keys().filter(|m| m.contains(text)).collect();
             match hits.as_slice() {
@@ -182,6 +184,21 @@ pub fn quiet_where_possible(records: Vec<RunRecord>) -> (Vec<RunRecord>, Vec<Str
         ));
     }
     (kept, notes)
+}
+
+/// The machines whose snn-limits records a results directory holds (its records and
+/// figure records; not the peers'), by label ([`records::machine_label`]), in label
+/// order.
+pub fn machines(dir: &Path) -> Result<Vec<String>, String> {
+    let mut labels = std::collections::BTreeSet::new();
+    for d in [dir.to_path_buf(), dir.join("figures")] {
+        if d.is_dir() {
+            let (records, _) =
+                records::read_dir(&d).map_err(|e| format!("{}: {e}", d.display()))?;
+            labels.extend(records.iter().map(RunRecord::machine));
+        }
+    }
+    Ok(labels.into_iter().collect())
 }
 
 impl Context {

@@ -4,6 +4,8 @@
 // Each test binary uses only some of these helpers.
 #![allow(dead_code)]
 
+pub mod compare_fixtures;
+
 use std::path::Path;
 use std::process::Output;
 use std::sync::{Mutex, MutexGuard};
@@ -189,4 +191,83 @@ pub fn assert_same_spikes_for_threads(
         }
     }
     reference.expect("at least one thread count")
+}
+
+/// Opens the page in headless Chromium: every image loads, no console error, and the
+/// screenshot is not blank. Skipped (with a note) where Chromium is not installed, unless
+/// SNN_REQUIRE_CHROMIUM is set, as CI does.
+pub fn browser_check(page: &Path) {
+    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            std::process::Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+    else {
+        assert!(
+            std::env::var_os("SNN_REQUIRE_CHROMIUM").is_none(),
+            "SNN_REQUIRE_CHROMIUM is set but no Chromium was found"
+        );
+        eprintln!("note: Chromium not installed; headless check of the report skipped");
+        return;
+    };
+    let url = format!("file://{}", page.canonicalize().unwrap().display());
+    let headless = |extra: &[&str]| {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+            ])
+            .arg(format!("--user-data-dir={}", tmp.path().display()))
+            .args([
+                "--enable-logging=stderr",
+                "--v=0",
+                "--virtual-time-budget=10000",
+            ])
+            .args(extra)
+            .arg(&url)
+            .output()
+            .expect("chromium runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let dom = headless(&["--dump-dom"]);
+    let text = String::from_utf8_lossy(&dom.stdout);
+    let loaded = text
+        .split("data-images-loaded=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("the page's load handler did not run: {text:.500}"));
+    let (ok, total) = loaded.split_once('/').unwrap();
+    assert!(total != "0" && ok == total, "images loaded: {loaded}");
+    let log = String::from_utf8_lossy(&dom.stderr);
+    for line in log.lines() {
+        assert!(
+            !(line.contains("CONSOLE") && (line.contains("rror") || line.contains("Uncaught"))),
+            "console error: {line}"
+        );
+        assert!(!line.contains("Failed to load resource"), "{line}");
+    }
+    let shot_dir = tempfile::tempdir().unwrap();
+    let shot = shot_dir.path().join("shot.png");
+    headless(&[
+        &format!("--screenshot={}", shot.display()),
+        "--window-size=1200,1600",
+    ]);
+    let img = image::open(&shot).expect("a PNG screenshot").to_rgb8();
+    let first = *img.get_pixel(0, 0);
+    let differing = img.pixels().filter(|p| **p != first).count();
+    assert!(
+        differing > (img.width() * img.height()) as usize / 50,
+        "screenshot nearly blank: {differing} pixels differ from the corner"
+    );
 }
