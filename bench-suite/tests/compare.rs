@@ -36,7 +36,8 @@ fn two_machines_render_every_figure_and_table_and_the_small_model_predicts_the_l
     assert!(
         sides.contains("Fixture CPU W, 2 cores, 64.0 GiB, kernel 6.1.0-ws")
             && sides.contains("Fixture CPU C, 16 cores, 64.0 GiB, kernel 6.1.0-node")
-            && sides.contains(&COMMIT_A[..9]),
+            && sides.contains(&COMMIT_A[..9])
+            && sides.contains("one host (no runs across hosts)"),
         "{sides}"
     );
     // Fig. 4: a panel per network; Fig. 6 and Fig. 8's three; nothing missing.

@@ -30,6 +30,8 @@ pub struct Side {
     pub ctx: Context,
     /// The builds that measured its records: "commit (records): rustc; RUSTFLAGS".
     pub builds: Vec<String>,
+    /// Between hosts, as far as its records say ([`interconnect`]).
+    pub interconnect: String,
 }
 
 impl Side {
@@ -85,6 +87,44 @@ fn builds(records: &[RunRecord]) -> Vec<String> {
         .collect()
 }
 
+/// What a side's records say of the interconnect: the communicators and host counts of
+/// its runs across hosts ("mpi across 2 hosts (snn-h1, snn-h2)"), or that all ran on one
+/// host. Records carry no measured link speed; the runs' latency figures (Fig. 6) are
+/// the measurement.
+fn interconnect(records: &[RunRecord]) -> String {
+    let mut seen: BTreeMap<(String, u64), std::collections::BTreeSet<String>> = BTreeMap::new();
+    for r in records {
+        let hosts = r.u64("config.hosts").unwrap_or(1);
+        if hosts > 1 {
+            let names = (r
+                .get("result.per_rank")
+                .and_then(|v| v.as_array())
+                .into_iter())
+            .flatten()
+            .filter_map(|rank| rank.get("host")?.as_str().map(String::from));
+            let comm = r
+                .str("config.communicator")
+                .unwrap_or("unknown")
+                .to_string();
+            seen.entry((comm, hosts)).or_default().extend(names);
+        }
+    }
+    if seen.is_empty() {
+        return "one host (no runs across hosts)".into();
+    }
+    seen.into_iter()
+        .map(|((comm, hosts), names)| {
+            let names: Vec<String> = names.into_iter().collect();
+            if names.is_empty() {
+                format!("{comm} across {hosts} hosts")
+            } else {
+                format!("{comm} across {hosts} hosts ({})", names.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Reads every directory's sides: one per machine recorded in it, in label order.
 pub fn load(dirs: &[PathBuf]) -> Result<Vec<Side>, String> {
     let mut sides = Vec::new();
@@ -102,6 +142,7 @@ pub fn load(dirs: &[PathBuf]) -> Result<Vec<Side>, String> {
             let letter = letter(sides.len());
             sides.push(Side {
                 builds: builds(&ctx.records),
+                interconnect: interconnect(&ctx.records),
                 letter,
                 ctx,
             });

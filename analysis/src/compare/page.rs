@@ -38,6 +38,7 @@ impl Page<'_> {
                 "side",
                 "directory",
                 "machine",
+                "interconnect",
                 "builds: commit (records): rustc; RUSTFLAGS",
                 "records",
             ]
@@ -51,6 +52,7 @@ impl Page<'_> {
                         s.letter.clone(),
                         s.ctx.dir.display().to_string(),
                         s.ctx.machine_label.clone(),
+                        s.interconnect.clone(),
                         s.builds.join(" · "),
                         s.ctx.records.len().to_string(),
                     ]
