@@ -6,12 +6,14 @@
 
 use std::ops::Range;
 
+use crate::index::{Indices, Local};
 use crate::model::{Channel, ConnectionSpec, Connectivity, Network};
 use crate::neuron::take_reals;
 use crate::plasticity::Stdp;
 use crate::real::Real;
 use crate::rng::{stream, CounterRng};
 use crate::state::{take_exact, Array, Layout, Source, StateError, Values};
+use crate::with_indices;
 
 #[derive(Debug, Clone)]
 pub struct Connection<R> {
@@ -22,7 +24,9 @@ pub struct Connection<R> {
     /// Global id of the first presynaptic neuron.
     pub pre_offset: u32,
     row_start: Vec<u32>,
-    targets: Vec<u32>,
+    /// Local postsynaptic index of each synapse, row by row (16 bits where the
+    /// partition has at most 65 536 postsynaptic neurons: [`crate::index`]).
+    targets: Indices,
     weights: Weights<R>,
     /// Plasticity state, for plastic connections.
     stdp: Option<Stdp<R>>,
@@ -76,7 +80,7 @@ impl<R: Real> Connection<R> {
         }
         let total = row_start[n_pre] as usize;
         let mut fill = row_start.clone();
-        let mut targets = vec![0u32; total];
+        let mut targets = Indices::new(total, local_posts);
         let mut weights = match (&spec.connectivity, &spec.plasticity) {
             (Connectivity::FixedProbability { weight, .. }, None) => Weights::Same(R::of(*weight)),
             _ => Weights::Each(vec![R::ZERO; total]),
@@ -84,7 +88,7 @@ impl<R: Real> Connection<R> {
         for_each_synapse(net, spec, index, post_range, rng, &offsets, |i, j, w| {
             let k = fill[i as usize] as usize;
             fill[i as usize] += 1;
-            targets[k] = j - first;
+            targets.set(k, j - first);
             if let Weights::Each(all) = &mut weights {
                 all[k] = R::of(w);
             }
@@ -184,7 +188,7 @@ impl<R: Real> Connection<R> {
             Array {
                 name: "pre",
                 layout: Layout::Synapses,
-                values: Values::U32(stdp.by_post_pre.clone()),
+                values: Values::U32(stdp.by_post_pre.to_u32()),
             },
             Array {
                 name: "weight",
@@ -216,7 +220,12 @@ impl<R: Real> Connection<R> {
             return Err(other("post_synapse_count"));
         }
         let n = self.targets.len();
-        if take_exact(source, "pre", n)?.into_u32("pre")? != stdp.by_post_pre {
+        let pre = take_exact(source, "pre", n)?.into_u32("pre")?;
+        if !pre
+            .iter()
+            .enumerate()
+            .all(|(m, &i)| stdp.by_post_pre.get(m) == i)
+        {
             return Err(other("pre"));
         }
         let ordered: Vec<R> = take_reals(source, "weight", n)?;
@@ -254,7 +263,7 @@ impl<R: Real> Connection<R> {
     /// neuron.
     fn by_post(&self) -> (Vec<u32>, Vec<u32>) {
         let mut counts = vec![0u32; self.local_posts];
-        for &j in &self.targets {
+        for j in self.targets.iter() {
             counts[j as usize] += 1;
         }
         // A counting sort by post; rows are visited by ascending pre, so each post's
@@ -268,7 +277,7 @@ impl<R: Real> Connection<R> {
             })
             .collect();
         let mut order = vec![0u32; self.targets.len()];
-        for (k, &j) in self.targets.iter().enumerate() {
+        for (k, j) in self.targets.iter().enumerate() {
             order[next[j as usize] as usize] = k as u32;
             next[j as usize] += 1;
         }
@@ -330,13 +339,9 @@ impl<R: Real> Connection<R> {
                 self.row_start[i as usize] as usize,
                 self.row_start[i as usize + 1] as usize,
             );
-            stdp.arrive(
-                i as usize,
-                step,
-                &self.targets[a..b],
-                &mut weights[a..b],
-                input,
-            );
+            with_indices!(&self.targets, t => {
+                stdp.arrive(i as usize, step, &t[a..b], &mut weights[a..b], input)
+            });
             events += (b - a) as u64;
         }
         events
@@ -379,7 +384,7 @@ impl<R: Real> Connection<R> {
         );
         let at = a.checked_add(k).filter(|&at| at < b)?;
         Some((
-            stdp.by_post_pre[at],
+            stdp.by_post_pre.get(at),
             weights[stdp.by_post_synapse[at] as usize],
         ))
     }
@@ -402,7 +407,7 @@ impl<R: Real> Connection<R> {
                     Weights::Same(w) => *w,
                     Weights::Each(all) => all[k],
                 };
-                (i as u32, self.targets[k], w)
+                (i as u32, self.targets.get(k), w)
             })
         })
     }
@@ -415,22 +420,33 @@ impl<R: Real> Connection<R> {
     // profile.rs).
     #[inline(never)]
     pub fn propagate(&self, spikes: impl Iterator<Item = u32>, input: &mut [R]) -> u64 {
+        with_indices!(&self.targets, t => self.propagate_through(t, spikes, input))
+    }
+
+    /// [`Connection::propagate`] with the targets as they are stored.
+    #[inline(always)]
+    fn propagate_through<T: Local>(
+        &self,
+        all_targets: &[T],
+        spikes: impl Iterator<Item = u32>,
+        input: &mut [R],
+    ) -> u64 {
         let mut events = 0;
         for i in spikes {
             let (a, b) = (
                 self.row_start[i as usize] as usize,
                 self.row_start[i as usize + 1] as usize,
             );
-            let targets = &self.targets[a..b];
+            let targets = &all_targets[a..b];
             match &self.weights {
                 Weights::Same(w) => {
                     for &j in targets {
-                        input[j as usize] += *w;
+                        input[j.at()] += *w;
                     }
                 }
                 Weights::Each(all) => {
                     for (&j, &w) in targets.iter().zip(&all[a..b]) {
-                        input[j as usize] += w;
+                        input[j.at()] += w;
                     }
                 }
             }
@@ -496,6 +512,10 @@ mod tests {
     use crate::model::{CobaParams, InitialV, NeuronModel, PopulationSpec};
 
     fn net(p: f64) -> Network {
+        sized(p, 300, 200)
+    }
+
+    fn sized(p: f64, pre: usize, post: usize) -> Network {
         let pop = |name: &str, size| PopulationSpec {
             name: name.into(),
             size,
@@ -506,7 +526,7 @@ mod tests {
             name: "t".into(),
             dt: 1e-4,
             seed: 5,
-            populations: vec![pop("A", 300), pop("B", 200)],
+            populations: vec![pop("A", pre), pop("B", post)],
             connections: vec![ConnectionSpec {
                 name: "AB".into(),
                 pre: 0,
@@ -534,6 +554,34 @@ mod tests {
         parts.extend(global(&b, 77));
         parts.sort_by_key(|&(i, j, _)| (i, j));
         assert_eq!(global(&whole, 0), parts);
+    }
+
+    #[test]
+    fn targets_in_32_bits_deliver_as_in_16() {
+        // 70 000 postsynaptic neurons: the whole population needs 32-bit targets, each
+        // half of it 16-bit ones.
+        let n = sized(0.001, 300, 70_000);
+        let rng = CounterRng::new(n.seed);
+        let whole = Connection::<f64>::build(&n, 0, 0..70_000, &rng);
+        let (a, b) = (
+            Connection::<f64>::build(&n, 0, 0..35_000, &rng),
+            Connection::<f64>::build(&n, 0, 35_000..70_000, &rng),
+        );
+        assert!(matches!(whole.targets, Indices::Wide(_)));
+        assert!(matches!(a.targets, Indices::Narrow(_)) && matches!(b.targets, Indices::Narrow(_)));
+        let mut parts = global(&a, 0);
+        parts.extend(global(&b, 35_000));
+        parts.sort_by_key(|&(i, j, _)| (i, j));
+        assert_eq!(global(&whole, 0), parts);
+        assert!(parts.iter().any(|&(_, j, _)| j > 65_536));
+        let spikes = [0u32, 17, 299];
+        let mut g = vec![0.0; 70_000];
+        let events = whole.propagate(spikes.into_iter(), &mut g);
+        let mut halves = vec![0.0; 70_000];
+        let (lo, hi) = halves.split_at_mut(35_000);
+        let split = a.propagate(spikes.into_iter(), lo) + b.propagate(spikes.into_iter(), hi);
+        assert_eq!((events, &g), (split, &halves));
+        assert!(events > 0);
     }
 
     #[test]

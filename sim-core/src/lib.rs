@@ -20,6 +20,7 @@ pub mod connection;
 pub mod contention;
 pub mod engine;
 pub mod health;
+pub mod index;
 pub mod input;
 pub mod model;
 pub mod monitor;

@@ -18,6 +18,7 @@
 //! free of conversions and branches so that many misses are in flight at once, and it
 //! prefetches a few synapses ahead.
 
+use crate::index::{Indices, Local};
 use crate::model::{PairStdp, Plasticity, TraceMode};
 use crate::neuron::{neurons, take_reals, take_u64};
 use crate::real::Real;
@@ -184,7 +185,8 @@ pub struct Stdp<R> {
     /// arrays) and their presynaptic neurons: updates on postsynaptic spikes.
     pub by_post_start: Vec<u32>,
     pub by_post_synapse: Vec<u32>,
-    pub by_post_pre: Vec<u32>,
+    /// (16 bits where the presynaptic population allows: [`crate::index`].)
+    pub by_post_pre: Indices,
 }
 
 /// The postsynaptic traces a rule keeps, one value per postsynaptic neuron, by the
@@ -213,12 +215,12 @@ impl<R: Real> Stdp<R> {
         rule: &Plasticity,
         dt: f64,
         row_start: &[u32],
-        targets: &[u32],
+        targets: &Indices,
         n_post: usize,
     ) -> Self {
         let n_pre = row_start.len() - 1;
         let mut by_post_start = vec![0u32; n_post + 1];
-        for &j in targets {
+        for j in targets.iter() {
             by_post_start[j as usize + 1] += 1;
         }
         for j in 0..n_post {
@@ -226,14 +228,14 @@ impl<R: Real> Stdp<R> {
         }
         let mut fill = by_post_start.clone();
         let mut by_post_synapse = vec![0u32; targets.len()];
-        let mut by_post_pre = vec![0u32; targets.len()];
+        let mut by_post_pre = Indices::new(targets.len(), n_pre);
         for i in 0..n_pre {
             for k in row_start[i]..row_start[i + 1] {
-                let j = targets[k as usize] as usize;
+                let j = targets.get(k as usize) as usize;
                 let at = fill[j] as usize;
                 fill[j] += 1;
                 by_post_synapse[at] = k;
-                by_post_pre[at] = i as u32;
+                by_post_pre.set(at, i as u32);
             }
         }
         let (tau_plus, tau_minus, post_slow) = match *rule {
@@ -405,11 +407,11 @@ impl<R: Real> Stdp<R> {
     /// `weights`): each synapse is depressed, then its weight delivered to `input`; then
     /// the presynaptic trace jumps.
     #[inline]
-    pub fn arrive(
+    pub fn arrive<T: Local>(
         &mut self,
         i: usize,
         step: u64,
-        targets: &[u32],
+        targets: &[T],
         weights: &mut [R],
         input: &mut [R],
     ) {
@@ -417,25 +419,25 @@ impl<R: Real> Stdp<R> {
         match self.rule {
             _ if !self.learning => {
                 for (&j, &w) in targets.iter().zip(weights.iter()) {
-                    input[j as usize] += w;
+                    input[j.at()] += w;
                 }
             }
             Rule::Multiplicative { .. } => {
                 for (&j, w) in targets.iter().zip(weights.iter_mut()) {
-                    *w *= dep[j as usize];
-                    input[j as usize] += *w;
+                    *w *= dep[j.at()];
+                    input[j.at()] += *w;
                 }
             }
             Rule::Pair(r) => {
                 for (&j, w) in targets.iter().zip(weights.iter_mut()) {
-                    *w = pair_depress(&r, *w, self.post_fast.value[j as usize]);
-                    input[j as usize] += *w;
+                    *w = pair_depress(&r, *w, self.post_fast.value[j.at()]);
+                    input[j.at()] += *w;
                 }
             }
             Rule::Triplet { .. } => {
                 for (&j, w) in targets.iter().zip(weights.iter_mut()) {
-                    *w = (*w - dep[j as usize]).max(R::ZERO);
-                    input[j as usize] += *w;
+                    *w = (*w - dep[j.at()]).max(R::ZERO);
+                    input[j.at()] += *w;
                 }
             }
         }
@@ -449,24 +451,20 @@ impl<R: Real> Stdp<R> {
             let j = j as usize;
             if self.learning {
                 let range = self.by_post_start[j] as usize..self.by_post_start[j + 1] as usize;
-                let (synapses, pres) = (
-                    &self.by_post_synapse[range.clone()],
-                    &self.by_post_pre[range],
-                );
                 match self.rule {
                     Rule::Multiplicative { lambda, w_max, .. } => {
-                        self.each(synapses, pres, weights, step, |w, x| {
+                        self.each(range, weights, step, |w, x| {
                             (w + lambda * (w_max - w) * x).min(w_max)
                         })
                     }
-                    Rule::Pair(r) => self.each(synapses, pres, weights, step, |w, x| {
-                        pair_potentiate(&r, w, x)
-                    }),
+                    Rule::Pair(r) => {
+                        self.each(range, weights, step, |w, x| pair_potentiate(&r, w, x))
+                    }
                     Rule::Triplet { a3_plus, w_max, .. } => {
                         // y_post before this spike's own jump.
                         let (y, _) = self.post_slow.as_ref().expect("triplet traces");
                         let a = a3_plus * y.value[j];
-                        self.each(synapses, pres, weights, step, |w, x| (w + a * x).min(w_max))
+                        self.each(range, weights, step, |w, x| (w + a * x).min(w_max))
                     }
                 }
             }
@@ -478,15 +476,31 @@ impl<R: Real> Stdp<R> {
         }
     }
 
-    /// `w ← update(w, x_pre)` for each synapse of one postsynaptic neuron.
+    /// `w ← update(w, x_pre)` for each synapse of one postsynaptic neuron: those at
+    /// `range` of the by-post lists.
     #[inline(always)]
     fn each(
         &self,
-        synapses: &[u32],
-        pres: &[u32],
+        range: std::ops::Range<usize>,
         weights: &mut [R],
         step: u64,
         update: impl Fn(R, R) -> R,
+    ) {
+        let synapses = &self.by_post_synapse[range.clone()];
+        crate::with_indices!(&self.by_post_pre, p => {
+            self.each_of(synapses, &p[range], weights, step, &update)
+        })
+    }
+
+    /// [`Stdp::each`] with the presynaptic indices as they are stored.
+    #[inline(always)]
+    fn each_of<T: Local>(
+        &self,
+        synapses: &[u32],
+        pres: &[T],
+        weights: &mut [R],
+        step: u64,
+        update: &impl Fn(R, R) -> R,
     ) {
         const AHEAD: usize = 16;
         for (n, (&k, &i)) in synapses.iter().zip(pres).enumerate() {
@@ -494,7 +508,7 @@ impl<R: Real> Stdp<R> {
                 prefetch(&weights[next as usize]);
             }
             let k = k as usize;
-            weights[k] = update(weights[k], self.pre.at(i as usize, step));
+            weights[k] = update(weights[k], self.pre.at(i.at(), step));
         }
     }
 }
