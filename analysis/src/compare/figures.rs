@@ -13,7 +13,7 @@ use crate::records::{ConfigKey, Group};
 use crate::report::figures::{
     fitted, outcome, oversubscribed, panel, plain, point, scaling, sync_rtf,
 };
-use crate::report::roofline::Table;
+use crate::report::roofline::{human, stat, Table};
 use crate::report::FigureOutcome;
 
 const NETWORKS: [&str; 3] = ["va", "brunel", "zenke25k"];
@@ -191,14 +191,6 @@ fn fig8(sides: &[Side], dir: &Path) -> FigureOutcome {
     out
 }
 
-/// The median of a `Stat` object in machine.json.
-fn stat(v: &Value, path: &str) -> Option<f64> {
-    path.split('.')
-        .try_fold(v, |v, k| v.get(k))?
-        .get("median")?
-        .as_f64()
-}
-
 /// The machine's scatter-add cost (ns) in the smallest measured working set that holds
 /// `bytes`, else in the largest measured; and that working set.
 fn scatter_add(machine: &Value, bytes: f64) -> Option<(f64, f64)> {
@@ -220,14 +212,6 @@ fn scatter_add(machine: &Value, bytes: f64) -> Option<(f64, f64)> {
         .or(sets.last())
         .copied()?;
     Some((ns, ws))
-}
-
-fn human(bytes: f64) -> String {
-    if bytes >= 1048576.0 {
-        format!("{:.0} MiB", bytes / 1048576.0)
-    } else {
-        format!("{:.0} KiB", bytes / 1024.0)
-    }
 }
 
 /// Each side's phase costs on one worker beside that machine's own limits

@@ -15,7 +15,7 @@ pub struct Table {
 }
 
 /// The median of a `Stat` object in machine.json.
-fn stat(v: &Value, path: &str) -> Option<f64> {
+pub(crate) fn stat(v: &Value, path: &str) -> Option<f64> {
     path.split('.')
         .try_fold(v, |v, k| v.get(k))?
         .get("median")?
@@ -72,7 +72,7 @@ pub fn machine(m: &Value) -> Table {
     }
 }
 
-fn human(bytes: f64) -> String {
+pub(crate) fn human(bytes: f64) -> String {
     if bytes >= 1048576.0 {
         format!("{:.0} MiB", bytes / 1048576.0)
     } else {
