@@ -1,7 +1,8 @@
 //! Micro-benchmarks of the hot kernels, f32 and f64: `evolve` of each neuron model,
-//! `propagate` through a Vogels–Abbott-sized connection, the two Poisson generators, and
-//! the three phases of each plasticity rule (`-- plasticity`). `cargo bench -p sim-core`
-//! prints medians; compare within one run.
+//! `propagate` through a Vogels–Abbott-sized connection, the two Poisson generators, the
+//! three phases of each plasticity rule (`-- plasticity`), and `evolve` blocked over an
+//! exchange window (`-- evolve-blocked`). `cargo bench -p sim-core` prints medians;
+//! compare within one run.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -328,7 +329,40 @@ fn plasticity_triplet<R: Real>(c: &mut Criterion, name: &str) {
     }
 }
 
+/// Temporal blocking over an exchange window (issue 13's idea): va's 4000 neurons
+/// advanced 8 steps (0.8 ms, va's min-delay window) one chunk at a time, so a chunk's
+/// state stays in L1 across the window, against the whole population per step
+/// (chunk = 4000). Each chunk-step also adds one input, as delivery would. Throughput is
+/// per neuron-step, so the medians compare directly across chunk sizes.
+fn evolve_blocked(c: &mut Criterion) {
+    const WINDOW: usize = 8;
+    let n = 4000;
+    let mut g = c.benchmark_group("evolve-blocked/coba-f32");
+    g.throughput(Throughput::Elements((n * WINDOW) as u64));
+    let mut spiked = Vec::new();
+    for chunk in [4000usize, 1000, 256] {
+        let v0: Vec<f32> = spread(n, -60e-3, -50e-3);
+        let mut chunks: Vec<Coba<f32>> = v0
+            .chunks(chunk)
+            .map(|v| Coba::new(&coba(), DT, v.to_vec()))
+            .collect();
+        g.bench_function(BenchmarkId::new("chunk", chunk), |b| {
+            b.iter(|| {
+                for part in chunks.iter_mut() {
+                    for _ in 0..WINDOW {
+                        spiked.clear();
+                        part.evolve(black_box(&mut spiked));
+                        part.g_exc[3] += 0.01;
+                    }
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
 fn kernels(c: &mut Criterion) {
+    evolve_blocked(c);
     evolve::<f32>(c, "f32");
     evolve::<f64>(c, "f64");
     propagate::<f32>(c, "f32");
