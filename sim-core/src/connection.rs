@@ -432,7 +432,16 @@ impl<R: Real> Connection<R> {
         input: &mut [R],
     ) -> u64 {
         let mut events = 0;
-        for i in spikes {
+        let mut spikes = spikes.peekable();
+        while let Some(i) = spikes.next() {
+            // The next spike's row starts on its way from L2 or memory while this one is
+            // delivered: rows are short (va: 8–64 targets per partition) and each one
+            // begins at a line of its own, whose miss otherwise stalls every row.
+            if let Some(&next) = spikes.peek() {
+                if let Some(t) = all_targets.get(self.row_start[next as usize] as usize) {
+                    crate::plasticity::prefetch(t);
+                }
+            }
             let (a, b) = (
                 self.row_start[i as usize] as usize,
                 self.row_start[i as usize + 1] as usize,

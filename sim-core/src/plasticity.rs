@@ -541,7 +541,7 @@ fn constants<R: Real>(rule: &Plasticity, factor: f64) -> Rule<R> {
 
 /// Asks the cache for the line holding `x` (no effect on the program's result).
 #[inline(always)]
-fn prefetch<T>(x: &T) {
+pub(crate) fn prefetch<T>(x: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch never faults and changes no memory; SSE is part of x86_64.
     unsafe {
