@@ -334,7 +334,18 @@ impl<R: Real> Connection<R> {
             return self.propagate(spikes, input);
         };
         let mut events = 0;
-        for i in spikes {
+        let mut spikes = spikes.peekable();
+        while let Some(i) = spikes.next() {
+            // As in `propagate_through`: the next row's first targets and weights.
+            if let Some(&next) = spikes.peek() {
+                let at = self.row_start[next as usize] as usize;
+                with_indices!(&self.targets, t => if let Some(x) = t.get(at) {
+                    crate::plasticity::prefetch(x)
+                });
+                if let Some(w) = weights.get(at) {
+                    crate::plasticity::prefetch(w);
+                }
+            }
             let (a, b) = (
                 self.row_start[i as usize] as usize,
                 self.row_start[i as usize + 1] as usize,
