@@ -236,8 +236,8 @@ pub(crate) struct PartitionState<R: Real> {
 /// Aligned to lines of their own (128 bytes: two 64-byte lines, for the adjacent-line
 /// prefetcher): the counters are written at every sampled step and every window, and
 /// left to the layout they shared a line with data the other thread writes (the pool
-/// keeps the partitions side by side), which made 2-thread va 8 % slower with timers on
-/// than off (README, performance notes).
+/// keeps the partitions side by side), which made 2-thread va 6–7 % slower with timers
+/// on than off (README, performance notes).
 #[derive(Debug, Clone, Default)]
 #[repr(align(128))]
 pub(crate) struct Counters {
