@@ -340,10 +340,10 @@ impl<R: Real> Connection<R> {
             if let Some(&next) = spikes.peek() {
                 let at = self.row_start[next as usize] as usize;
                 with_indices!(&self.targets, t => if let Some(x) = t.get(at) {
-                    crate::plasticity::prefetch(x)
+                    crate::cache::prefetch(x)
                 });
                 if let Some(w) = weights.get(at) {
-                    crate::plasticity::prefetch(w);
+                    crate::cache::prefetch(w);
                 }
             }
             let (a, b) = (
@@ -450,7 +450,7 @@ impl<R: Real> Connection<R> {
             // begins at a line of its own, whose miss otherwise stalls every row.
             if let Some(&next) = spikes.peek() {
                 if let Some(t) = all_targets.get(self.row_start[next as usize] as usize) {
-                    crate::plasticity::prefetch(t);
+                    crate::cache::prefetch(t);
                 }
             }
             let (a, b) = (

@@ -14,6 +14,7 @@
 //! inputs in the same order whatever the partition.
 
 pub mod barrier;
+mod cache;
 pub mod checkpoint;
 pub mod comm;
 pub mod connection;

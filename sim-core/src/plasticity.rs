@@ -505,7 +505,7 @@ impl<R: Real> Stdp<R> {
         const AHEAD: usize = 16;
         for (n, (&k, &i)) in synapses.iter().zip(pres).enumerate() {
             if let Some(&next) = synapses.get(n + AHEAD) {
-                prefetch(&weights[next as usize]);
+                crate::cache::prefetch(&weights[next as usize]);
             }
             let k = k as usize;
             weights[k] = update(weights[k], self.pre.at(i.at(), step));
@@ -537,19 +537,6 @@ fn constants<R: Real>(rule: &Plasticity, factor: f64) -> Rule<R> {
             w_max: R::of(r.w_max),
         },
     }
-}
-
-/// Asks the cache for the line holding `x` (no effect on the program's result).
-#[inline(always)]
-pub(crate) fn prefetch<T>(x: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch never faults and changes no memory; SSE is part of x86_64.
-    unsafe {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        _mm_prefetch::<_MM_HINT_T0>((x as *const T).cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = x;
 }
 
 /// Pair-rule depression with general μ₋: `w̃ −= λ·α·w̃^μ₋·K₋`, clipped at 0.
